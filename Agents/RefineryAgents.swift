@@ -1,0 +1,4 @@
+import Refinery
+
+/// The ready agents the CLI runs by name.
+public enum RefineryAgents {}

@@ -1,0 +1,4 @@
+import Refinery
+import RefineryAgents
+
+print("Refinery \(Refinery.version)")

@@ -1,0 +1,120 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings shared by every Swift target: Swift 6 language mode (set by the tools version)
+/// with complete concurrency checking, plus the upcoming features the server ecosystem adopts.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Refinery",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "RefineryInference", targets: ["RefineryInference"]),
+        .library(name: "Refinery", targets: ["Refinery"]),
+        .library(name: "RefineryOpenAI", targets: ["RefineryOpenAI"]),
+        .library(name: "RefineryServer", targets: ["RefineryServer"]),
+        .library(name: "RefineryTesting", targets: ["RefineryTesting"]),
+        .library(name: "RefineryAgents", targets: ["RefineryAgents"]),
+        .executable(name: "refinery", targets: ["refinery"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // SIMD kernels in C: wide instructions are selected at run time (CPUID), never by
+        // global compiler flags, so the package stays usable as a versioned dependency.
+        .target(name: "CRefineryKernels"),
+        .target(
+            name: "RefineryInference",
+            dependencies: [
+                "CRefineryKernels",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Refinery",
+            dependencies: [
+                "RefineryInference",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RefineryOpenAI",
+            dependencies: ["Refinery"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RefineryServer",
+            dependencies: ["Refinery", "RefineryOpenAI"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RefineryTesting",
+            dependencies: ["Refinery", "RefineryInference"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RefineryAgents",
+            dependencies: ["Refinery"],
+            path: "Agents",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "refinery",
+            dependencies: [
+                "Refinery",
+                "RefineryInference",
+                "RefineryOpenAI",
+                "RefineryServer",
+                "RefineryAgents",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "hello-agent",
+            dependencies: ["Refinery", "RefineryAgents"],
+            path: "Examples/hello-agent",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RefineryInferenceTests",
+            dependencies: ["RefineryInference", "RefineryTesting"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RefineryTests",
+            dependencies: ["Refinery", "RefineryTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RefineryOpenAITests",
+            dependencies: ["RefineryOpenAI", "RefineryTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RefineryServerTests",
+            dependencies: ["RefineryServer", "RefineryTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RefineryAgentsTests",
+            dependencies: ["RefineryAgents", "RefineryTesting"],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `refinery` executable and the examples as a user would.
+        .testTarget(
+            name: "RefineryCLITests",
+            dependencies: ["refinery", "hello-agent"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
