@@ -119,7 +119,7 @@ struct GGUFTests {
 
     @Test("10,000 random mutations of synthetic and real headers never crash")
     func fuzz() throws {
-        var rng = SplitMix64(seed: 42)
+        var rng = GGUFFuzzRandom(seed: 42)
         var seeds: [[UInt8]] = [Self.sample().bytes()]
         var v2 = Self.sample()
         v2.version = 2
@@ -155,7 +155,7 @@ struct GGUFTests {
 }
 
 /// A small deterministic generator for reproducible random tests.
-struct SplitMix64: RandomNumberGenerator {
+struct GGUFFuzzRandom: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

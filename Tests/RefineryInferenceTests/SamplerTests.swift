@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import RefineryInference
+import RefineryInference
 
 @Suite("Sampler")
 struct SamplerTests {
@@ -68,7 +68,8 @@ struct SamplerTests {
                                                              frequencyPenalty: 0.5, presencePenalty: 0.25), vocabularySize: 4)
         var row: [Float] = [4, -1, 3, 1]
         let token = row.withUnsafeMutableBufferPointer { sampler.sample(logits: $0, history: [0, 0, 1]) }
-        #expect(row == [4 / 2 - 2 * 0.5 - 0.25, -1 * 2 - 0.5 - 0.25, 3, 1])
+        let expected: [Float] = [0.75, -2.75, 3, 1]  // 4/2 - 2·0.5 - 0.25, -1·2 - 0.5 - 0.25
+        #expect(row == expected)
         #expect(token == 2)
     }
 }

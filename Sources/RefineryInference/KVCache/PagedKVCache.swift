@@ -49,13 +49,13 @@ public final class PagedKVCache: @unchecked Sendable {
 
     /// The key vector slot of `layer` at (`block`, `slot`).
     @inline(__always)
-    func keys(layer: Int, block: Int, slot: Int) -> UnsafeMutablePointer<Float16> {
+    public func keys(layer: Int, block: Int, slot: Int) -> UnsafeMutablePointer<Float16> {
         keys + ((layer &* blockCount &+ block) &* blockSize &+ slot) &* kvDimension
     }
 
     /// The value vector slot of `layer` at (`block`, `slot`).
     @inline(__always)
-    func values(layer: Int, block: Int, slot: Int) -> UnsafeMutablePointer<Float16> {
+    public func values(layer: Int, block: Int, slot: Int) -> UnsafeMutablePointer<Float16> {
         values + ((layer &* blockCount &+ block) &* blockSize &+ slot) &* kvDimension
     }
 
