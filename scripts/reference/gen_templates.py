@@ -200,6 +200,34 @@ CONVERSATIONS = {
         ],
         "tools": [WEATHER_TOOL],
     },
+    "tool_call_string_arguments": {
+        "messages": [
+            {"role": "user", "content": "Search for Swift 6 release notes."},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "abcXYZ123", "type": "function", "function": {"name": "search", "arguments": "{\"query\": \"Swift 6 release notes\"}"}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "abcXYZ123", "content": "Swift 6 adds complete concurrency checking."},
+        ],
+        "tools": [SEARCH_TOOL],
+    },
+    "reasoning": {
+        "messages": [
+            {"role": "user", "content": "What is 17 * 3?"},
+            {"role": "assistant", "content": "<think>\n17 * 3 = 51.\n</think>\n\n51"},
+            {"role": "user", "content": "And 51 / 3?"},
+            {"role": "assistant", "content": "17", "reasoning_content": "Undo the multiplication."},
+        ],
+        "enable_thinking": False,
+    },
+    "content_parts": {
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Describe this."}, {"type": "image"}, {"type": "text", "text": "Briefly."}]},
+        ],
+    },
     "alternation_error": {
         "messages": [
             {"role": "user", "content": "one"},
@@ -218,6 +246,7 @@ def conversation_context(conv, add_generation_prompt):
         "add_generation_prompt": add_generation_prompt,
         "bos_token": "<s>",
         "eos_token": "</s>",
+        **{k: v for k, v in conv.items() if k not in ("messages", "tools")},
     }
 
 
@@ -362,6 +391,8 @@ SNIPPETS = [
     ("f_batch", "{{ nums|batch(2)|list }} {{ nums|batch(2, 'x')|list }}"),
     ("f_indent", "[{{ text|indent }}]\n[{{ text|indent(2, true) }}]\n[{{ text|indent(first=true, blank=true) }}]\n[{{ 'x'|indent('> ') }}]"),
     ("f_safe_escape", "{{ '<a href=\"x\">&\\'</a>'|e }} {{ '<b>'|escape }} {{ '<b>'|safe }}"),
+    ("markup_add", "{{ '<b>'|safe + '<i>' }} {{ '<i>' + '<b>'|safe }} {{ ('a' | e) + '<' }} {{ '<'|e|e }} {{ ('x'|safe) ~ '<' }} {{ ('<'|safe) is escaped }} {{ ('<'|safe)|length }} {{ '&'|safe + 1|string }}"),
+    ("falsy_select_map", "{{ nothing|selectattr('a')|list }} {{ nothing|map(attribute='a')|list }} {{ nothing|select|list }} {{ ''|reject|list }} {{ nope|map('upper')|list }}"),
     ("f_min_max_sum", "{{ nums|min }} {{ nums|max }} {{ nums|sum }} {{ users|sum(attribute='age') }} {{ words|min }} {{ users|max(attribute='age')|attr('name') }}"),
     ("f_dictsort", "{{ d|dictsort }} {{ d|dictsort(reverse=true)|map('first')|list }}"),
     ("f_format", "{{ '%s is %d years, %.2f%%'|format('Ann', 31, 2.5) }} {{ 'x%sy'|format(none) }}"),

@@ -6,9 +6,19 @@ import Darwin
 
 /// Python's binary operators on template values.
 enum TemplateArithmetic {
-    static func apply(_ op: TemplateExpr.BinaryOp, _ a: TemplateValue, _ b: TemplateValue) throws -> TemplateValue {
-        try a.requireDefined()
-        try b.requireDefined()
+    static func apply(_ op: TemplateExpr.BinaryOp, _ left: TemplateValue, _ right: TemplateValue) throws -> TemplateValue {
+        try left.requireDefined()
+        try right.requireDefined()
+        // markupsafe: Markup + str escapes the str (and str + Markup likewise).
+        if case .add = op {
+            switch (left, right) {
+            case let (.markup(x), .markup(y)): return .markup(x + y)
+            case let (.markup(x), .string(y)): return .markup(x + PythonStrings.htmlEscape(y))
+            case let (.string(x), .markup(y)): return .markup(PythonStrings.htmlEscape(x) + y)
+            default: break
+            }
+        }
+        let a = left.plain, b = right.plain
         if let x = a.numericValue, let y = b.numericValue {
             if case .int(let i) = x, case .int(let j) = y { return try integer(op, i, j) }
             return try float(op, x.asDouble, y.asDouble)

@@ -68,7 +68,15 @@ extension TemplateInterpreter {
         }
     }
 
-    func applyFilter(_ filter: TemplateFilter, to value: TemplateValue, _ a: TemplateArguments) throws -> TemplateValue {
+    func applyFilter(_ filter: TemplateFilter, to original: TemplateValue, _ a: TemplateArguments) throws -> TemplateValue {
+        switch filter {
+        case .safe: return .markup(original.pyStr)
+        case .escape:
+            if case .markup = original { return original }
+            return .markup(PythonStrings.htmlEscape(original.pyStr))
+        default: break
+        }
+        let value = original.plain
         switch filter {
         case .tojson:
             var indent: String?
@@ -152,14 +160,17 @@ extension TemplateInterpreter {
                 throw TemplateError(code: .type, message: "TypeError: Missing parameter for attribute name")
             }
             let keep = filter == .selectAttr
+            if !value.isTruthy { return .list([]) }
             return .list(try value.iterate().filter { item in
                 let v = try lookupAttribute(item, attribute)
                 return try selectTest(v, Array(a.positional.dropFirst())) == keep
             })
         case .select, .reject:
             let keep = filter == .select
+            if !value.isTruthy { return .list([]) }
             return .list(try value.iterate().filter { try selectTest($0, a.positional) == keep })
         case .map:
+            if !value.isTruthy { return .list([]) }
             let items = try value.iterate()
             if a.positional.isEmpty, let attribute = a.keyword.first(where: { $0.name == "attribute" })?.value {
                 let fallback = a.keyword.first(where: { $0.name == "default" })?.value
@@ -278,10 +289,8 @@ extension TemplateInterpreter {
                 }
             }
             return .string(first ? indentation + result : result)
-        case .safe:
-            return .string(value.pyStr)
-        case .escape:
-            return .string(PythonStrings.htmlEscape(value.pyStr))
+        case .safe, .escape:
+            return value  // handled above
         case .min, .max:
             let caseSensitive = a.value(0, "case_sensitive")?.isTruthy ?? false
             let attribute = a.value(1, "attribute")

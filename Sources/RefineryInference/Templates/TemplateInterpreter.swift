@@ -35,7 +35,10 @@ final class TemplateInterpreter {
                 output += s
             case .output(let expr):
                 let value = try evaluate(expr, in: scope)
-                if case .string(let s) = value { output += s } else { output += value.pyStr }
+                switch value {
+                case .string(let s), .markup(let s): output += s
+                default: output += value.pyStr
+                }
                 if output.utf8.count > Self.maxOutputBytes {
                     throw TemplateError(code: .limit, message: "rendered output exceeds \(Self.maxOutputBytes) bytes").located(expr.location)
                 }
@@ -248,7 +251,7 @@ final class TemplateInterpreter {
                              step: try step.map { try evaluate($0, in: scope) } ?? .none)
         case .call(let calleeExpr, let argumentExprs):
             if case .getattr(let objectExpr, let name) = calleeExpr.kind {
-                let object = try evaluate(objectExpr, in: scope)
+                let object = try evaluate(objectExpr, in: scope).plain
                 switch object {
                 case .string, .dict, .list, .tuple:
                     let arguments = try evaluateArguments(argumentExprs, in: scope)
@@ -360,7 +363,8 @@ final class TemplateInterpreter {
     // MARK: Attribute and item access
 
     /// jinja2's `getattr`: Python attributes (methods) first, then the item of the same name.
-    func getAttribute(_ object: TemplateValue, _ name: String) throws -> TemplateValue {
+    func getAttribute(_ value: TemplateValue, _ name: String) throws -> TemplateValue {
+        let object = value.plain
         switch object {
         case .undefined(let hint):
             throw TemplateError(code: .undefined, message: hint)
@@ -378,7 +382,8 @@ final class TemplateInterpreter {
     }
 
     /// jinja2's `getitem`: the item first, then (for a string key) the attribute.
-    func getItem(_ object: TemplateValue, _ key: TemplateValue) throws -> TemplateValue {
+    func getItem(_ value: TemplateValue, _ keyValue: TemplateValue) throws -> TemplateValue {
+        let object = value.plain, key = keyValue.plain
         switch (object, key) {
         case (.undefined(let hint), _):
             throw TemplateError(code: .undefined, message: hint)
@@ -439,7 +444,7 @@ final class TemplateInterpreter {
     }
 
     /// Python slicing of a list, tuple or string.
-    func slice(_ object: TemplateValue, start: TemplateValue, stop: TemplateValue, step: TemplateValue) throws -> TemplateValue {
+    func slice(_ value: TemplateValue, start: TemplateValue, stop: TemplateValue, step: TemplateValue) throws -> TemplateValue {
         func optionalInt(_ v: TemplateValue) throws -> Int? {
             switch v {
             case .none: return nil
@@ -462,6 +467,7 @@ final class TemplateInterpreter {
                 return lower > upper ? Array(stride(from: lower, to: upper, by: stepValue)) : []
             }
         }
+        let object = value.plain
         switch object {
         case .list(let items): return .list(try indices(items.count).map { items[$0] })
         case .tuple(let items): return .tuple(try indices(items.count).map { items[$0] })

@@ -31,7 +31,7 @@ enum TemplateJSON {
         case .int(let i): out += String(i)
         case .double(let d):
             if d.isNaN { out += "NaN" } else if d.isInfinite { out += d < 0 ? "-Infinity" : "Infinity" } else { out += pyFloatRepr(d) }
-        case .string(let s): writeString(s, ensureASCII: options.ensureASCII, into: &out)
+        case .string(let s), .markup(let s): writeString(s, ensureASCII: options.ensureASCII, into: &out)
         case .list(let items), .tuple(let items):
             if items.isEmpty { out += "[]"; return }
             out += "["

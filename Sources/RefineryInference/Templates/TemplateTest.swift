@@ -42,7 +42,9 @@ enum TemplateTest: Sendable {
 }
 
 extension TemplateInterpreter {
-    func applyTest(_ test: TemplateTest, _ value: TemplateValue, _ arguments: TemplateArguments) throws -> Bool {
+    func applyTest(_ test: TemplateTest, _ original: TemplateValue, _ arguments: TemplateArguments) throws -> Bool {
+        if test == .escaped, case .markup = original { return true }
+        let value = original.plain
         func argument() throws -> TemplateValue {
             guard let a = arguments.positional.first ?? arguments.keyword.first?.value else {
                 throw TemplateError(code: .type, message: "TypeError: test is missing its argument")

@@ -11,6 +11,9 @@ enum TemplateValue {
     case int(Int)
     case double(Double)
     case string(String)
+    /// markupsafe's `Markup` (from `safe`, `escape`): a string that HTML-escapes plain strings
+    /// added to it. Everywhere else it behaves as the plain string.
+    case markup(String)
     case list([TemplateValue])
     case tuple([TemplateValue])
     case dict(TemplateDict)
@@ -29,13 +32,15 @@ struct TemplateDict {
 
     var count: Int { entries.count }
 
-    subscript(key: TemplateValue) -> TemplateValue? {
+    subscript(rawKey: TemplateValue) -> TemplateValue? {
         get {
+            let key = rawKey.plain
             if case .string(let s) = key { return self[string: s] }
             for entry in entries where entry.key.pyEquals(key) { return entry.value }
             return nil
         }
         set {
+            let key = rawKey.plain
             if let i = entries.firstIndex(where: { $0.key.pyEquals(key) }) {
                 if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
             } else if let newValue {
@@ -132,6 +137,12 @@ extension TemplateValue {
 // MARK: - Python semantics
 
 extension TemplateValue {
+    /// `Markup` as a plain string; every other value unchanged.
+    var plain: TemplateValue {
+        if case .markup(let s) = self { return .string(s) }
+        return self
+    }
+
     var isUndefined: Bool {
         if case .undefined = self { return true }
         return false
@@ -146,6 +157,7 @@ extension TemplateValue {
         case .int: return "int"
         case .double: return "float"
         case .string: return "str"
+        case .markup: return "Markup"
         case .list: return "list"
         case .tuple: return "tuple"
         case .dict: return "dict"
@@ -160,7 +172,7 @@ extension TemplateValue {
         case .bool(let b): return b
         case .int(let i): return i != 0
         case .double(let d): return d != 0
-        case .string(let s): return !s.isEmpty
+        case .string(let s), .markup(let s): return !s.isEmpty
         case .list(let a), .tuple(let a): return !a.isEmpty
         case .dict(let d): return d.count > 0
         case .object: return true
@@ -171,7 +183,7 @@ extension TemplateValue {
     var pyStr: String {
         switch self {
         case .undefined: return ""
-        case .string(let s): return s
+        case .string(let s), .markup(let s): return s
         case .none: return "None"
         case .bool(let b): return b ? "True" : "False"
         case .int(let i): return String(i)
@@ -189,6 +201,7 @@ extension TemplateValue {
         switch self {
         case .undefined: return "Undefined"
         case .string(let s): return pyStringRepr(s)
+        case .markup(let s): return "Markup(" + pyStringRepr(s) + ")"
         case .list(let items): return "[" + items.map(\.pyRepr).joined(separator: ", ") + "]"
         case .tuple(let items):
             if items.count == 1 { return "(" + items[0].pyRepr + ",)" }
@@ -201,7 +214,7 @@ extension TemplateValue {
 
     /// Python `==` (numbers across int/float/bool; dicts ignore order; strings by code points).
     func pyEquals(_ other: TemplateValue) -> Bool {
-        switch (self, other) {
+        switch (self.plain, other.plain) {
         case (.undefined, .undefined), (.none, .none): return true
         case let (.string(a), .string(b)): return a.utf8.elementsEqual(b.utf8)
         case let (.list(a), .list(b)), let (.tuple(a), .tuple(b)):
@@ -244,7 +257,7 @@ extension TemplateValue {
 
     /// Python ordering (`<`): numbers, strings by code point, lists and tuples lexicographically.
     func pyCompare(_ other: TemplateValue, op: String = "<") throws -> Int {
-        switch (self, other) {
+        switch (self.plain, other.plain) {
         case let (.string(a), .string(b)):
             return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : (a.utf8.elementsEqual(b.utf8) ? 0 : 1)
         case let (.list(a), .list(b)), let (.tuple(a), .tuple(b)):
@@ -267,7 +280,7 @@ extension TemplateValue {
     /// Python iteration: items of a list, keys of a dict, code points of a string; `Undefined`
     /// iterates empty.
     func iterate() throws -> [TemplateValue] {
-        switch self {
+        switch self.plain {
         case .list(let a), .tuple(let a): return a
         case .dict(let d): return d.entries.map(\.key)
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
@@ -282,7 +295,7 @@ extension TemplateValue {
 
     /// Python `len(x)`; `Undefined` has length 0.
     func length() throws -> Int {
-        switch self {
+        switch self.plain {
         case .list(let a), .tuple(let a): return a.count
         case .dict(let d): return d.count
         case .string(let s): return s.unicodeScalars.count
@@ -293,14 +306,14 @@ extension TemplateValue {
 
     /// Python `x in self`.
     func pyContains(_ item: TemplateValue) throws -> Bool {
-        switch self {
+        switch self.plain {
         case .string(let s):
-            guard case .string(let needle) = item else {
+            guard case .string(let needle) = item.plain else {
                 throw TemplateError(code: .type, message: "'in <string>' requires string as left operand, not \(item.typeName)")
             }
             return needle.isEmpty || pyFind(s, needle) != nil
         case .list(let a), .tuple(let a): return a.contains { $0.pyEquals(item) }
-        case .dict(let d): return d[item] != nil
+        case .dict(let d): return d[item.plain] != nil
         case .undefined: return false
         default: throw TemplateError(code: .type, message: "argument of type '\(typeName)' is not iterable")
         }
