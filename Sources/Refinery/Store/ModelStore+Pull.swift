@@ -130,7 +130,7 @@ extension ModelStore {
         }
         try VerificationRecord.record(for: destination, sha256: actual, store: root)
         progress(PullProgress(model: entry.name, phase: .installed, completedBytes: written, totalBytes: written))
-        logger.info("installed \(entry.name) at \(destination)")
+        logger.debug("installed \(entry.name) at \(destination)")
         return destination
     }
 
