@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import RefineryInference
+import RefineryInference
 
 @Suite("Worker pool")
 struct EngineWorkerPoolTests {

@@ -3,7 +3,7 @@
 public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
     private enum Code: String, Sendable, Hashable {
         case unsupportedArchitecture, missingMetadata, invalidMetadata, missingTensor, badTensor
-        case unsupportedTensorType, promptTooLong, contextFull, invalidToken, cancelled, shutDown, emptyPrompt
+        case unsupportedTensorType, promptTooLong, contextFull, invalidToken, cancelled, shutDown, emptyPrompt, unsupported
     }
 
     private let code: Code
@@ -55,6 +55,10 @@ public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A token id outside the vocabulary.
     public static func invalidToken(_ id: Int32, vocabulary: Int) -> ModelError {
         .init(.invalidToken, "token id \(id) is outside the vocabulary of \(vocabulary)", value: "\(id)")
+    }
+    /// The request asks for something this model or engine cannot do.
+    public static func unsupported(_ feature: String) -> ModelError {
+        .init(.unsupported, "not supported: \(feature)", value: feature)
     }
     /// The prompt has no tokens.
     public static var emptyPrompt: ModelError { .init(.emptyPrompt, "the prompt is empty", value: "") }
