@@ -38,24 +38,40 @@ enum ByteLevelEncoding {
         return table
     }()
 
-    /// Decodes a token text written in the byte-level alphabet to the raw bytes it stands for;
-    /// nil when the text holds a character outside the alphabet (or is not valid UTF-8).
-    static func decode(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
-        var i = 0
-        let n = text.count
-        while i < n {
-            let b0 = text[i]
-            var cp: UInt32
-            if b0 < 0x80 {
-                cp = UInt32(b0); i &+= 1
-            } else if b0 & 0xE0 == 0xC0, i &+ 1 < n, text[i &+ 1] & 0xC0 == 0x80 {
-                cp = (UInt32(b0 & 0x1F) << 6) | UInt32(text[i &+ 1] & 0x3F); i &+= 2
-            } else {
-                return false
-            }
-            guard let b = byte(forCodepoint: cp) else { return false }
-            out.append(b)
+    /// Decodes token texts written in the byte-level alphabet to the raw bytes they stand for.
+    struct Decoder {
+        /// Code point (below U+0144) → byte + 1, or 0 when outside the alphabet.
+        private let table: [UInt16]
+
+        init() {
+            var table = [UInt16](repeating: 0, count: 0x144)
+            for b in 0..<256 { table[Int(ByteLevelEncoding.byteToCodepoint[b])] = UInt16(b) + 1 }
+            self.table = table
         }
-        return true
+
+        /// Appends the bytes `text` stands for; false when it holds a character outside the
+        /// alphabet (or is not valid UTF-8), leaving `out` partly appended.
+        func decode(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+            table.withUnsafeBufferPointer { table in
+                var i = 0
+                let n = text.count
+                while i < n {
+                    let b0 = text[i]
+                    var cp: Int
+                    if b0 < 0x80 {
+                        cp = Int(b0); i &+= 1
+                    } else if b0 & 0xE0 == 0xC0, i &+ 1 < n, text[i &+ 1] & 0xC0 == 0x80 {
+                        cp = Int(b0 & 0x1F) << 6 | Int(text[i &+ 1] & 0x3F); i &+= 2
+                    } else {
+                        return false
+                    }
+                    guard cp < 0x144 else { return false }
+                    let v = table[cp]
+                    guard v != 0 else { return false }
+                    out.append(UInt8(truncatingIfNeeded: v &- 1))
+                }
+                return true
+            }
+        }
     }
 }

@@ -4,14 +4,22 @@
 /// byte-level alphabet spelling), so a word is merged from its raw bytes with integer lookups
 /// only: each merge rank knows the id of the string it produces.
 struct BytePairEncoder: Sendable {
-    /// Raw bytes → token id for every token whose text is in the byte-level alphabet.
-    let rawTokens: ByteStringTable
-    /// Ids of strings: token ids below `tokenCount`, then merge parts that are not tokens.
-    private let stringIDs: ByteStringTable
-    /// (left string id, right string id) → merge rank.
-    private let ranks: [UInt64: Int32]
-    /// Merge rank → string id of the merged text (-1 when unknown).
-    private let mergeResults: [Int32]
+    /// How merge ranks are found for a pair of adjacent symbols.
+    private enum Ranks: Sendable {
+        /// Merge `r` produces token `r + offset` (true of vocabularies trained by Hugging Face
+        /// tokenizers: Qwen2.5 has offset 256, SmolLM2 252). A pair merges when its
+        /// concatenation is token `t` and merge `t - offset` splits it at the same byte.
+        case aligned(offset: Int32, leftLengths: [UInt16])
+        /// Any other merge list: ranks keyed by the ids of the two parts.
+        case general(ranks: PairTable, results: [Int32])
+    }
+
+    /// Ids of strings by their raw bytes: token ids below `tokenCount` (tokens whose text is in
+    /// the byte-level alphabet), then, for `general` ranks, merge parts that are not tokens.
+    private let strings: ByteStringTable
+    /// Tokens whose text is outside the byte-level alphabet (some added tokens), by text.
+    private let otherTexts: ByteStringTable
+    private let ranks: Ranks
     /// Single raw byte → string id (-1 when unknown).
     private let byteIDs: [Int32]
     /// Single raw printable-ASCII byte → token id, for llama.cpp's last-resort fallback.
@@ -19,47 +27,129 @@ struct BytePairEncoder: Sendable {
     let tokenCount: Int32
     let ignoreMerges: Bool
 
-    init(tokens: [[UInt8]], merges: [[UInt8]], ignoreMerges: Bool) {
+    /// Throws ``TokenizerError/duplicateToken(_:first:second:)`` when two tokens share a text.
+    init(tokens: [[UInt8]], merges: [[UInt8]], ignoreMerges: Bool) throws {
         let n = tokens.count
-        var raw = ByteStringTable(minimumCapacity: n)
-        var scratch: [UInt8] = []
-        scratch.reserveCapacity(64)
-        for (id, text) in tokens.enumerated() {
-            scratch.removeAll(keepingCapacity: true)
-            let ok = text.withUnsafeBufferPointer { ByteLevelEncoding.decode($0, into: &scratch) }
-            if ok { scratch.withUnsafeBufferPointer { _ = raw.insert($0, value: Int32(id)) } }
+        var strings = ByteStringTable(minimumCapacity: n + 64)
+        var other = ByteStringTable(minimumCapacity: 16)
+        // Raw bytes of every token, in id order (-1 start when not in the alphabet).
+        var raw: [UInt8] = []
+        raw.reserveCapacity(n * 8)
+        var rawStarts = [Int32](repeating: -1, count: n + 1)
+        var rawEnds = [Int32](repeating: -1, count: n)
+        let decoder = ByteLevelEncoding.Decoder()
+        for id in 0..<n {
+            let start = raw.count
+            let first: Int32? = tokens[id].withUnsafeBufferPointer { text in
+                if decoder.decode(text, into: &raw) {
+                    rawStarts[id] = Int32(start)
+                    rawEnds[id] = Int32(raw.count)
+                    return raw.withUnsafeBufferPointer {
+                        strings.insert(UnsafeBufferPointer(rebasing: $0[start...]), value: Int32(id))
+                    }
+                }
+                raw.removeSubrange(start...)
+                return other.insert(text, value: Int32(id))
+            }
+            if let first {
+                throw TokenizerError.duplicateToken(
+                    String(decoding: tokens[id], as: UTF8.self), first: Int(first), second: id)
+            }
         }
-        var strings = raw
+
+        // Try the aligned layout: check every merge against its predicted token, in order.
+        var ranks: Ranks?
+        var part: [UInt8] = []
+        part.reserveCapacity(256)
+        if let firstMerge = merges.first, let (l0, r0) = Self.parts(firstMerge, decoder, into: &part),
+           let t0 = part.withUnsafeBufferPointer({ strings.lookup($0) }), t0 < Int32(n)
+        {
+            _ = (l0, r0)
+            let offset = t0
+            var leftLengths = [UInt16](repeating: 0, count: merges.count)
+            var aligned = Int(offset) + merges.count <= n
+            if aligned {
+                raw.withUnsafeBufferPointer { raw in
+                    for rank in 0..<merges.count {
+                        part.removeAll(keepingCapacity: true)
+                        guard let (leftLength, _) = Self.parts(merges[rank], decoder, into: &part),
+                              leftLength <= Int(UInt16.max)
+                        else { aligned = false; return }
+                        let t = rank + Int(offset)
+                        let s = Int(rawStarts[t]), e = Int(rawEnds[t])
+                        guard s >= 0, e - s == part.count else { aligned = false; return }
+                        var j = 0
+                        while j < part.count && raw[s + j] == part[j] { j += 1 }
+                        guard j == part.count else { aligned = false; return }
+                        leftLengths[rank] = UInt16(leftLength)
+                    }
+                }
+            }
+            if aligned { ranks = .aligned(offset: offset, leftLengths: leftLengths) }
+        }
+        if ranks == nil {
+            ranks = Self.generalRanks(merges, decoder, &strings, tokenCount: n)
+        }
+        var bytes = [Int32](repeating: -1, count: 256)
+        var ascii = [Int32](repeating: -1, count: 256)
+        for b in 0..<256 {
+            bytes[b] = strings.lookup([UInt8(b)]) ?? -1
+            if b >= 0x21 && b <= 0x7E, bytes[b] >= 0, bytes[b] < Int32(n) { ascii[b] = bytes[b] }
+        }
+        self.strings = strings
+        self.otherTexts = other
+        self.ranks = ranks!
+        self.byteIDs = bytes
+        self.asciiFallback = ascii
+        self.tokenCount = Int32(n)
+        self.ignoreMerges = ignoreMerges
+    }
+
+    /// Decodes "left right" (split at the first space after the first byte, as llama.cpp does)
+    /// into `out` as the concatenated raw bytes; returns the raw lengths of both parts.
+    private static func parts(
+        _ merge: [UInt8], _ decoder: ByteLevelEncoding.Decoder, into out: inout [UInt8]
+    ) -> (Int, Int)? {
+        merge.withUnsafeBufferPointer { merge in
+            guard merge.count > 1 else { return nil }
+            var split = 1
+            while split < merge.count && merge[split] != 0x20 { split += 1 }
+            guard split < merge.count else { return nil }
+            let start = out.count
+            guard decoder.decode(UnsafeBufferPointer(rebasing: merge[0..<split]), into: &out) else { return nil }
+            let middle = out.count
+            guard decoder.decode(UnsafeBufferPointer(rebasing: merge[(split + 1)...]), into: &out) else { return nil }
+            return (middle - start, out.count - middle)
+        }
+    }
+
+    private static func generalRanks(
+        _ merges: [[UInt8]], _ decoder: ByteLevelEncoding.Decoder, _ strings: inout ByteStringTable, tokenCount n: Int
+    ) -> Ranks {
         var next = Int32(n)
-        var ranks: [UInt64: Int32] = [:]
-        ranks.reserveCapacity(merges.count)
+        var ranks = PairTable(minimumCapacity: merges.count)
         var results = [Int32](repeating: -1, count: merges.count)
-        var left: [UInt8] = [], right: [UInt8] = []
         var merged: [UInt8] = []
         merged.reserveCapacity(merges.count * 8)
         var mergedStarts = [Int32](repeating: -1, count: merges.count)
         var mergedEnds = [Int32](repeating: -1, count: merges.count)
-        for (rank, merge) in merges.enumerated() {
-            // llama.cpp splits at the first space after the first byte.
-            guard merge.count > 1, let split = merge[1...].firstIndex(of: 0x20) else { continue }
-            left.removeAll(keepingCapacity: true)
-            right.removeAll(keepingCapacity: true)
-            let okLeft = merge.withUnsafeBufferPointer {
-                ByteLevelEncoding.decode(UnsafeBufferPointer(rebasing: $0[0..<split]), into: &left)
+        for rank in 0..<merges.count {
+            let start = merged.count
+            guard let (leftLength, _) = parts(merges[rank], decoder, into: &merged) else {
+                merged.removeSubrange(start...)
+                continue
             }
-            let okRight = merge.withUnsafeBufferPointer {
-                ByteLevelEncoding.decode(UnsafeBufferPointer(rebasing: $0[(split + 1)...]), into: &right)
+            let (l, r): (Int32, Int32) = merged.withUnsafeBufferPointer { m in
+                let left = UnsafeBufferPointer(rebasing: m[start..<(start + leftLength)])
+                let right = UnsafeBufferPointer(rebasing: m[(start + leftLength)...])
+                var l = strings.insert(left, value: next) ?? -1
+                if l < 0 { l = next; next += 1 }
+                var r = strings.insert(right, value: next) ?? -1
+                if r < 0 { r = next; next += 1 }
+                return (l, r)
             }
-            guard okLeft, okRight else { continue }
-            var l = strings.lookup(left) ?? -1
-            if l < 0 { l = next; strings.insert(left, value: next); next += 1 }
-            var r = strings.lookup(right) ?? -1
-            if r < 0 { r = next; strings.insert(right, value: next); next += 1 }
-            let key = UInt64(UInt32(bitPattern: l)) << 32 | UInt64(UInt32(bitPattern: r))
-            if ranks[key] == nil { ranks[key] = Int32(rank) }
-            mergedStarts[rank] = Int32(merged.count)
-            merged.append(contentsOf: left)
-            merged.append(contentsOf: right)
+            ranks.insertIfAbsent(UInt64(UInt32(bitPattern: l)) << 32 | UInt64(UInt32(bitPattern: r)), Int32(rank))
+            mergedStarts[rank] = Int32(start)
             mergedEnds[rank] = Int32(merged.count)
         }
         // Results are looked up once every merge part has its id.
@@ -69,21 +159,18 @@ struct BytePairEncoder: Sendable {
                 results[rank] = strings.lookup(text) ?? -1
             }
         }
-        // A merged text that is neither a token nor a merge part can never merge again.
-        var bytes = [Int32](repeating: -1, count: 256)
-        var ascii = [Int32](repeating: -1, count: 256)
-        for b in 0..<256 {
-            bytes[b] = strings.lookup([UInt8(b)]) ?? -1
-            if b >= 0x21 && b <= 0x7E { ascii[b] = raw.lookup([UInt8(b)]) ?? -1 }
+        return .general(ranks: ranks, results: results)
+    }
+
+    /// The token whose stored (byte-level) text is `text`.
+    func tokenID(forText text: [UInt8]) -> Int32? {
+        var raw: [UInt8] = []
+        let decoded = text.withUnsafeBufferPointer { ByteLevelEncoding.Decoder().decode($0, into: &raw) }
+        if decoded {
+            guard let id = strings.lookup(raw), id < tokenCount else { return nil }
+            return id
         }
-        self.rawTokens = raw
-        self.stringIDs = strings
-        self.ranks = ranks
-        self.mergeResults = results
-        self.byteIDs = bytes
-        self.asciiFallback = ascii
-        self.tokenCount = Int32(n)
-        self.ignoreMerges = ignoreMerges
+        return otherTexts.lookup(text)
     }
 
     private struct Symbol {
@@ -99,6 +186,7 @@ struct BytePairEncoder: Sendable {
         var left: Int32
         var right: Int32
         var size: Int32
+        var result: Int32
 
         @inline(__always)
         func before(_ o: Bigram) -> Bool {
@@ -109,7 +197,7 @@ struct BytePairEncoder: Sendable {
     /// Appends the tokens of one word given as raw bytes.
     func encodeWord(_ word: UnsafeBufferPointer<UInt8>, into output: inout [Int32]) {
         if word.isEmpty { return }
-        if ignoreMerges, let id = rawTokens.lookup(word) {
+        if ignoreMerges, let id = strings.lookup(word), id < tokenCount {
             output.append(id)
             return
         }
@@ -155,12 +243,22 @@ struct BytePairEncoder: Sendable {
         }
         func addBigram(_ left: Int32, _ right: Int32) {
             if left < 0 || right < 0 { return }
-            let a = symbols[Int(left)].id, b = symbols[Int(right)].id
-            if a < 0 || b < 0 { return }
-            let key = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
-            guard let rank = ranks[key] else { return }
-            push(Bigram(rank: rank, left: left, right: right,
-                        size: symbols[Int(left)].length + symbols[Int(right)].length))
+            let ls = symbols[Int(left)], rs = symbols[Int(right)]
+            switch ranks {
+            case .aligned(let offset, let leftLengths):
+                let s = Int(ls.start)
+                let text = UnsafeBufferPointer(rebasing: word[s..<(s + Int(ls.length + rs.length))])
+                guard let t = strings.lookup(text), t >= offset, Int(t - offset) < leftLengths.count,
+                      leftLengths[Int(t - offset)] == UInt16(truncatingIfNeeded: ls.length)
+                else { return }
+                push(Bigram(rank: t - offset, left: left, right: right, size: ls.length + rs.length, result: t))
+            case .general(let table, let results):
+                if ls.id < 0 || rs.id < 0 { return }
+                let key = UInt64(UInt32(bitPattern: ls.id)) << 32 | UInt64(UInt32(bitPattern: rs.id))
+                guard let rank = table.lookup(key) else { return }
+                push(Bigram(rank: rank, left: left, right: right, size: ls.length + rs.length,
+                            result: results[Int(rank)]))
+            }
         }
 
         for i in 1..<symbols.count { addBigram(Int32(i - 1), Int32(i)) }
@@ -172,7 +270,7 @@ struct BytePairEncoder: Sendable {
             // Symbols only grow, so an unchanged total size means an unchanged pair.
             if ln == 0 || rn == 0 || ln + rn != bigram.size { continue }
             symbols[l].length = ln + rn
-            symbols[l].id = mergeResults[Int(bigram.rank)]
+            symbols[l].id = bigram.result
             symbols[r].length = 0
             let rnext = symbols[r].next
             symbols[l].next = rnext

@@ -2,27 +2,32 @@
 ///
 /// Keys are compared as raw bytes — never as Swift `String`s, whose equality follows canonical
 /// equivalence and would merge vocabulary entries that differ only in NFC/NFD form. Lookups
-/// take a buffer pointer and allocate nothing.
+/// take a buffer pointer and allocate nothing. Each slot packs 32 bits of the key's hash with
+/// the entry index, and each entry packs its key range with its value, so a probe touches few
+/// cache lines.
 struct ByteStringTable: Sendable {
+    private struct Entry {
+        var start: Int32
+        var end: Int32
+        var value: Int32
+    }
+
     private var storage: [UInt8] = []
-    private var starts: [Int32] = [0]
-    private var values: [Int32] = []
-    private var hashes: [UInt64] = []
-    private var slots: [Int32]
+    private var entries: [Entry] = []
+    /// `hash >> 32 << 32 | entry + 1`, or 0 when empty.
+    private var slots: [UInt64]
     private var mask: Int
 
     init(minimumCapacity: Int) {
         var size = 16
         while size < minimumCapacity * 2 { size <<= 1 }
-        slots = [Int32](repeating: -1, count: size)
+        slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
         storage.reserveCapacity(minimumCapacity * 6)
-        starts.reserveCapacity(minimumCapacity + 1)
-        values.reserveCapacity(minimumCapacity)
-        hashes.reserveCapacity(minimumCapacity)
+        entries.reserveCapacity(minimumCapacity)
     }
 
-    var count: Int { values.count }
+    var count: Int { entries.count }
 
     @inline(__always)
     static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -30,21 +35,48 @@ struct ByteStringTable: Sendable {
         for b in key {
             h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3
         }
-        return h ^ (h >> 29)
+        return (h ^ (h >> 29)) &* 0xbf58_476d_1ce4_e5b9
+    }
+
+    @inline(__always)
+    private static func equal(_ storage: UnsafeBufferPointer<UInt8>, _ entry: Entry, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        let s = Int(entry.start)
+        if Int(entry.end) &- s != key.count { return false }
+        var j = 0
+        while j < key.count {
+            if storage[s &+ j] != key[j] { return false }
+            j &+= 1
+        }
+        return true
     }
 
     /// Inserts `key` with `value` unless present; returns the value already stored, if any.
     @discardableResult
     mutating func insert(_ key: UnsafeBufferPointer<UInt8>, value: Int32) -> Int32? {
-        if let existing = lookup(key) { return existing }
-        if (values.count + 1) * 2 > slots.count { grow() }
+        if (entries.count + 1) * 2 > slots.count { grow() }
         let h = Self.hash(key)
-        let entry = Int32(values.count)
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        var i = Int(truncatingIfNeeded: h) & mask
+        let found: Int32? = storage.withUnsafeBufferPointer { storage in
+            entries.withUnsafeBufferPointer { entries in
+                slots.withUnsafeBufferPointer { slots in
+                    while true {
+                        let s = slots[i]
+                        if s == 0 { return nil }
+                        if s & 0xFFFF_FFFF_0000_0000 == tag {
+                            let e = entries[Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1]
+                            if Self.equal(storage, e, key) { return e.value }
+                        }
+                        i = (i &+ 1) & mask
+                    }
+                }
+            }
+        }
+        if let found { return found }
+        let start = Int32(storage.count)
         storage.append(contentsOf: key)
-        starts.append(Int32(storage.count))
-        values.append(value)
-        hashes.append(h)
-        place(entry: entry, hash: h)
+        entries.append(Entry(start: start, end: Int32(storage.count), value: value))
+        slots[i] = tag | UInt64(entries.count)
         return nil
     }
 
@@ -53,45 +85,40 @@ struct ByteStringTable: Sendable {
         key.withUnsafeBufferPointer { insert($0, value: value) }
     }
 
-    private mutating func place(entry: Int32, hash h: UInt64) {
-        var i = Int(truncatingIfNeeded: h) & mask
-        while slots[i] >= 0 { i = (i &+ 1) & mask }
-        slots[i] = entry
-    }
-
     private mutating func grow() {
+        let old = slots
         let size = slots.count * 2
-        slots = [Int32](repeating: -1, count: size)
+        slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
-        for e in 0..<values.count { place(entry: Int32(e), hash: hashes[e]) }
+        for s in old where s != 0 {
+            // Slots keep only the high hash bits; re-hash the key for its position.
+            let e = entries[Int(truncatingIfNeeded: s & 0xFFFF_FFFF) - 1]
+            let h = storage.withUnsafeBufferPointer {
+                Self.hash(UnsafeBufferPointer(rebasing: $0[Int(e.start)..<Int(e.end)]))
+            }
+            var i = Int(truncatingIfNeeded: h) & mask
+            while slots[i] != 0 { i = (i &+ 1) & mask }
+            slots[i] = s
+        }
     }
 
     /// The value stored for `key`, or nil.
     @inline(__always)
     func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int32? {
         let h = Self.hash(key)
-        return slots.withUnsafeBufferPointer { slots in
-            storage.withUnsafeBufferPointer { storage in
-                starts.withUnsafeBufferPointer { starts in
-                    hashes.withUnsafeBufferPointer { hashes in
-                        var i = Int(truncatingIfNeeded: h) & mask
-                        while true {
-                            let e = Int(slots[i])
-                            if e < 0 { return nil }
-                            if hashes[e] == h {
-                                let s = Int(starts[e]), t = Int(starts[e &+ 1])
-                                if t &- s == key.count {
-                                    var equal = true
-                                    var j = 0
-                                    while j < key.count {
-                                        if storage[s &+ j] != key[j] { equal = false; break }
-                                        j &+= 1
-                                    }
-                                    if equal { return values[e] }
-                                }
-                            }
-                            i = (i &+ 1) & mask
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        return storage.withUnsafeBufferPointer { storage in
+            entries.withUnsafeBufferPointer { entries in
+                slots.withUnsafeBufferPointer { slots in
+                    var i = Int(truncatingIfNeeded: h) & mask
+                    while true {
+                        let s = slots[i]
+                        if s == 0 { return nil }
+                        if s & 0xFFFF_FFFF_0000_0000 == tag {
+                            let e = entries[Int(truncatingIfNeeded: s & 0xFFFF_FFFF) &- 1]
+                            if Self.equal(storage, e, key) { return e.value }
                         }
+                        i = (i &+ 1) & mask
                     }
                 }
             }

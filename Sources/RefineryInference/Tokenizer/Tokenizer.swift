@@ -66,14 +66,7 @@ public final class Tokenizer: Sendable {
 
         // Texts (an empty one is renamed as llama.cpp does) and the text → id table.
         var texts = data.tokens
-        var table = ByteStringTable(minimumCapacity: n)
-        for id in 0..<n {
-            if texts[id].isEmpty { texts[id] = Array("[EMPTY_\(id)]".utf8) }
-            if let first = table.insert(texts[id], value: Int32(id)) {
-                throw TokenizerError.duplicateToken(
-                    String(decoding: texts[id], as: UTF8.self), first: Int(first), second: id)
-            }
-        }
+        for id in 0..<n where texts[id].isEmpty { texts[id] = Array("[EMPTY_\(id)]".utf8) }
         var attributes = [TokenAttributes](repeating: .normal, count: n)
         if let types = data.tokenTypes {
             for id in 0..<n { attributes[id] = TokenAttributes(ggufTokenType: types[id]) }
@@ -106,6 +99,27 @@ public final class Tokenizer: Sendable {
         }
         if let v = data.addSpacePrefix { addSpacePrefix = v }
 
+        // The text → id lookup: SentencePiece keeps texts as stored; byte-level BPE keys them
+        // by the raw bytes they spell (and checks for duplicates while building).
+        var bpe: BytePairEncoder?
+        var table = ByteStringTable(minimumCapacity: data.model == .sentencePiece ? n : 1)
+        switch data.model {
+        case .bytePairEncoding:
+            bpe = try BytePairEncoder(tokens: texts, merges: data.merges, ignoreMerges: ignoreMerges)
+        case .sentencePiece:
+            for id in 0..<n {
+                if let first = table.insert(texts[id], value: Int32(id)) {
+                    throw TokenizerError.duplicateToken(
+                        String(decoding: texts[id], as: UTF8.self), first: Int(first), second: id)
+                }
+            }
+        }
+        func lookup(_ name: String) -> Int32? {
+            let bytes = Array(name.utf8)
+            if let bpe { return bpe.tokenID(forText: bytes) }
+            return table.lookup(bytes)
+        }
+
         func resolve(_ fallback: Int32?, _ given: Int32?) -> Int32? {
             var id = fallback
             if let f = id, f < 0 || Int(f) >= n { id = nil }
@@ -126,7 +140,7 @@ public final class Tokenizer: Sendable {
         // Special tokens llama.cpp recognises by their text; each becomes a control token.
         func find(_ names: [String]) -> Int32? {
             for name in names {
-                if let id = table.lookup(Array(name.utf8)) { return id }
+                if let id = lookup(name) { return id }
             }
             return nil
         }
@@ -165,17 +179,17 @@ public final class Tokenizer: Sendable {
                      "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
                      "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
                      "<｜end▁of▁sentence｜>", "[e~["] {
-            if let id = table.lookup(Array(name.utf8)) {
+            if let id = lookup(name) {
                 eog.insert(id)
                 attributes[Int(id)].insert(.control)
             }
         }
         for name in ["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"] {
-            if let id = table.lookup(Array(name.utf8)) { attributes[Int(id)] = .userDefined }
+            if let id = lookup(name) { attributes[Int(id)] = .userDefined }
         }
         for id in [eos, eot, eom] { if let id { eog.insert(id) } }
         func eogID(_ name: String) -> Int32? {
-            guard let id = table.lookup(Array(name.utf8)), eog.contains(id) else { return nil }
+            guard let id = lookup(name), eog.contains(id) else { return nil }
             return id
         }
         if let end = eogID("<|end|>"),
@@ -209,12 +223,11 @@ public final class Tokenizer: Sendable {
         self.addsSpacePrefix = addSpacePrefix
         self.cleansSpaces = cleanSpaces
         self.specials = SpecialTokenMatcher(candidates: candidates, texts: texts)
+        self.bpe = bpe
         switch kind {
         case .bytePairEncoding:
-            self.bpe = BytePairEncoder(tokens: texts, merges: data.merges, ignoreMerges: ignoreMerges)
             self.spm = nil
         case .sentencePiece:
-            self.bpe = nil
             self.spm = SentencePieceEncoder(
                 texts: table, scores: data.scores.map { Array($0.prefix(n)) } ?? [Float](repeating: 0, count: n),
                 unknownID: unk)
