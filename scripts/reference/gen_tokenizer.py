@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Reference token ids from llama.cpp (llama-cpp-python) for Refinery's tokenizer tests.
+
+Development-time only; CI reads the committed JSON fixtures.
+
+  /work/venv-ref/bin/python scripts/reference/gen_tokenizer.py MODELS_DIR OUT_DIR
+
+For each model (SmolLM2, Qwen2.5-Coder, Gemma 3) writes OUT_DIR/<name>.json with
+  cases:   [{"b64": input bytes, "ids": tokenize(special=False), "ids_special": tokenize(special=True)}]
+           ("ids_special" only where it differs from "ids"), add_bos=False
+  bos_cases: a few inputs tokenized with add_bos=True (add_special)
+  vocab:   bos, eos, eot, eog ids, add_bos, add_eos, n_tokens
+  pieces:  [[id, b64 of token_to_piece(id, special=True)], ...] for a sample of ids
+"""
+import base64, ctypes, json, os, random, sys, unicodedata
+
+MODELS = {
+    "smollm2": "smollm2-135m-instruct.gguf",
+    "qwen2.5": "qwen2.5-coder-0.5b-instruct.gguf",
+    "gemma3": "gemma-3-270m.gguf",
+}
+
+
+def inputs():
+    """The varied inputs, as bytes."""
+    s = []
+    # plain prose, casing, punctuation
+    s += ["Hello, world!", "hello world", "HELLO WORLD", " Hello", "  Hello", "   leading spaces", "trailing spaces   ",
+          "The quick brown fox jumps over the lazy dog.", "a", " ", "  ", "\n", "\t", "", "x y  z   w",
+          "It's a dog's life, isn't it?", "I'm sure you'll say they'd've done it", "DON'T SHOUT, IT'S RUDE",
+          "She'S, he'LL, we'Re, they'Ve, I'M, you'D", "'s 't 're 've 'm 'll 'd", "rock 'n' roll", "O'Neil's",
+          "‘curly’ “quotes” — em–dash…", "Mr. Smith went to Washington.", "e.g. i.e. etc.", "?!?!..,,;;::",
+          "Hello\nworld", "Hello\r\nworld\r\n", "line1\n\nline2\n\n\nline3", "\n\n\n\n", " \n \n ", "a\tb\t\tc",
+          "tabs\t\t\tand spaces   mixed \t \t", "\r", "\r\n\r\n", "ends with newline\n", "   \n   x",
+          "word\u00a0nbsp", "ideographic\u3000space", "em\u2003space", "line\u2028separator", "nel\u0085char",
+          "vt\x0bff\x0cfs\x1cgs\x1drs\x1eus\x1f", "nul\x00byte", "del\x7fchar", "bell\x07", "zero\u200bwidth",
+          ]
+    # numbers of many lengths
+    for n in range(1, 13):
+        s.append("".join(str((i * 7 + 3) % 10) for i in range(n)))
+    s += ["3.14159", "1,000,000", "-42", "+7", "1e-10", "0x1F", "v1.2.3", "2024-01-15T10:30:00Z", "$1,234.56",
+          "12abc34", "abc123def", " 123", "  456", "١٢٣٤٥", "१२३४", "²³¹", "Ⅻ", "½ ¾", "４５６", "phone: +1 (555) 123-4567"]
+    # code
+    s += ["def fibonacci(n):\n    if n < 2:\n        return n\n    return fibonacci(n-1) + fibonacci(n-2)\n",
+          "for (int i = 0; i < n; ++i) { sum += a[i]; }", "if x == 1 && y != 2 || !z { return; }",
+          "let x: [String: Int] = [:]\nprint(x[\"a\", default: 0])", "#include <stdio.h>\nint main(void) { return 0; }",
+          "SELECT * FROM users WHERE id = 42;", "<div class=\"main\"><p>Hi</p></div>", "{\"key\": [1, 2, {\"n\": null}]}",
+          "    indented four\n        eight\n", "\tdef f():\n\t\tpass", "x+=1;y-=2;z*=3;w/=4", "a->b::c", "arr[i][j] = 0",
+          "// comment\n/* block */", "# heading\n## sub\n- item\n* item", "https://example.com/path?q=1&r=two#frag",
+          "user@example.com", "C:\\Users\\name\\file.txt", "/usr/local/bin/swift build -c release", "`code` and ```fenced```",
+          "lambda x: x**2", "===!==<=>=>>=<<=", "____init____", "camelCaseIdentifier snake_case_id SCREAMING_CASE",
+          "console.log('hi');", "fn main() -> Result<(), Box<dyn Error>> {}", "$ echo \"$HOME\" | grep -v '^#'"]
+    # scripts
+    s += ["你好，世界！", "我爱自然语言处理。", "日本語のテキストです。カタカナ、ひらがな。", "한국어 텍스트입니다.",
+          "Привет, мир! Как дела?", "Ελληνικά γράμματα", "مرحبا بالعالم", "السلام عليكم ورحمة الله", "שלום עולם",
+          "नमस्ते दुनिया", "हिन्दी में लिखा गया वाक्य।", "ภาษาไทย", "Tiếng Việt có dấu", "Zażółć gęślą jaźń",
+          "Ærøskøbing Ångström", "straße STRASSE", "İstanbul ıi", "ǅemal ǈ", "ﬁﬂ ligatures", "Ｆｕｌｌｗｉｄｔｈ",
+          "ᚠᛇᚻ runes", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 math", "𐍈 gothic", "mixed 中文 and English and 日本語", "ሰላም", "Հայերեն", "ქართული",
+          "தமிழ்", "বাংলা", "ગુજરાતી", "ਪੰਜਾਬੀ", "മലയാളം", "සිංහල", "ລາວ", "မြန်မာ", "ខ្មែរ", "བོད་ཡིག"]
+    # emoji
+    s += ["😀", "😀😃😄", "I ❤️ NY", "👍🏽 thumbs", "👨‍👩‍👧‍👦 family", "🏳️‍🌈 flag", "🇺🇸🇯🇵 flags", "👩🏿‍💻 coder",
+          "✨🎉🎊", "text😀text", " 😀 ", "🧑‍🤝‍🧑", "©®™", "☃︎ vs ☃️", "🤷‍♀️🤷🏻‍♂️", "1️⃣2️⃣#️⃣"]
+    # combining marks, NFC vs NFD
+    for w in ["café", "naïve", "Ångström", "résumé", "Ḝ", "ệ", "한국", "がぎぐ"]:
+        s.append(unicodedata.normalize("NFC", w))
+        s.append(unicodedata.normalize("NFD", w))
+    s += ["e\u0301\u0301\u0301", "a\u0308\u0304", "Z̴̡̪̫͇a̷͎̙l̶̰̈g̸o̵", "\u0301 leading mark", "x\u20dd", "क्‍ष"]
+    # long words and repetition
+    s += ["a" * 50, "ab" * 40, "supercalifragilisticexpialidocious", "pneumonoultramicroscopicsilicovolcanoconiosis",
+          "Donaudampfschifffahrtsgesellschaftskapitän", "x" * 200, "=" * 64, "-" * 33, " " * 17, "\n" * 7 + "x",
+          "ha" * 30 + "!", "🙂" * 10, "中" * 40, ".\n" * 10]
+    # special tokens, chat markup
+    s += ["<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", "<|im_start|>", "<|im_end|>", "<|endoftext|>",
+          "text<|endoftext|>more", "<|im_start|><|im_end|>", "< |im_start| >", "<|im_start", "<|im_start|>system\nYou are helpful.<|im_end|>",
+          "<tool_call>\n{\"name\": \"f\"}\n</tool_call>", "<|fim_prefix|>def<|fim_suffix|>\n<|fim_middle|>", "<|file_sep|>",
+          "<bos>", "<eos>", "<start_of_turn>user\nHello<end_of_turn>\n<start_of_turn>model\n", "<pad><unk><mask>",
+          "<unused0><unused1>", "[multimodal]", "<start_of_image>", "<s></s>", "<|eot_id|>", "<|endoftext|><|endoftext|>",
+          " <|im_end|> ", "x<|im_end|>y<|im_start|>z", "<repo_name>name<file_sep>", "<h1>Title</h1>", "<table><tr><td>1</td></tr></table>",
+          "<|im_start|>user\n你好<|im_end|>", "<end_of_turn>\n\n", "<start_of_turn>"]
+    # misc
+    s += ["©2024 Company™ — All rights reserved®", "∑ x² ≤ ∞, ∀ε>0 ∃δ", "→ ← ↑ ↓ ⇒", "♠♣♥♦", "¿Qué? ¡Sí!",
+          "«guillemets» „Anführung“", "...", "…", "--", "—", "~~~", "@@@", "###", "%%%", "^^^", "&&&", "***",
+          "a.b.c.d", "end.", "(parenthesized)", "[bracketed]", "{braced}", "\"double\" 'single'", "a/b\\c|d",
+          "ab\u00adcd soft hyphen", "\ufeffBOM at start", "private\ue000use", "unassigned\U000e0080x", "\U0010fffd",
+          "LaTeX: $\\frac{a}{b} + \\sqrt{x}$", "Temperature: 25°C (77°F)", "50% off!!!", "#hashtag @mention",
+          "UPPER lower Mixed MiXeD", "I", "A B C D E F G", "ok  ok   ok    ok", "end with space ", "end with spaces  ",
+          " start and end ", "\n\nleading newlines", "trailing newlines\n\n", "spaces before newline   \nnext",
+          "tab before newline\t\nnext", "\u3000\u3000全角", "mixed\t \n\r\n \twhitespace", "x\u00a0\u00a0y", "1 2  3   4"]
+    out = [x.encode("utf-8") for x in s]
+    # invalid UTF-8 and odd byte strings
+    out += [b"\xff", b"\xfe\xff", b"abc\x80def", b"\xc3", b"\xc3(", b"\xe2\x82", b"\xe2\x82(", b"\xf0\x9f\x98",
+            b"\xf0\x9f\x98 x", b"\xed\xa0\x80", b"\xc0\x80", b"\xc1\xbf", b"\xe0\x80\x80", b"hello\xffworld",
+            b"\x80\x81\x82", b"caf\xe9", b"\xf8\x88\x80\x80\x80", b" \xff ", b"\xc3\xa9\xc3", b"ok\xe4\xb8",
+            b"\xbf\xbf\xbf", b"a\xc3\xa9\xffb"]
+    return out
+
+
+def main():
+    models_dir, out_dir = sys.argv[1], sys.argv[2]
+    import llama_cpp as L
+    from llama_cpp import Llama
+    texts = inputs()
+    assert len(texts) >= 220, len(texts)
+    for name, fname in MODELS.items():
+        path = os.path.join(models_dir, fname)
+        if not os.path.exists(path):
+            print("skip", name); continue
+        llm = Llama(model_path=path, vocab_only=True, verbose=False)
+        vocab = L.llama_model_get_vocab(llm.model)
+        n = L.llama_vocab_n_tokens(vocab)
+        cases = []
+        for t in texts:
+            ids = llm.tokenize(t, add_bos=False, special=False)
+            ids_s = llm.tokenize(t, add_bos=False, special=True)
+            c = {"b64": base64.b64encode(t).decode(), "ids": ids}
+            if ids_s != ids:
+                c["ids_special"] = ids_s
+            cases.append(c)
+        bos_cases = []
+        for t in [b"Hello world", b"", b"<|im_start|>user\nHi<|im_end|>", b"<start_of_turn>user\nHi<end_of_turn>"]:
+            bos_cases.append({"b64": base64.b64encode(t).decode(),
+                              "ids": llm.tokenize(t, add_bos=True, special=True)})
+        eog = [i for i in range(n) if L.llama_vocab_is_eog(vocab, i)]
+        rng = random.Random(1234)
+        sample = sorted(set(rng.sample(range(n), 300)) | set(range(0, 300)) | set(eog) |
+                        {x for c in cases for x in c.get("ids_special", [])})
+        pieces = []
+        for i in sample:
+            buf = ctypes.create_string_buffer(4096)
+            k = L.llama_token_to_piece(vocab, i, buf, 4096, 0, True)
+            pieces.append([i, base64.b64encode(buf.raw[:k]).decode()])
+        meta = {"bos": L.llama_vocab_bos(vocab), "eos": L.llama_vocab_eos(vocab), "eot": L.llama_vocab_eot(vocab),
+                "eog": eog, "add_bos": bool(L.llama_vocab_get_add_bos(vocab)),
+                "add_eos": bool(L.llama_vocab_get_add_eos(vocab)), "n_tokens": n}
+        doc = {"model": fname, "vocab": meta, "cases": cases, "bos_cases": bos_cases, "pieces": pieces}
+        with open(os.path.join(out_dir, name + ".json"), "w") as f:
+            json.dump(doc, f, separators=(",", ":"))
+        print(name, len(cases), "cases", meta["bos"], meta["eos"], meta["eot"], eog)
+
+
+if __name__ == "__main__":
+    main()
