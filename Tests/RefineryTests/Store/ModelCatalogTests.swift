@@ -96,7 +96,7 @@ struct ModelCatalogTests {
         #expect(PackageFetcher.normalized("Some.Odd__Name") == "some_odd_name")
         let folder = try TemporaryFolder.make("wheel-names")
         for name in ["x_part10-1.0-py3-none-any.whl", "x_part1-1.0-py3-none-any.whl", "x_part1-1.0.tar.gz"] {
-            FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: Data())
+            _ = FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: Data())
         }
         let part1 = ModelCatalogEntry.Part(package: "x-part1", version: "1.0", member: "m")
         #expect(PackageFetcher.wheel(for: part1, in: folder) == "\(folder)/x_part1-1.0-py3-none-any.whl")

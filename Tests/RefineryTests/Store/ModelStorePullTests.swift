@@ -168,7 +168,7 @@ struct ModelStorePullTests {
         let live = "\(fixture.modelsFolder)/.pull-1-XyZ789"
         for folder in [stale, live] {
             try FileManager.default.createDirectory(atPath: "\(folder)/wheels", withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: "\(folder)/fake-single.gguf", contents: Data([1, 2, 3]))
+            _ = FileManager.default.createFile(atPath: "\(folder)/fake-single.gguf", contents: Data([1, 2, 3]))
         }
         _ = try await fixture.store().pull("fake-single")
         #expect(fixture.modelsFolderContents() == [".pull-1-XyZ789", "fake-single.gguf", "fake-single.gguf.verified"])
@@ -178,7 +178,7 @@ struct ModelStorePullTests {
     func unwritable() async throws {
         let fixture = try StoreFixture()
         let file = "\(fixture.root)/not-a-folder"
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
         let store = ModelStore(root: "\(file)/store", catalog: fixture.catalog, fetcher: fixture.packages.fetcher)
         let error = await #expect(throws: ModelStoreError.self) { try await store.pull("fake-single") }
         #expect(error?.code == .storeNotWritable)

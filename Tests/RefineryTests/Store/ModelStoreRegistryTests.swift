@@ -124,7 +124,7 @@ struct ModelStoreRegistryTests {
     func unwritable() throws {
         let fixture = try StoreFixture()
         let blocker = "\(fixture.root)/blocker"
-        FileManager.default.createFile(atPath: blocker, contents: Data())
+        _ = FileManager.default.createFile(atPath: blocker, contents: Data())
         let store = ModelStore(root: "\(blocker)/store", catalog: fixture.catalog)
         do {
             try store.add(file: try userModel(fixture))
