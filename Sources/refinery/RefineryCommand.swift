@@ -1,11 +1,40 @@
 import ArgumentParser
 import Refinery
 
+/// The `refinery` command: runs agents and models, and manages the model store.
+///
+/// Each subcommand lives in its own file in this folder; add one by listing its type in
+/// `subcommands` below (one line each).
 @main
 struct RefineryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refinery",
         abstract: "Multi-step agents on an in-process LLM engine, within one response deadline.",
-        version: Refinery.version
+        discussion: """
+            Results go to standard output; progress and diagnostics go to standard error. \
+            Models live in $REFINERY_HOME (default ~/.cache/refinery); `refinery models pull` \
+            is the only command that downloads anything.
+            """,
+        version: Refinery.version,
+        subcommands: [
+            ModelsCommand.self,
+        ]
     )
+
+    @OptionGroup var global: GlobalOptions
+
+    /// Sets up logging before any command runs, then parses and runs the command.
+    static func main() async {
+        GlobalOptions.bootstrapLogging(arguments: Array(CommandLine.arguments.dropFirst()))
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
