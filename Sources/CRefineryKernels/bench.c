@@ -55,16 +55,17 @@ static void rk_fill_block(int t, uint8_t *b, int64_t size, uint64_t *s) {
     }
 }
 
+/* CPU time of the calling thread: time other processes take from this core does not count. */
 static double rk_seconds(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-double refinery_bench_mat_vec(int level, int weight_type, int64_t n, int64_t rows, int iterations) {
+double refinery_bench_mat_vec(int level, int weight_type, int64_t n, int64_t rows, double seconds) {
     int64_t qk, bsize;
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT || rk_block_shape(weight_type, &qk, &bsize) != 0) return -1;
-    if (n <= 0 || rows <= 0 || iterations <= 0 || n % qk != 0) return -1;
+    if (n <= 0 || rows <= 0 || !(seconds >= 0) || n % qk != 0) return -1;
     const rk_vec_dot_fn f = rk_dot_kernel_at(level, weight_type);
     if (f == NULL) return -1;
     const size_t row_bytes = (size_t)(n / qk) * (size_t)bsize;
@@ -80,8 +81,13 @@ double refinery_bench_mat_vec(int level, int weight_type, int64_t n, int64_t row
         refinery_quantize_activations(weight_type, x, act, n);
         rk_mat_vec_with(f, n, w, row_bytes, rows, act, out); /* warm up */
         const double start = rk_seconds();
-        for (int it = 0; it < iterations; it++) rk_mat_vec_with(f, n, w, row_bytes, rows, act, out);
-        const double elapsed = rk_seconds() - start;
+        double elapsed = 0;
+        int64_t iterations = 0;
+        do {
+            for (int k = 0; k < 8; k++) rk_mat_vec_with(f, n, w, row_bytes, rows, act, out);
+            iterations += 8;
+            elapsed = rk_seconds() - start;
+        } while (elapsed < seconds);
         volatile float sink = out[0];
         (void)sink;
         result = (double)row_bytes * (double)rows * (double)iterations / elapsed / 1e9;

@@ -27,7 +27,8 @@ enum {
 #define SIZE_Q6_K 210  /* u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d */
 
 /* Activation blocks (this target's own layouts, written by refinery_quantize_activations).
- * A32: for the 32-value formats. float d; int32 sum of qs; int8 qs[32].            (40 bytes)
+ * A32: for the 32-value formats, stored as arrays over the row's nb blocks:
+ *      float d[nb]; float s[nb] (d times the sum of the block's qs); int8 qs[nb][32]. (40 bytes a block)
  * A256: for the K-quants. float d; int8 qs[256]; int16 bsums[16] (sums of 16).     (292 bytes) */
 #define SIZE_A32 40
 #define SIZE_A256 292

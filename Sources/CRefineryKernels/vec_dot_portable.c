@@ -4,76 +4,98 @@
 #include "kernels_internal.h"
 #include "vec_dot.h"
 
+/* 32-value formats: activations are arrays d[nb], s[nb] (d * sum of quants), qs[nb][32]. */
+#define RK_ACT_D(a, i) rk_load_f32((a) + 4 * (i))
+#define RK_ACT_S(a, nb, i) rk_load_f32((a) + 4 * ((nb) + (i)))
+#define RK_ACT_Q(a, nb, i) ((const int8_t *)((a) + 8 * (nb) + QK32 * (i)))
+
+/* Low (values 0..15) and high (16..31) halves of block i's activation quants for the nibble
+ * formats, whose full groups of four blocks store four low halves, then four high halves. */
+static inline void rk_act_halves(const uint8_t *a, int64_t nb, int64_t i, const int8_t **lo, const int8_t **hi) {
+    const uint8_t *qs = a + 8 * nb;
+    if (i < nb / 4 * 4) {
+        const uint8_t *group = qs + QK32 * (i / 4 * 4);
+        *lo = (const int8_t *)(group + 16 * (i % 4));
+        *hi = (const int8_t *)(group + 64 + 16 * (i % 4));
+    } else {
+        *lo = (const int8_t *)(qs + QK32 * i);
+        *hi = *lo + 16;
+    }
+}
+
 float rk_dot_q4_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
+    const int64_t nb = n / QK32;
     float acc = 0.0f;
-    for (int64_t i = 0; i < n / QK32; i++, w += SIZE_Q4_0, a += SIZE_A32) {
+    for (int64_t i = 0; i < nb; i++, w += SIZE_Q4_0) {
         const uint8_t *qs = w + 2;
-        const int8_t *aq = (const int8_t *)(a + 8);
+        const int8_t *lo, *hi;
+        rk_act_halves(a, nb, i, &lo, &hi);
         int32_t s = 0;
-        for (int j = 0; j < 16; j++) s += (qs[j] & 0xF) * aq[j] + (qs[j] >> 4) * aq[j + 16];
-        s -= 8 * rk_load_i32(a + 4);
-        acc += rk_f16_at(w) * rk_load_f32(a) * (float)s;
+        for (int j = 0; j < 16; j++) s += (qs[j] & 0xF) * lo[j] + (qs[j] >> 4) * hi[j];
+        const float d = rk_f16_at(w);
+        acc += d * RK_ACT_D(a, i) * (float)s - 8.0f * d * RK_ACT_S(a, nb, i);
     }
     return acc;
 }
 
 float rk_dot_q4_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
+    const int64_t nb = n / QK32;
     float acc = 0.0f;
-    for (int64_t i = 0; i < n / QK32; i++, w += SIZE_Q4_1, a += SIZE_A32) {
+    for (int64_t i = 0; i < nb; i++, w += SIZE_Q4_1) {
         const uint8_t *qs = w + 4;
-        const int8_t *aq = (const int8_t *)(a + 8);
+        const int8_t *lo, *hi;
+        rk_act_halves(a, nb, i, &lo, &hi);
         int32_t s = 0;
-        for (int j = 0; j < 16; j++) s += (qs[j] & 0xF) * aq[j] + (qs[j] >> 4) * aq[j + 16];
-        const float da = rk_load_f32(a);
-        acc += rk_f16_at(w) * da * (float)s + rk_f16_at(w + 2) * da * (float)rk_load_i32(a + 4);
+        for (int j = 0; j < 16; j++) s += (qs[j] & 0xF) * lo[j] + (qs[j] >> 4) * hi[j];
+        acc += rk_f16_at(w) * RK_ACT_D(a, i) * (float)s + rk_f16_at(w + 2) * RK_ACT_S(a, nb, i);
     }
     return acc;
 }
 
+static inline int32_t rk_q5_sum(const uint8_t *qs, uint32_t qh, const int8_t *alo, const int8_t *ahi) {
+    int32_t s = 0;
+    for (int j = 0; j < 16; j++) {
+        const int lo = (qs[j] & 0xF) | (int)(((qh >> j) & 1) << 4);
+        const int hi = (qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
+        s += lo * alo[j] + hi * ahi[j];
+    }
+    return s;
+}
+
 float rk_dot_q5_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
+    const int64_t nb = n / QK32;
     float acc = 0.0f;
-    for (int64_t i = 0; i < n / QK32; i++, w += SIZE_Q5_0, a += SIZE_A32) {
-        const uint32_t qh = rk_load_u32(w + 2);
-        const uint8_t *qs = w + 6;
-        const int8_t *aq = (const int8_t *)(a + 8);
-        int32_t s = 0;
-        for (int j = 0; j < 16; j++) {
-            const int lo = (qs[j] & 0xF) | (int)(((qh >> j) & 1) << 4);
-            const int hi = (qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
-            s += lo * aq[j] + hi * aq[j + 16];
-        }
-        s -= 16 * rk_load_i32(a + 4);
-        acc += rk_f16_at(w) * rk_load_f32(a) * (float)s;
+    for (int64_t i = 0; i < nb; i++, w += SIZE_Q5_0) {
+        const int8_t *lo, *hi;
+        rk_act_halves(a, nb, i, &lo, &hi);
+        const int32_t s = rk_q5_sum(w + 6, rk_load_u32(w + 2), lo, hi);
+        const float d = rk_f16_at(w);
+        acc += d * RK_ACT_D(a, i) * (float)s - 16.0f * d * RK_ACT_S(a, nb, i);
     }
     return acc;
 }
 
 float rk_dot_q5_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
+    const int64_t nb = n / QK32;
     float acc = 0.0f;
-    for (int64_t i = 0; i < n / QK32; i++, w += SIZE_Q5_1, a += SIZE_A32) {
-        const uint32_t qh = rk_load_u32(w + 4);
-        const uint8_t *qs = w + 8;
-        const int8_t *aq = (const int8_t *)(a + 8);
-        int32_t s = 0;
-        for (int j = 0; j < 16; j++) {
-            const int lo = (qs[j] & 0xF) | (int)(((qh >> j) & 1) << 4);
-            const int hi = (qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
-            s += lo * aq[j] + hi * aq[j + 16];
-        }
-        const float da = rk_load_f32(a);
-        acc += rk_f16_at(w) * da * (float)s + rk_f16_at(w + 2) * da * (float)rk_load_i32(a + 4);
+    for (int64_t i = 0; i < nb; i++, w += SIZE_Q5_1) {
+        const int8_t *lo, *hi;
+        rk_act_halves(a, nb, i, &lo, &hi);
+        const int32_t s = rk_q5_sum(w + 8, rk_load_u32(w + 4), lo, hi);
+        acc += rk_f16_at(w) * RK_ACT_D(a, i) * (float)s + rk_f16_at(w + 2) * RK_ACT_S(a, nb, i);
     }
     return acc;
 }
 
 float rk_dot_q8_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
+    const int64_t nb = n / QK32;
     float acc = 0.0f;
-    for (int64_t i = 0; i < n / QK32; i++, w += SIZE_Q8_0, a += SIZE_A32) {
+    for (int64_t i = 0; i < nb; i++, w += SIZE_Q8_0) {
         const int8_t *qs = (const int8_t *)(w + 2);
-        const int8_t *aq = (const int8_t *)(a + 8);
+        const int8_t *aq = RK_ACT_Q(a, nb, i);
         int32_t s = 0;
         for (int j = 0; j < 32; j++) s += qs[j] * aq[j];
-        acc += rk_f16_at(w) * rk_load_f32(a) * (float)s;
+        acc += rk_f16_at(w) * RK_ACT_D(a, i) * (float)s;
     }
     return acc;
 }

@@ -67,11 +67,12 @@ void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t ro
 void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
                       const void *activations, size_t act_stride, int64_t cols, float *out, int64_t out_stride);
 
-/// Microbenchmark: times `iterations` single-threaded matrix-vector products of a `rows` x `n`
+/// Microbenchmark: times single-threaded matrix-vector products (for at least `seconds` of the
+/// calling thread's CPU time, so that other load on the machine does not count) of a `rows` x `n`
 /// matrix of `weight_type` (random blocks with small finite scales) with the kernels of `level`
 /// (capped at the CPU's; the same loop as `refinery_mat_vec`) and
 /// returns the weight bytes read per second, in GB/s (10^9 bytes). Returns a negative number for
 /// an unsupported type or size, or when memory runs out.
-double refinery_bench_mat_vec(int level, int weight_type, int64_t n, int64_t rows, int iterations);
+double refinery_bench_mat_vec(int level, int weight_type, int64_t n, int64_t rows, double seconds);
 
 #endif
