@@ -1,17 +1,51 @@
 #include "CRefineryKernels.h"
+#include "kernels_internal.h"
+#include "vec_dot.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int detect_level(void) {
-#if defined(__x86_64__) || defined(__i386__)
+/* One table of kernels per level; the dispatcher points at one of them. */
+typedef struct {
+    rk_vec_dot_fn dot[RT_TYPE_LIMIT];
+    void (*f16_to_f32)(const uint16_t *, float *, int64_t);
+    void (*f32_to_f16)(const float *, uint16_t *, int64_t);
+} rk_table;
+
+#define RK_TABLE(S)                                                                              \
+    {                                                                                            \
+        .dot = {[RT_F32] = rk_dot_f32_##S, [RT_F16] = rk_dot_f16_##S, [RT_BF16] = rk_dot_bf16_##S, \
+                [RT_Q4_0] = rk_dot_q4_0_##S, [RT_Q4_1] = rk_dot_q4_1_##S, [RT_Q5_0] = rk_dot_q5_0_##S, \
+                [RT_Q5_1] = rk_dot_q5_1_##S, [RT_Q8_0] = rk_dot_q8_0_##S, [RT_Q2_K] = rk_dot_q2_k_##S, \
+                [RT_Q3_K] = rk_dot_q3_k_##S, [RT_Q4_K] = rk_dot_q4_k_##S, [RT_Q5_K] = rk_dot_q5_k_##S, \
+                [RT_Q6_K] = rk_dot_q6_k_##S},                                                    \
+        .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S                 \
+    }
+
+static const rk_table table_portable = RK_TABLE(portable);
+#if defined(__x86_64__)
+static const rk_table table_avx2 = RK_TABLE(avx2);
+static const rk_table table_avx512 = RK_TABLE(avx512);
+#endif
+
+static int hardware_level = -1;   /* highest level the CPU supports */
+static int hardware_vnni = 0;     /* AVX512-VNNI present (the level-2 integer kernels need it) */
+
+static void detect_hardware(void) {
+#if defined(__x86_64__)
     __builtin_cpu_init();
     int level = 0;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) level = 1;
     if (level == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl")) level = 2;
+    hardware_vnni = level == 2 && __builtin_cpu_supports("avx512vnni");
 #else
     int level = 0;
 #endif
+    __atomic_store_n(&hardware_level, level, __ATOMIC_RELEASE);
+}
+
+static int env_capped_level(int level) {
     const char *forced = getenv("REFINERY_KERNELS");
     if (forced) {
         int cap = level;
@@ -23,8 +57,95 @@ static int detect_level(void) {
     return level;
 }
 
+static const rk_table *current_table = NULL;
+static int current_level = -1;
+
+static const rk_table *table_for(int level) {
+#if defined(__x86_64__)
+    if (level >= 2) return hardware_vnni ? &table_avx512 : &table_avx2;
+    if (level == 1) return &table_avx2;
+#else
+    (void)level;
+#endif
+    return &table_portable;
+}
+
+int refinery_kernels_max_level(void) {
+    if (__atomic_load_n(&hardware_level, __ATOMIC_ACQUIRE) < 0) detect_hardware();
+    return hardware_level;
+}
+
+int refinery_kernels_set_level(int level) {
+    const int max = refinery_kernels_max_level();
+    if (level > max) level = max;
+    if (level < 0) level = 0;
+    __atomic_store_n(&current_table, table_for(level), __ATOMIC_RELEASE);
+    __atomic_store_n(&current_level, level, __ATOMIC_RELEASE);
+    return level;
+}
+
+static const rk_table *rk_kernels(void) {
+    const rk_table *t = __atomic_load_n(&current_table, __ATOMIC_ACQUIRE);
+    if (__builtin_expect(t != NULL, 1)) return t;
+    refinery_kernels_set_level(env_capped_level(refinery_kernels_max_level()));
+    return __atomic_load_n(&current_table, __ATOMIC_ACQUIRE);
+}
+
 int refinery_kernels_level(void) {
-    static int cached = -1;
-    if (cached < 0) cached = detect_level();
-    return cached;
+    (void)rk_kernels();
+    return __atomic_load_n(&current_level, __ATOMIC_ACQUIRE);
+}
+
+float refinery_vec_dot(int weight_type, int64_t n, const void *weight_row, const void *activations) {
+    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return NAN;
+    const rk_vec_dot_fn f = rk_kernels()->dot[weight_type];
+    if (f == NULL) return NAN;
+    return f(n, (const uint8_t *)weight_row, (const uint8_t *)activations);
+}
+
+static const rk_table *rk_kernels_at(int level) {
+    const int max = refinery_kernels_max_level();
+    return table_for(level > max ? max : level);
+}
+
+float refinery_vec_dot_at_level(int level, int weight_type, int64_t n, const void *weight_row, const void *activations) {
+    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return NAN;
+    const rk_vec_dot_fn f = rk_kernels_at(level)->dot[weight_type];
+    if (f == NULL) return NAN;
+    return f(n, (const uint8_t *)weight_row, (const uint8_t *)activations);
+}
+
+void refinery_f16_to_f32_row_at_level(int level, const uint16_t *src, float *dst, int64_t n) {
+    rk_kernels_at(level)->f16_to_f32(src, dst, n);
+}
+
+void refinery_f32_to_f16_row_at_level(int level, const float *src, uint16_t *dst, int64_t n) {
+    rk_kernels_at(level)->f32_to_f16(src, dst, n);
+}
+
+/* The matrix-vector loop on an explicit table (shared by refinery_mat_vec and the benchmark). */
+void rk_mat_vec_with(rk_vec_dot_fn f, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
+                     const uint8_t *activations, float *out) {
+    for (int64_t r = 0; r < rows; r++) out[r] = f(n, w + (size_t)r * row_stride, activations);
+}
+
+rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type) {
+    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return NULL;
+    return rk_kernels_at(level)->dot[weight_type];
+}
+
+void refinery_f16_to_f32_row(const uint16_t *src, float *dst, int64_t n) { rk_kernels()->f16_to_f32(src, dst, n); }
+
+void refinery_f32_to_f16_row(const float *src, uint16_t *dst, int64_t n) { rk_kernels()->f32_to_f16(src, dst, n); }
+
+float refinery_dot_f16_f32(int64_t n, const uint16_t *keys, const float *query) {
+    return rk_kernels()->dot[RT_F16](n, (const uint8_t *)keys, (const uint8_t *)query);
+}
+
+void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
+                      const void *activations, float *out) {
+    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return;
+    const rk_vec_dot_fn f = rk_kernels()->dot[weight_type];
+    if (f == NULL) return;
+    rk_mat_vec_with(f, n, (const uint8_t *)weights, row_stride, rows, (const uint8_t *)activations, out);
 }

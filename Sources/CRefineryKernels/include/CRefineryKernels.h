@@ -24,7 +24,55 @@ void refinery_quantize_activations(int weight_type, const float *x, void *dst, i
 
 /// The dot product of one weight row of `weight_type` (length `n`) with activations prepared by
 /// `refinery_quantize_activations`. The summation order depends only on `n`, never on threads
-/// or batch (batch invariance).
+/// or batch (batch invariance). Returns NaN for an unsupported type.
 float refinery_vec_dot(int weight_type, int64_t n, const void *weight_row, const void *activations);
+
+/// The highest level this CPU supports (0 portable, 1 AVX2+FMA+F16C, 2 AVX-512 F/BW/VL), before
+/// any `REFINERY_KERNELS` cap. At level 2 the integer kernels use AVX512-VNNI where the CPU has
+/// it and the AVX2 ones otherwise.
+int refinery_kernels_max_level(void);
+
+/// Switches every dispatched kernel to `level`, capped at `refinery_kernels_max_level()` (the
+/// environment override only sets the starting level); returns the level now in use. For tests
+/// and benchmarks: do not call it while other threads run kernels.
+int refinery_kernels_set_level(int level);
+
+/// `refinery_vec_dot` with the kernels of `level` (capped at the CPU's), whatever level is in use:
+/// for tests that compare levels without switching the whole process.
+float refinery_vec_dot_at_level(int level, int weight_type, int64_t n, const void *weight_row, const void *activations);
+
+/// `refinery_f16_to_f32_row` / `refinery_f32_to_f16_row` with the kernels of `level` (capped).
+void refinery_f16_to_f32_row_at_level(int level, const uint16_t *src, float *dst, int64_t n);
+void refinery_f32_to_f16_row_at_level(int level, const float *src, uint16_t *dst, int64_t n);
+
+/// Converts `n` IEEE half floats to floats (exact).
+void refinery_f16_to_f32_row(const uint16_t *src, float *dst, int64_t n);
+
+/// Converts `n` floats to IEEE half floats, rounding to nearest even.
+void refinery_f32_to_f16_row(const float *src, uint16_t *dst, int64_t n);
+
+/// The dot product of `n` half floats (an F16 KV-cache row) with `n` floats (a query). The same
+/// kernel as `refinery_vec_dot` for F16 weights; the order depends only on `n`.
+float refinery_dot_f16_f32(int64_t n, const uint16_t *keys, const float *query);
+
+/// out[r] = dot(weight row r, activations) for `rows` rows of `n` values spaced `row_stride` bytes
+/// apart: exactly `refinery_vec_dot` per row.
+void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
+                      const void *activations, float *out);
+
+/// For `cols` activation rows (each prepared by `refinery_quantize_activations`, `act_stride` bytes
+/// apart) and `rows` weight rows: out[c * out_stride + r] = dot(weight row r, activation row c).
+/// Tiled so each tile of weight rows is read once for a tile of activation rows; every output is
+/// bit-identical to `refinery_vec_dot` on the same row pair (same per-row routine).
+void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
+                      const void *activations, size_t act_stride, int64_t cols, float *out, int64_t out_stride);
+
+/// Microbenchmark: times single-threaded matrix-vector products (for at least `seconds` of the
+/// calling thread's CPU time, so that other load on the machine does not count) of a `rows` x `n`
+/// matrix of `weight_type` (random blocks with small finite scales) with the kernels of `level`
+/// (capped at the CPU's; the same loop as `refinery_mat_vec`) and
+/// returns the weight bytes read per second, in GB/s (10^9 bytes). Returns a negative number for
+/// an unsupported type or size, or when memory runs out.
+double refinery_bench_mat_vec(int level, int weight_type, int64_t n, int64_t rows, double seconds);
 
 #endif

@@ -1,0 +1,104 @@
+#ifndef REFINERY_KERNELS_INTERNAL_H
+#define REFINERY_KERNELS_INTERNAL_H
+/* Private to CRefineryKernels: block layouts, ggml type numbers, scalar helpers. */
+
+#include <stdint.h>
+#include <string.h>
+
+enum {
+    RT_F32 = 0, RT_F16 = 1, RT_Q4_0 = 2, RT_Q4_1 = 3, RT_Q5_0 = 6, RT_Q5_1 = 7, RT_Q8_0 = 8,
+    RT_Q2_K = 10, RT_Q3_K = 11, RT_Q4_K = 12, RT_Q5_K = 13, RT_Q6_K = 14, RT_BF16 = 30,
+    RT_TYPE_LIMIT = 31
+};
+
+#define QK32 32
+#define QKK 256
+
+/* Weight block sizes in bytes (ggml layouts; all fields little-endian, blocks unaligned). */
+#define SIZE_Q4_0 18   /* f16 d; u8 qs[16] */
+#define SIZE_Q4_1 20   /* f16 d, m; u8 qs[16] */
+#define SIZE_Q5_0 22   /* f16 d; u8 qh[4]; u8 qs[16] */
+#define SIZE_Q5_1 24   /* f16 d, m; u8 qh[4]; u8 qs[16] */
+#define SIZE_Q8_0 34   /* f16 d; i8 qs[32] */
+#define SIZE_Q2_K 84   /* u8 scales[16]; u8 qs[64]; f16 d, dmin */
+#define SIZE_Q3_K 110  /* u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d */
+#define SIZE_Q4_K 144  /* f16 d, dmin; u8 scales[12]; u8 qs[128] */
+#define SIZE_Q5_K 176  /* f16 d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128] */
+#define SIZE_Q6_K 210  /* u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d */
+
+/* Activation blocks (this target's own layouts, written by refinery_quantize_activations).
+ * A32: for the 32-value formats, stored as arrays over the row's nb blocks:
+ *      float d[nb]; float s[nb] (d times the sum of the block's qs); int8 qs[nb][32]. (40 bytes a block)
+ * A256: for the K-quants. float d; int8 qs[256]; int16 bsums[16] (sums of 16).     (292 bytes) */
+#define SIZE_A32 40
+#define SIZE_A256 292
+#define A256_QS 4
+#define A256_BSUMS 260
+
+static inline uint16_t rk_load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t rk_load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline int32_t rk_load_i32(const uint8_t *p) { int32_t v; memcpy(&v, p, 4); return v; }
+static inline int16_t rk_load_i16(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return v; }
+static inline float rk_load_f32(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
+
+static inline float rk_bits_f32(uint32_t w) { float f; memcpy(&f, &w, 4); return f; }
+static inline uint32_t rk_f32_bits(float f) { uint32_t w; memcpy(&w, &f, 4); return w; }
+
+/* IEEE half -> float, exact for every input (subnormals, infinities, NaN payloads). */
+static inline float rk_f16_to_f32(uint16_t h) {
+    const uint32_t w = (uint32_t)h << 16;
+    const uint32_t sign = w & 0x80000000u;
+    const uint32_t two_w = w + w;
+    const float normalized = rk_bits_f32((two_w >> 4) + (0xE0u << 23)) * 0x1.0p-112f;
+    const float denormalized = rk_bits_f32((two_w >> 17) | (126u << 23)) - 0.5f;
+    const uint32_t result = sign | (two_w < (1u << 27) ? rk_f32_bits(denormalized) : rk_f32_bits(normalized));
+    return rk_bits_f32(result);
+}
+
+/* float -> IEEE half, round to nearest even; NaN stays NaN, overflow gives infinity. */
+static inline uint16_t rk_f32_to_f16(float f) {
+    float base = (__builtin_fabsf(f) * 0x1.0p+112f) * 0x1.0p-110f;
+    const uint32_t w = rk_f32_bits(f);
+    const uint32_t shl1_w = w + w;
+    const uint32_t sign = w & 0x80000000u;
+    uint32_t bias = shl1_w & 0xFF000000u;
+    if (bias < 0x71000000u) bias = 0x71000000u;
+    base = rk_bits_f32((bias >> 1) + 0x07800000u) + base;
+    const uint32_t bits = rk_f32_bits(base);
+    const uint32_t exp_bits = (bits >> 13) & 0x00007C00u;
+    const uint32_t mantissa_bits = bits & 0x00000FFFu;
+    const uint32_t nonsign = exp_bits + mantissa_bits;
+    return (uint16_t)((sign >> 16) | (shl1_w > 0xFF000000u ? 0x7E00u : nonsign));
+}
+
+static inline float rk_f16_at(const uint8_t *p) { return rk_f16_to_f32(rk_load_u16(p)); }
+
+/* The 6-bit scale and min of group j (0..7) of a Q4_K/Q5_K block's 12 packed scale bytes. */
+static inline void rk_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
+    if (j < 4) {
+        *d = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *d = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+
+/* The 16 signed 6-bit scales of a Q3_K block (already minus 32). */
+static inline void rk_scales_q3k(const uint8_t *s, int8_t out[16]) {
+    for (int i = 0; i < 16; i++) {
+        int low = (i < 8) ? (s[i] & 0xF) : (s[i - 8] >> 4);
+        int high = (s[8 + (i & 3)] >> (2 * (i >> 2))) & 3;
+        out[i] = (int8_t)((low | (high << 4)) - 32);
+    }
+}
+
+/* Kernel tables filled by the dispatcher. */
+typedef float (*rk_vec_dot_fn)(int64_t n, const uint8_t *w, const uint8_t *a);
+
+/* The dot kernel of `level` (capped at the CPU's) for a type, or NULL; and the row loop. */
+rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type);
+void rk_mat_vec_with(rk_vec_dot_fn f, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
+                     const uint8_t *activations, float *out);
+
+#endif

@@ -1,0 +1,29 @@
+#ifndef REFINERY_VEC_DOT_H
+#define REFINERY_VEC_DOT_H
+/* Private: the kernels of each instruction-set level, gathered into tables by dispatch.c. */
+#include <stdint.h>
+
+#define RK_DECLARE_LEVEL(SUFFIX)                                                        \
+    float rk_dot_q4_0_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    float rk_dot_q4_1_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    float rk_dot_q5_0_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    float rk_dot_q5_1_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    float rk_dot_q8_0_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    float rk_dot_q2_k_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    float rk_dot_q3_k_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    float rk_dot_q4_k_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    float rk_dot_q5_k_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    float rk_dot_q6_k_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    float rk_dot_f32_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);           \
+    float rk_dot_f16_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);           \
+    float rk_dot_bf16_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    void rk_f16_to_f32_row_##SUFFIX(const uint16_t *src, float *dst, int64_t n);        \
+    void rk_f32_to_f16_row_##SUFFIX(const float *src, uint16_t *dst, int64_t n);
+
+RK_DECLARE_LEVEL(portable)
+#if defined(__x86_64__)
+RK_DECLARE_LEVEL(avx2)
+RK_DECLARE_LEVEL(avx512)
+#endif
+
+#endif

@@ -1,0 +1,221 @@
+import Testing
+import RefineryInference
+
+/// A small deterministic generator for test data.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Random weight rows of a format: random bytes, with every f16 scale field set to a finite value
+/// in a range real models use.
+func randomWeightRow(_ type: GGMLType, count: Int, using rng: inout SplitMix64) -> [UInt8] {
+    let blocks = count / type.blockSize
+    var bytes = (0..<blocks * type.typeSize).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    func half(_ value: Float) -> (UInt8, UInt8) {
+        let bits = Float16(value).bitPattern
+        return (UInt8(bits & 0xFF), UInt8(bits >> 8))
+    }
+    let fields: [Int] =
+        switch type {
+        case .q4_0, .q5_0, .q8_0: [0]
+        case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
+        case .q2_K: [80, 82]
+        case .q3_K: [108]
+        case .q6_K: [208]
+        default: []
+        }
+    switch type {
+    case .f32:
+        bytes = (0..<count).flatMap { _ in
+            withUnsafeBytes(of: Float.random(in: -1...1, using: &rng).bitPattern.littleEndian, Array.init)
+        }
+    case .f16:
+        bytes = (0..<count).flatMap { _ in
+            withUnsafeBytes(of: Float16(Float.random(in: -1...1, using: &rng)).bitPattern.littleEndian, Array.init)
+        }
+    case .bf16:
+        bytes = (0..<count).flatMap { _ in
+            withUnsafeBytes(of: UInt16(Float.random(in: -1...1, using: &rng).bitPattern >> 16).littleEndian, Array.init)
+        }
+    default:
+        for b in 0..<blocks {
+            for offset in fields {
+                let sign: Float = offset == fields[0] || Bool.random(using: &rng) ? 1 : -1
+                let (lo, hi) = half(sign * Float.random(in: 0.0005...0.05, using: &rng))
+                bytes[b * type.typeSize + offset] = lo
+                bytes[b * type.typeSize + offset + 1] = hi
+            }
+        }
+    }
+    return bytes
+}
+
+/// Prepared activations for `x` against weights of `type`.
+func preparedActivations(_ type: GGMLType, _ x: [Float]) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: QuantizedDot.activationRowSize(for: type, count: x.count))
+    x.withUnsafeBufferPointer { xs in
+        out.withUnsafeMutableBytes { QuantizedDot.quantizeActivations(for: type, xs.baseAddress!, into: $0.baseAddress!, count: x.count) }
+    }
+    return out
+}
+
+func kernelDot(_ type: GGMLType, _ row: [UInt8], _ act: [UInt8], count: Int, level: KernelLevel) -> Float {
+    row.withUnsafeBytes { r in
+        act.withUnsafeBytes { a in
+            QuantizedDot.dot(type, count: count, row: r.baseAddress!, activations: a.baseAddress!, level: level)
+        }
+    }
+}
+
+/// Runs `body` for each kernel level this CPU has (without switching the process's level, which
+/// other suites running in parallel rely on).
+func atEachLevel<T>(_ body: (KernelLevel) throws -> T) rethrows -> [(KernelLevel, T)] {
+    try KernelLevel.available.map { level in (level, try body(level)) }
+}
+
+@Suite("Quantized dot products")
+struct QuantDotTests {
+    static let types: [GGMLType] = [
+        .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .f16, .bf16, .f32,
+    ]
+
+    static func lengths(_ type: GGMLType) -> [Int] {
+        switch type.blockSize {
+        case 32: [32, 64, 96, 160, 480, 576, 896]
+        case 256: [256, 512, 768, 4864]
+        default: [1, 7, 33, 64, 576, 1000]
+        }
+    }
+
+    @Test("vec_dot equals the float dot of the dequantized row, within the 8-bit activation error", arguments: types)
+    func matchesDequantizedDot(type: GGMLType) throws {
+        var rng = SplitMix64(state: 42 &+ UInt64(type.rawValue))
+        for count in Self.lengths(type) {
+            let row = randomWeightRow(type, count: count, using: &rng)
+            let x = (0..<count).map { _ in Float.random(in: -2...2, using: &rng) }
+            let weights = try row.withUnsafeBytes { try Dequantizer.dequantize(type, bytes: $0) }
+            let act = preparedActivations(type, x)
+            // Exact reference in Double, and the worst case error of quantizing x to 8 bits per block.
+            let group = type.blockSize == 1 ? 1 : type.blockSize
+            var exact = 0.0, magnitude = 0.0, bound = 0.0
+            for g in stride(from: 0, to: count, by: group) {
+                let amax = Double(x[g..<g + group].map(abs).max()!)
+                for i in g..<g + group {
+                    exact += Double(weights[i]) * Double(x[i])
+                    magnitude += abs(Double(weights[i]) * Double(x[i]))
+                    if group > 1 { bound += abs(Double(weights[i])) * amax / 254 }
+                }
+            }
+            let tolerance = bound * 1.001 + magnitude * 2e-6 + 1e-30
+            for (level, value) in atEachLevel({ kernelDot(type, row, act, count: count, level: $0) }) {
+                #expect(abs(Double(value) - exact) <= tolerance,
+                        "\(type) n=\(count) \(level): \(value) vs \(exact) (tolerance \(tolerance))")
+            }
+            if group > 1 {
+                // The quantization error is real but small: about 1/127 of the magnitude at most.
+                #expect(bound <= magnitude / 50 + 1e-30 || bound <= 0.02 * weights.map { abs(Double($0)) }.reduce(0, +) * 2)
+            }
+        }
+    }
+
+    @Test("every instruction-set level gives nearly the same result", arguments: types)
+    func levelsAgree(type: GGMLType) {
+        var rng = SplitMix64(state: 7 &+ UInt64(type.rawValue))
+        for count in Self.lengths(type) {
+            for _ in 0..<8 {
+                let row = randomWeightRow(type, count: count, using: &rng)
+                let x = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+                let act = preparedActivations(type, x)
+                let results = atEachLevel { kernelDot(type, row, act, count: count, level: $0) }
+                let reference = results[0].1
+                // The integer block sums are exact at every level; only the float accumulation order differs.
+                let weights = try! row.withUnsafeBytes { try Dequantizer.dequantize(type, bytes: $0) }
+                let magnitude = zip(weights, x).map { abs($0 * $1) }.reduce(0, +)
+                for (level, value) in results {
+                    #expect(abs(value - reference) <= magnitude * 1e-5 + 1e-30, "\(type) n=\(count) \(level): \(value) vs portable \(reference)")
+                }
+            }
+        }
+    }
+
+    @Test("the same row gives the same bits alone, in a matrix-vector and in a tiled matrix-matrix product",
+          arguments: [GGMLType.q4_1, .q8_0, .q4_K, .q5_0, .q6_K, .f16, .f32])
+    func batchInvariant(type: GGMLType) {
+        var rng = SplitMix64(state: 99)
+        let count = type.blockSize == 256 ? 512 : 576
+        let rows = 70, columns = 13
+        let rowBytes = type.byteCount(forElements: count)!
+        let weights = (0..<rows).flatMap { _ in randomWeightRow(type, count: count, using: &rng) }
+        let actBytes = QuantizedDot.activationRowSize(for: type, count: count)
+        let acts = (0..<columns).flatMap { _ in
+            preparedActivations(type, (0..<count).map { _ in Float.random(in: -1...1, using: &rng) })
+        }
+        do {
+            let level = KernelLevel.current
+            var single = [Float](repeating: 0, count: rows * columns)
+            var vector = [Float](repeating: 0, count: rows * columns)
+            var matrix = [Float](repeating: .nan, count: rows * columns)
+            weights.withUnsafeBytes { w in
+                acts.withUnsafeBytes { a in
+                    for c in 0..<columns {
+                        for r in 0..<rows {
+                            single[c * rows + r] = QuantizedDot.dot(
+                                type, count: count, row: w.baseAddress! + r * rowBytes, activations: a.baseAddress! + c * actBytes)
+                        }
+                        vector.withUnsafeMutableBufferPointer {
+                            QuantizedDot.matVec(
+                                type, count: count, weights: w.baseAddress!, rowStride: rowBytes, rows: rows,
+                                activations: a.baseAddress! + c * actBytes, into: $0.baseAddress! + c * rows)
+                        }
+                    }
+                    matrix.withUnsafeMutableBufferPointer {
+                        QuantizedDot.matMat(
+                            type, count: count, weights: w.baseAddress!, rowStride: rowBytes, rows: rows,
+                            activations: a.baseAddress!, activationStride: actBytes, columns: columns,
+                            into: $0.baseAddress!, outputStride: rows)
+                    }
+                }
+            }
+            #expect(single.map(\.bitPattern) == vector.map(\.bitPattern), "\(type) \(level) mat_vec")
+            #expect(single.map(\.bitPattern) == matrix.map(\.bitPattern), "\(type) \(level) mat_mat")
+        }
+    }
+
+    @Test("activation rows are quantized row by row: the same floats give the same bytes")
+    func activationQuantizationIsStable() {
+        var rng = SplitMix64(state: 5)
+        let x = (0..<512).map { _ in Float.random(in: -3...3, using: &rng) }
+        for type in [GGMLType.q4_1, .q4_K] {
+            let whole = preparedActivations(type, x)
+            let again = preparedActivations(type, Array(x[0..<256]) + Array(x[256...]))
+            #expect(whole == again)
+            // K-quant activation blocks are self-contained: a row's halves quantize alone to the same bytes.
+            if type == .q4_K {
+                #expect(whole == preparedActivations(type, Array(x[0..<256])) + preparedActivations(type, Array(x[256...])))
+            }
+        }
+        #expect(QuantizedDot.activationRowSize(for: .q4_K, count: 896) == 0)
+        #expect(QuantizedDot.activationRowSize(for: .iq2_xs, count: 256) == 0)
+        #expect(QuantizedDot.activationRowSize(for: .q4_0, count: 64) == 80)
+        #expect(QuantizedDot.activationRowSize(for: .q6_K, count: 512) == 584)
+        #expect(QuantizedDot.activationRowSize(for: .f16, count: 10) == 40)
+    }
+
+    @Test("unsupported weight formats are refused with the tensor's name")
+    func unsupportedWeights() {
+        do {
+            try QuantizedDot.validate(.iq4_nl, count: 64, tensor: "output.weight")
+            Issue.record("IQ4_NL accepted")
+        } catch {
+            #expect(error.code == .unsupportedType)
+            #expect(error.message.contains("output.weight") && error.message.contains("IQ4_NL"))
+        }
+    }
+}
