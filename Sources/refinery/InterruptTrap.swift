@@ -1,3 +1,5 @@
+import Dispatch
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
 
 /// Turns SIGINT and SIGTERM into a call of `handler` (which cancels the work) instead of
 /// killing the process, so a pull can remove its temporary files before exiting.

@@ -17,7 +17,7 @@ struct RefineryCommand: AsyncParsableCommand {
             """,
         version: Refinery.version,
         subcommands: [
-            ModelsCommand.self,
+            ModelsCommand.self
         ]
     )
 

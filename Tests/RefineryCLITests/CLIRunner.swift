@@ -1,10 +1,11 @@
+import Dispatch
 import Foundation
 import Testing
 
 /// Runs the built `refinery` executable as a user would, with its own store folder.
-struct CLIRunner {
+struct CLIRunner: Sendable {
     /// The result of one run.
-    struct Result {
+    struct Result: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
@@ -71,9 +72,15 @@ struct CLIRunner {
         return Result(status: started.0.terminationStatus, stdout: stdout, stderr: stderr)
     }
 
-    /// Runs `refinery arguments…` to completion.
-    func run(_ arguments: String...) throws -> Result {
-        finish(try start(arguments))
+    /// Runs `refinery arguments…` to completion, waiting on a Dispatch thread so that tests
+    /// running in parallel do not starve Swift's small cooperative pool.
+    func run(_ arguments: String...) async throws -> Result {
+        let runner = self
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Swift.Result { runner.finish(try runner.start(arguments)) })
+            }
+        }
     }
 
     /// What `$REFINERY_HOME/models` holds, hidden entries included.
@@ -119,6 +126,29 @@ enum Scratch {
         #expect(process.terminationStatus == 0)
         try FileManager.default.removeItem(atPath: gguf)
         return ("\(wheels)/catalog.json", wheels)
+    }
+
+    /// A stand-in for Python whose `pip` hangs for two minutes (then fails) after writing its
+    /// process group id to `pgid` beside it; everything else goes to the real `python3`.
+    static func slowPython(in folder: String) throws -> String {
+        let path = "\(folder)/slow-python"
+        let body = """
+            #!/bin/sh
+            if [ "$1" = "-m" ]; then echo $$ > "\(folder)/pgid"; sleep 120; exit 1; fi
+            exec python3 "$@"
+
+            """
+        try Data(body.utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return path
+    }
+
+    /// Kills the process group recorded by ``slowPython(in:)``, if it is still there.
+    static func killSlowPython(in folder: String) {
+        guard let text = try? String(contentsOfFile: "\(folder)/pgid", encoding: .utf8),
+            let pgid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return }
+        kill(-pgid, SIGKILL)
     }
 
     /// Bytes that start with the GGUF magic.

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// The folder of installed models, the only part of Refinery that ever fetches one.
 ///
@@ -46,7 +47,8 @@ public struct ModelStore: Sendable {
         var catalog = ModelCatalog.builtin
         if let file = environment["REFINERY_CATALOG"], !file.isEmpty {
             guard let bytes = StoreFiles.read(file) else {
-                throw ModelStoreError(code: .invalidCatalog, message: "cannot read the catalog file \(file)", value: file)
+                throw ModelStoreError(
+                    code: .invalidCatalog, message: "cannot read the catalog file \(file)", value: file)
             }
             catalog = try ModelCatalog(json: bytes)
         }
@@ -119,7 +121,8 @@ public struct ModelStore: Sendable {
             guard StoreFiles.status(added.path)?.isRegularFile == true else {
                 throw ModelStoreError(
                     code: .invalidModelFile,
-                    message: "model '\(name)' was added from \(added.path), which no longer exists; remove it with `refinery models rm \(name)`",
+                    message:
+                        "model '\(name)' was added from \(added.path), which no longer exists; remove it with `refinery models rm \(name)`",
                     value: added.path
                 )
             }
@@ -134,7 +137,8 @@ public struct ModelStore: Sendable {
         if reference.contains("/") || reference.hasSuffix(".gguf") {
             if StoreFiles.status(reference)?.isRegularFile == true { return Self.absolute(reference) }
             if reference.contains("/") {
-                throw ModelStoreError(code: .invalidModelFile, message: "no model file at \(reference)", value: reference)
+                throw ModelStoreError(
+                    code: .invalidModelFile, message: "no model file at \(reference)", value: reference)
             }
         }
         return try path(of: reference)
