@@ -31,9 +31,11 @@ public struct ModelStore: Sendable {
     /// How packages are fetched.
     public var fetcher: PackageFetcher
 
-    /// A store at `root` (created on first write).
+    /// A store at `root` (created on first write; a relative path is taken from the current
+    /// folder).
     public init(root: String, catalog: ModelCatalog = .builtin, fetcher: PackageFetcher = PackageFetcher()) {
-        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+        let absolute = Self.absolute(root)
+        self.root = absolute.count > 1 && absolute.hasSuffix("/") ? String(absolute.dropLast()) : absolute
         self.catalog = catalog
         self.fetcher = fetcher
     }

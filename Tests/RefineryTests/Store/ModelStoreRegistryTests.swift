@@ -21,6 +21,8 @@ struct ModelStoreRegistryTests {
         #expect(
             store.installPath(for: ModelCatalog.builtin.entries[0]) == "/srv/refinery/models/smollm2-135m-instruct.gguf"
         )
+        let relative = ModelStore(root: "relative/store")
+        #expect(relative.root == FileManager.default.currentDirectoryPath + "/relative/store")
     }
 
     @Test("the environment can point the store at another catalog file")
