@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The API key is read from an environment variable and kept in an ``APIKey``, which prints
 /// as `[REDACTED]`; so does this configuration's description.
-public struct RemoteModelConfiguration: Sendable, CustomStringConvertible {
+public struct RemoteModelConfiguration: Sendable, CustomStringConvertible, CustomReflectable {
     /// The API root, ending in `/v1`.
     public var baseURL: String
     /// The model id sent in each request.
@@ -137,5 +137,15 @@ public struct RemoteModelConfiguration: Sendable, CustomStringConvertible {
         let headers = extraHeaders.map { "\($0.name): [REDACTED]" }.joined(separator: ", ")
         return "RemoteModelConfiguration(baseURL: \(baseURL), model: \(model), apiKey: \(apiKey == nil ? "none" : "[REDACTED]")"
             + (headers.isEmpty ? "" : ", headers: \(headers)") + ", streaming: \(streaming))"
+    }
+
+    /// Reflection (`dump`) shows no header values and a redacted key.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "baseURL": baseURL, "model": model, "apiKey": apiKey.map { _ in "[REDACTED]" } ?? "none",
+                "extraHeaders": extraHeaders.map(\.name), "streaming": streaming,
+            ], displayStyle: .struct)
     }
 }
