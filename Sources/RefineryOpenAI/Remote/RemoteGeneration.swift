@@ -16,6 +16,8 @@ actor RemoteGeneration {
     private var attempts = 0
     /// Whether any event went to the consumer; after that a failure cannot be retried.
     private var emitted = false
+    /// An error found after events that the consumer has not taken yet; thrown once they are.
+    private var deferredError: (any Error)?
     private var random = SystemRandomNumberGenerator()
 
     // State of the current reply.
@@ -50,6 +52,10 @@ actor RemoteGeneration {
                     }
                     emitted = true
                     return event
+                }
+                if let error = deferredError {
+                    deferredError = nil
+                    throw error
                 }
                 switch phase {
                 case .finished: return nil
@@ -293,13 +299,17 @@ actor RemoteGeneration {
             try endOfStream()
             return
         }
-        let events: [ServerSentEvent]
         do {
-            events = try parser.feed(chunk)
+            for event in try parser.feed(chunk) { try handle(event) }
         } catch {
-            throw invalidResponse("the event stream is malformed: \(error)", chunk)
+            let failure = error is ServerSentEventError ? invalidResponse("the event stream is malformed: \(error)", chunk) : error
+            // Events before the failure still reach the consumer, then the error does.
+            guard !pending.isEmpty else { throw failure }
+            deferredError = failure
+            phase = .finished
+            transfer?.cancel()
+            transfer = nil
         }
-        for event in events { try handle(event) }
     }
 
     private func handle(_ event: ServerSentEvent) throws {

@@ -392,6 +392,8 @@ def main():
     args = parser.parse_args()
     UPSTREAM = args.upstream
     ThreadingHTTPServer.daemon_threads = True
+    # Clients that hang up mid-request are part of the tests, not errors to print.
+    ThreadingHTTPServer.handle_error = lambda self, request, address: None
     ThreadingHTTPServer.request_queue_size = 256
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print("PORT %d" % server.server_address[1], flush=True)
