@@ -111,6 +111,13 @@ struct WireTypesTests {
         // Providers without llama.cpp's fields never see them.
         let plain = try ChatCompletionRequest(request, configuration: RemoteModelConfiguration(baseURL: "http://x/v1", model: "m"), stream: false)
         #expect(plain.extra.isEmpty && plain.stream == nil)
+        // llama.cpp's servers take the schema as json_object + schema.
+        var llama = config
+        llama.schemaStyle = .jsonObjectSchema
+        let l = try ChatCompletionRequest(request, configuration: llama, stream: false)
+        #expect(l.json["response_format"] == ["type": "json_object", "schema": ["type": "object", "properties": ["z": ["type": "string"], "a": ["type": "number"]]]])
+        #expect(try ChatCompletionRequest(json: l.json).responseFormat == l.responseFormat)
+        #expect(try RemoteModelConfiguration(preset: .llamacpp, model: "m", environment: [:]).schemaStyle == .jsonObjectSchema)
         // Raw prompts have no chat completions form.
         #expect(throws: RemoteModelError.self) {
             try ChatCompletionRequest(GenerationRequest(prompt: .raw("x")), configuration: config, stream: false)

@@ -4,7 +4,8 @@ extension ChatCompletionRequest {
     /// The wire request for a ``GenerationRequest`` sent to `configuration`'s model.
     ///
     /// Messages, tools and tool choice map one to one; a JSON-schema constraint becomes
-    /// `response_format: {type: json_schema, strict: true}` and `anyJSON` becomes `json_object`.
+    /// `response_format: {type: json_schema, strict: true}` (or llama.cpp's `{type: json_object,
+    /// schema}`, per ``RemoteModelConfiguration/schemaStyle``) and `anyJSON` becomes `json_object`.
     /// Sampling sends what the API defines (plus `top_k`, `min_p`, `repeat_penalty` for servers
     /// that accept them). Raw prompts cannot be expressed and fail with `unsupportedRequest`.
     public init(_ request: GenerationRequest, configuration: RemoteModelConfiguration, stream: Bool) throws(RemoteModelError) {
@@ -20,7 +21,11 @@ extension ChatCompletionRequest {
         }
         var responseFormat: ResponseFormat?
         switch request.constraint {
-        case .jsonSchema(let schema)?: responseFormat = .jsonSchema(name: "response", schema: schema, strict: true)
+        case .jsonSchema(let schema)?:
+            switch configuration.schemaStyle {
+            case .openAI: responseFormat = .jsonSchema(name: "response", schema: schema, strict: true)
+            case .jsonObjectSchema: responseFormat = .jsonObjectSchema(schema)
+            }
         case .anyJSON?: responseFormat = .jsonObject
         case nil: responseFormat = nil
         }

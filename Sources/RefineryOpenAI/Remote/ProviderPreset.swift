@@ -10,13 +10,19 @@ public struct ProviderPreset: Sendable, Hashable {
     public var requiresAPIKey: Bool
     /// Whether the server accepts llama.cpp-style sampling fields (`top_k`, `min_p`, `repeat_penalty`).
     public var acceptsExtendedSampling: Bool
+    /// How the server takes a JSON-schema constraint.
+    public var schemaStyle: JSONSchemaStyle
 
-    public init(name: String, baseURL: String, apiKeyEnvironmentVariable: String, requiresAPIKey: Bool, acceptsExtendedSampling: Bool) {
+    public init(
+        name: String, baseURL: String, apiKeyEnvironmentVariable: String, requiresAPIKey: Bool, acceptsExtendedSampling: Bool,
+        schemaStyle: JSONSchemaStyle = .openAI
+    ) {
         self.name = name
         self.baseURL = baseURL
         self.apiKeyEnvironmentVariable = apiKeyEnvironmentVariable
         self.requiresAPIKey = requiresAPIKey
         self.acceptsExtendedSampling = acceptsExtendedSampling
+        self.schemaStyle = schemaStyle
     }
 
     public static let openai = ProviderPreset(
@@ -36,7 +42,7 @@ public struct ProviderPreset: Sendable, Hashable {
         requiresAPIKey: false, acceptsExtendedSampling: true)
     public static let llamacpp = ProviderPreset(
         name: "llamacpp", baseURL: "http://127.0.0.1:8080/v1", apiKeyEnvironmentVariable: "LLAMA_API_KEY",
-        requiresAPIKey: false, acceptsExtendedSampling: true)
+        requiresAPIKey: false, acceptsExtendedSampling: true, schemaStyle: .jsonObjectSchema)
     public static let ollama = ProviderPreset(
         name: "ollama", baseURL: "http://127.0.0.1:11434/v1", apiKeyEnvironmentVariable: "OLLAMA_API_KEY",
         requiresAPIKey: false, acceptsExtendedSampling: false)
@@ -49,4 +55,12 @@ public struct ProviderPreset: Sendable, Hashable {
         let key = name.lowercased().filter { $0 != "." && $0 != "-" && $0 != "_" }
         return all.first { $0.name == key }
     }
+}
+
+/// How a server takes a JSON-schema constraint on the reply.
+public enum JSONSchemaStyle: String, Sendable, Hashable {
+    /// OpenAI's `{"type": "json_schema", "json_schema": {"name", "schema", "strict": true}}`.
+    case openAI
+    /// llama.cpp's `{"type": "json_object", "schema": …}` (its C++ server and llama-cpp-python).
+    case jsonObjectSchema
 }

@@ -19,6 +19,8 @@ public struct RemoteModelConfiguration: Sendable, CustomStringConvertible, Custo
     public var includeUsageInStream: Bool
     /// Send llama.cpp-style sampling fields (`top_k`, `min_p`, `repeat_penalty`).
     public var extendedSampling: Bool
+    /// How a JSON-schema constraint is sent.
+    public var schemaStyle: JSONSchemaStyle
     public var retryPolicy: RetryPolicy
     /// The time limit of a request that has no deadline of its own.
     public var defaultTimeout: Duration
@@ -34,7 +36,7 @@ public struct RemoteModelConfiguration: Sendable, CustomStringConvertible, Custo
     public init(
         baseURL: String, model: String, apiKey: APIKey? = nil, extraHeaders: [(name: String, value: String)] = [],
         streaming: Bool = true, includeUsageInStream: Bool = true, extendedSampling: Bool = false,
-        retryPolicy: RetryPolicy = .standard, defaultTimeout: Duration = .seconds(600), connectTimeout: Duration = .seconds(10),
+        schemaStyle: JSONSchemaStyle = .openAI, retryPolicy: RetryPolicy = .standard, defaultTimeout: Duration = .seconds(600), connectTimeout: Duration = .seconds(10),
         contextLength: Int = 8192, maxResponseBytes: Int = 32 << 20, streamBufferBytes: Int = 256 << 10
     ) {
         var base = baseURL
@@ -46,6 +48,7 @@ public struct RemoteModelConfiguration: Sendable, CustomStringConvertible, Custo
         self.streaming = streaming
         self.includeUsageInStream = includeUsageInStream
         self.extendedSampling = extendedSampling
+        self.schemaStyle = schemaStyle
         self.retryPolicy = retryPolicy
         self.defaultTimeout = defaultTimeout
         self.connectTimeout = connectTimeout
@@ -65,7 +68,9 @@ public struct RemoteModelConfiguration: Sendable, CustomStringConvertible, Custo
         if key == nil && preset.requiresAPIKey {
             throw RemoteModelError(.missingAPIKey, "\(preset.name) needs an API key in the environment variable \(variable)")
         }
-        self.init(baseURL: baseURL ?? preset.baseURL, model: model, apiKey: key, extendedSampling: preset.acceptsExtendedSampling)
+        self.init(
+            baseURL: baseURL ?? preset.baseURL, model: model, apiKey: key, extendedSampling: preset.acceptsExtendedSampling,
+            schemaStyle: preset.schemaStyle)
     }
 
     /// A configuration from the CLI's `--remote PRESET|URL --remote-model NAME`: a preset name,
@@ -97,7 +102,8 @@ public struct RemoteModelConfiguration: Sendable, CustomStringConvertible, Custo
     /// - `REFINERY_REMOTE_API_KEY_ENV`: the variable holding the key (default: the preset's);
     /// - `REFINERY_REMOTE_BASE_URL`: overrides a preset's base URL;
     /// - `REFINERY_REMOTE_HEADERS`: extra headers, `Name: value` separated by newlines or `;`;
-    /// - `REFINERY_REMOTE_STREAM`: `0` for non-streaming requests.
+    /// - `REFINERY_REMOTE_STREAM`: `0` for non-streaming requests;
+    /// - `REFINERY_REMOTE_SCHEMA_STYLE`: `openAI` or `jsonObjectSchema` (default: the preset's).
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(RemoteModelError) -> RemoteModelConfiguration {
@@ -127,6 +133,12 @@ public struct RemoteModelConfiguration: Sendable, CustomStringConvertible, Custo
             }
         }
         if environment["REFINERY_REMOTE_STREAM"] == "0" { config.streaming = false }
+        if let style = environment["REFINERY_REMOTE_SCHEMA_STYLE"], !style.isEmpty {
+            guard let parsed = JSONSchemaStyle(rawValue: style) else {
+                throw RemoteModelError(.invalidConfiguration, "REFINERY_REMOTE_SCHEMA_STYLE must be openAI or jsonObjectSchema")
+            }
+            config.schemaStyle = parsed
+        }
         return config
     }
 
