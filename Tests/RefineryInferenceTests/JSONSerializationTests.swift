@@ -51,7 +51,7 @@ struct JSONSerializationTests {
         #expect(JSONValue.double(3).serialized() == "3.0")
         #expect(JSONValue.double(.nan).serialized() == "null")
         #expect(JSONValue.double(-.infinity).serialized() == "null")
-        for d in [1e-7, 123.456, 5e-324, 1.7976931348623157e308, -2.5e10] {
+        for d in [1e-7, 123.456, Double.leastNonzeroMagnitude, 1.7976931348623157e308, -2.5e10] {
             #expect(try JSONValue(parsing: JSONValue.double(d).serialized()) == .double(d))
         }
     }
