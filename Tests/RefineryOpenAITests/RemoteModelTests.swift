@@ -242,6 +242,16 @@ extension RemoteModelTests {
         try await waitFor { try await server.stats(key: key).disconnects == 1 }
     }
 
+    @Test("a server that keeps the stream open after [DONE] does not hold the generation; the transfer is released")
+    func doneThenOpen() async throws {
+        let key = UUID().uuidString
+        let r = await collect(model(try server.scenario("done-open", key: key)), ask())
+        #expect(r.error == nil && r.text == "Hello" && r.stats?.finishReason == .stop)
+        #expect(r.elapsed < .milliseconds(200), "\(r.elapsed)")
+        try await waitFor { OpenAICompatibleModel.transportStatistics.activeTransfers == 0 }
+        try await waitFor { try await server.stats(key: key).disconnects == 1 }
+    }
+
     @Test("cancelling the consuming task aborts the transfer within 50 ms")
     func cancel() async throws {
         let key = UUID().uuidString

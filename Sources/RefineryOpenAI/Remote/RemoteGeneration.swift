@@ -301,6 +301,11 @@ actor RemoteGeneration {
         }
         do {
             for event in try parser.feed(chunk) { try handle(event) }
+            if sawDone {
+                // The reply is complete: finish now, without waiting for the server to end the body.
+                if let t = transfer { Self.release(t) }
+                finish(reason: nil)
+            }
         } catch {
             let failure = error is ServerSentEventError ? invalidResponse("the event stream is malformed: \(error)", chunk) : error
             // Events before the failure still reach the consumer, then the error does.
@@ -348,6 +353,16 @@ actor RemoteGeneration {
                 outputDeltas += 1
             }
             if let reason = choice.finishReason { finishReason = reason }
+        }
+    }
+
+    /// Lets a transfer whose reply is complete end by itself (so its connection can be
+    /// reused), cancelling it if the server keeps it open.
+    private static func release(_ t: CurlTransfer) {
+        Task.detached { _ = try? await t.readAll(limit: 1 << 20) }
+        Task.detached {
+            try? await Task.sleep(for: .milliseconds(250))
+            t.cancel()
         }
     }
 

@@ -55,14 +55,14 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Aborts the transfer: the consumer's pending and later waits end with `CancellationError`.
     func cancel() {
-        let w: CheckedContinuation<Void, Never>? = state.withLock { s in
-            guard s.outcome == nil else { return nil }
+        let (changed, w): (Bool, CheckedContinuation<Void, Never>?) = state.withLock { s in
+            guard s.outcome == nil else { return (false, nil) }
             s.outcome = .cancelled
             s.cancelRequestedAt = .now
-            return signal(&s)
+            return (true, signal(&s))
         }
         w?.resume()
-        driver.cancel(self)
+        if changed { driver.cancel(self) }
     }
 
     /// When ``cancel()`` was first called, if it was.

@@ -10,7 +10,7 @@ it never outlives the test process.
 
 Scripted mode (no --upstream), `POST /s/<scenario>/<key>/v1/chat/completions`:
   ok, echo, tools, unknown-fields, crlf, mid-error, malformed, html, html200, badjson,
-  status400, auth, truncate, truncate-mid-event, slow, stall-head, stall, big, drop-mid,
+  status400, auth, truncate, truncate-mid-event, slow, stall-head, stall, big, drop-mid, done-open,
   flaky:<status>:<n>:<retry-after or ->  (first n attempts of <key> fail with <status>),
   drop:<n>  (first n attempts of <key> are closed without a reply),
   stats  (the reply's content is the JSON of what the server saw for <key>).
@@ -312,6 +312,12 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             bump(key, "disconnects")
             self.close_connection = True
+        elif name == "done-open":
+            self.start_stream()
+            self.event(chunk_json(content="Hello"))
+            self.event(chunk_json(finish="stop"))
+            self.done()
+            self.wait_for_disconnect(key)
         elif name == "stall-head":
             self.wait_for_disconnect(key)
         elif name == "stall":
