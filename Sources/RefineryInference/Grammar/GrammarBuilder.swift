@@ -124,7 +124,6 @@ public struct GrammarBuilder: Sendable {
                 for case .rule(let x) in alt where !reachable[x] { reachable[x] = true; work.append(x) }
             }
         }
-        for r in 0..<n where reachable[r] && minLen[r] == inf { throw .unproductive(rule: names[r]) }
         // Left recursion: edges to rules reachable through nullable prefixes.
         var left = [[Int]](repeating: [], count: n)
         for r in 0..<n where reachable[r] {
@@ -152,6 +151,8 @@ public struct GrammarBuilder: Sendable {
                 }
             }
         }
+        // Checked after left recursion: a rule that only refers to itself is both.
+        for r in 0..<n where reachable[r] && minLen[r] == inf { throw .unproductive(rule: names[r]) }
         // Flatten: every alternative is a run of elements closed by END.
         var classIndex: [ByteSet: UInt32] = [:]
         var classes: [ByteSet] = []

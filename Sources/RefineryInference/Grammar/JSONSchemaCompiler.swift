@@ -297,8 +297,8 @@ struct JSONSchemaCompiler {
     private mutating func separatedList(_ name: String, open: UInt8, close: UInt8, element: [Item]) -> Int {
         let sep: [Item] = ws(.inside) + [.bytes(ByteSet([0x2C]))] + ws(.afterSeparator)
         let rest = b.star(name + ",", sep + element)
-        let body = b.add(name + "body", [element + [.rule(rest)], []])
-        return b.add(name, [[.bytes(ByteSet([open]))] + ws(.inside) + [.rule(body)] + ws(.inside) + [.bytes(ByteSet([close]))]])
+        let body = b.add(name + "body", [ws(.inside) + element + [.rule(rest)], []])
+        return b.add(name, [[.bytes(ByteSet([open])), .rule(body)] + ws(.inside) + [.bytes(ByteSet([close]))]])
     }
 
     // MARK: - Objects
@@ -353,12 +353,12 @@ struct JSONSchemaCompiler {
             let isRequired = required.contains(props[i].name)
             let newRest = b.add("properties@" + path, isRequired ? [sep + members[i] + [.rule(rest)]]
                                                                 : [sep + members[i] + [.rule(rest)], [.rule(rest)]])
-            let newFirst = b.add("properties@" + path, isRequired ? [members[i] + [.rule(rest)]]
-                                                                  : [members[i] + [.rule(rest)], [.rule(first)]])
+            let lead = ws(.inside) + members[i] + [.rule(rest)]
+            let newFirst = b.add("properties@" + path, isRequired ? [lead] : [lead, [.rule(first)]])
             rest = newRest
             first = newFirst
         }
-        return b.add("object@" + path, [Self.lit("{") + ws(.inside) + [.rule(first)] + ws(.inside) + Self.lit("}")])
+        return b.add("object@" + path, [Self.lit("{") + [.rule(first)] + ws(.inside) + Self.lit("}")])
     }
 
     // MARK: - Arrays
@@ -394,38 +394,35 @@ struct JSONSchemaCompiler {
         if let maxItems, minItems > maxItems {
             throw .unsatisfiable("minItems", path: path, "minItems \(minItems) exceeds the \(maxItems) items allowed")
         }
-        let threshold = max(prefix.count, minItems)
+        // rest[i]: i items emitted (i >= 1); from `threshold` on the items are uniform.
+        let threshold = max(prefix.count, minItems, 1)
         if threshold > 4096 || (maxItems ?? 0) > 4096 + threshold {
             throw .tooLarge(minItems > 4096 ? "minItems" : "maxItems", path: path, "at most 4096 counted items")
         }
         let sep: [Item] = ws(.inside) + Self.lit(",") + ws(.afterSeparator)
         func element(_ i: Int) -> Int { i < prefix.count ? prefix[i] : item! }
-        // rest[i]: i items emitted; the tail past `threshold` is uniform.
-        var tail: Int
-        if let item, maxItems.map({ $0 > threshold }) ?? true {
+        let upper = maxItems ?? Int.max
+        var rest: Int
+        if let item, upper > threshold {
             if let maxItems {
-                tail = b.repetition("items@" + path, sep + [.rule(item)], min: 0, max: maxItems - threshold)
+                rest = b.repetition("items@" + path, sep + [.rule(item)], min: 0, max: maxItems - threshold)
             } else {
-                tail = b.star("items@" + path, sep + [.rule(item)])
+                rest = b.star("items@" + path, sep + [.rule(item)])
             }
         } else {
-            tail = b.add("items@" + path, [[]])
+            rest = b.add("items@" + path, [[]])
         }
-        var rest = tail
-        let upper = maxItems ?? Int.max
-        if threshold >= 1 {
-            for i in stride(from: threshold - 1, through: 1, by: -1) {
-                if i >= upper { rest = b.add("items@" + path, [[]]); continue }
-                var alts: [[Item]] = [sep + [.rule(element(i)), .rule(rest)]]
-                if i >= minItems { alts.append([]) }
-                rest = b.add("items@" + path, alts)
-            }
+        for i in stride(from: threshold - 1, through: 1, by: -1) {
+            if i >= upper { rest = b.add("items@" + path, [[]]); continue }
+            var alts: [[Item]] = [sep + [.rule(element(i)), .rule(rest)]]
+            if i >= minItems { alts.append([]) }
+            rest = b.add("items@" + path, alts)
         }
         var bodyAlts: [[Item]] = []
-        if upper >= 1 { bodyAlts.append([.rule(element(0)), .rule(rest)]) }
+        if upper >= 1 { bodyAlts.append(ws(.inside) + [.rule(element(0)), .rule(rest)]) }
         if minItems == 0 { bodyAlts.append([]) }
         let body = b.add("items@" + path, bodyAlts)
-        return b.add("array@" + path, [Self.lit("[") + ws(.inside) + [.rule(body)] + ws(.inside) + Self.lit("]")])
+        return b.add("array@" + path, [Self.lit("[") + [.rule(body)] + ws(.inside) + Self.lit("]")])
     }
 
     // MARK: - Strings
