@@ -16,7 +16,8 @@
 ///   `prefixItems`, `minItems`, `maxItems`, `uniqueItems: false`.
 /// - Strings: `minLength`, `maxLength` (in characters), `pattern` (the regex subset documented on
 ///   ``RegexNode``; not combined with the length keywords), `enum`, `const`. `format` is
-///   honoured for `date`, `time`, `date-time` and `uuid` and ignored otherwise.
+///   honoured for `date`, `time`, `date-time`, `uuid`, `email` and `ipv4` (as patterns, when no
+///   `pattern` or length keyword is present) and ignored otherwise.
 /// - Integers: `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum` (numbers).
 ///   Numbers with any of these are generated as integers in the range.
 /// - `enum`, `const` (any JSON values, emitted in compact form), `anyOf`, `oneOf` (alternatives;
