@@ -138,7 +138,9 @@ struct RandomSchemaGenerator {
             }
         case .ref:
             let name = "d\(defs.count)"
-            defs.append((name, schema(depth: depth - 1)))
+            let slot = defs.count
+            defs.append((name, true))  // reserve the name before nested references take theirs
+            defs[slot].value = schema(depth: depth - 1)
             return ["$ref": .string("#/$defs/\(name)"), "description": "annotations next to $ref are ignored"]
         case .any:
             return chance(0.5) ? true : ["description": "anything"]
@@ -258,18 +260,22 @@ struct GrammarPropertyTests {
         process.arguments = [python, script.path, input.path]
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        let errorFile = input.appendingPathExtension("stderr")
+        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        process.standardError = try FileHandle(forWritingTo: errorFile)
         do { try process.run() } catch {
             print("skipping the jsonschema cross-check: cannot run \(python): \(error)")
             return
         }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let errorText = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
         if process.terminationStatus == 3 || process.terminationStatus == 127 {
             print("skipping the jsonschema cross-check: \(python) has no jsonschema module (set REFINERY_PYTHON)")
             return
         }
-        let result = try #require(TestJSONParser.parse(Array(data)), "validator output: \(String(decoding: data, as: UTF8.self))")
+        let result = try #require(TestJSONParser.parse(Array(data)), "validator output: \(String(decoding: data, as: UTF8.self)) \(errorText.suffix(2000))")
         #expect(result["checked"] == .int(Int64(cases.count)))
         let failures = result["failures"]?.arrayValue ?? []
         for f in failures.prefix(10) {
