@@ -38,6 +38,17 @@ struct TemplateAPITests {
         #expect(throws: TemplateError.self) { try template.render(context: JSONValue.array([])) }
     }
 
+    @Test("a JSON object with a repeated key acts as a Python dict: first position, last value")
+    func duplicateKeys() throws {
+        let template = try ChatTemplate(source: "{{ d|tojson }}")
+        let small: JSONValue = .object([("a", 1), ("b", 2), ("a", 3)])
+        #expect(try template.render(context: ["d": small]) == #"{"a": 3, "b": 2}"#)
+        var pairs: [(key: String, value: JSONValue)] = (0..<10).map { ("k\($0)", .int(Int64($0))) }
+        pairs.append(("k0", "last"))
+        let large = try template.render(context: ["d": .object(pairs)])
+        #expect(large.hasPrefix(#"{"k0": "last", "k1": 1"#) && large.hasSuffix(#""k9": 9}"#))
+    }
+
     @Test("tools default to none and extra variables override")
     func defaults() throws {
         let template = try ChatTemplate(source: "{{ tools is none }}|{{ tools is defined }}|{{ documents is none }}|{{ add_generation_prompt }}|{{ custom }}|{{ bos_token is defined }}")

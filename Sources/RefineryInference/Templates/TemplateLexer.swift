@@ -251,9 +251,7 @@ struct TemplateLexer {
         var depth = 0
         while true {
             // Whitespace inside a tag.
-            while pos < src.count, src[pos] == 32 || src[pos] == 9 || src[pos] == 10 || src[pos] == 13 || src[pos] == 12 || src[pos] == 11 {
-                advance(to: pos + 1)
-            }
+            _ = skipWhitespace()
             guard pos < src.count else {
                 throw TemplateError(
                     code: .syntax,
@@ -298,11 +296,13 @@ struct TemplateLexer {
                 advance(to: i)
                 tokens.append(TemplateToken(kind: .name(name), location: tokenLocation))
             } else {
-                let two = pos + 1 < src.count ? String(decoding: src[pos...pos + 1], as: UTF8.self) : ""
+                let second = at(pos + 1)
                 let op: String
-                if ["//", "**", "==", "!=", "<=", ">="].contains(two) {
-                    op = two
-                } else if "+-*/%~<>=.,:|()[]{}".utf8.contains(c) {
+                if (c == UInt8(ascii: "/") && second == c) || (c == UInt8(ascii: "*") && second == c) {
+                    op = c == UInt8(ascii: "/") ? "//" : "**"
+                } else if second == UInt8(ascii: "="), let first = Self.comparisonOperators[c] {
+                    op = first
+                } else if Self.singleOperators.contains(c) {
                     op = String(UnicodeScalar(c))
                 } else {
                     let scalar = String(decoding: src[pos..<min(pos + 4, src.count)], as: UTF8.self).unicodeScalars.first.map(String.init) ?? "?"
@@ -318,6 +318,11 @@ struct TemplateLexer {
             }
         }
     }
+
+    private static let comparisonOperators: [UInt8: String] = [
+        UInt8(ascii: "="): "==", UInt8(ascii: "!"): "!=", UInt8(ascii: "<"): "<=", UInt8(ascii: ">"): ">=",
+    ]
+    private static let singleOperators: Set<UInt8> = Set("+-*/%~<>=.,:|()[]{}".utf8)
 
     private func isNameStart(_ c: UInt8) -> Bool {
         (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 || c >= 0x80

@@ -128,7 +128,17 @@ extension TemplateValue {
         case .object(let pairs):
             var dict = TemplateDict()
             dict.entries.reserveCapacity(pairs.count)
-            for (k, v) in pairs { dict[.string(k)] = TemplateValue(v) }
+            var seen: [String: Int] = [:]
+            for (k, v) in pairs {
+                // A repeated key keeps its first position and its last value, as a Python dict.
+                if pairs.count > 8 {
+                    if let i = seen[k] { dict.entries[i].value = TemplateValue(v); continue }
+                    seen[k] = dict.entries.count
+                    dict.entries.append((.string(k), TemplateValue(v)))
+                } else {
+                    dict[.string(k)] = TemplateValue(v)
+                }
+            }
             self = .dict(dict)
         }
     }
