@@ -364,7 +364,7 @@ SNIPPETS = [
     ("ws_crlf", "a\r\n{% if true %}\r\nb\r\n{% endif %}\r\nc\r\n"),
     ("ws_trailing_newlines", "x\n\n"),
     ("ws_block_midline", "a {% if true %}b{% endif %} c\n  {% for x in nums %}\n    {{ x }}\n  {% endfor %}\nend"),
-    ("ws_unicode", "a\u00a0 {%- if true -%} \u3000\n b{{\u00a0name\u2003}}"),
+    ("ws_unicode", "a\u00a0 {%- if true -%} \u3000\n b{{\u00a0name\u2003}} \u3000{%- endif %}"),
     ("raw_block", "{% raw %}{{ not parsed }} {% if %}{% endraw %}"),
     ("comment", "a{# {{ ignored }} {% if %} #}b"),
     # filters

@@ -289,9 +289,13 @@ struct TemplateLexer {
                 tokens.append(TemplateToken(kind: .string(s), location: tokenLocation))
             } else if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
                 tokens.append(TemplateToken(kind: try lexNumber(), location: tokenLocation))
-            } else if isNameStart(c) {
-                var i = pos + 1
-                while i < src.count && (isNameStart(src[i]) || (src[i] >= 48 && src[i] <= 57)) { i += 1 }
+            } else if nameCharacterLength(at: pos, first: true) > 0 {
+                var i = pos
+                while i < src.count {
+                    let n = nameCharacterLength(at: i, first: i == pos)
+                    if n == 0 { break }
+                    i += n
+                }
                 let name = String(decoding: src[pos..<i], as: UTF8.self)
                 advance(to: i)
                 tokens.append(TemplateToken(kind: .name(name), location: tokenLocation))
@@ -324,8 +328,19 @@ struct TemplateLexer {
     ]
     private static let singleOperators: Set<UInt8> = Set("+-*/%~<>=.,:|()[]{}".utf8)
 
-    private func isNameStart(_ c: UInt8) -> Bool {
-        (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 || c >= 0x80
+    /// The byte length of the identifier character at `i` (Python's `\w`: letters, digits —
+    /// not first — and `_`), or 0 if there is none.
+    private func nameCharacterLength(at i: Int, first: Bool) -> Int {
+        let c = src[i]
+        if (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 { return 1 }
+        if c >= 48 && c <= 57 { return first ? 0 : 1 }
+        guard c >= 0x80 else { return 0 }
+        var iterator = src[i...].makeIterator()
+        var decoder = UTF8()
+        guard case .scalarValue(let scalar) = decoder.decode(&iterator) else { return 0 }
+        let properties = scalar.properties
+        let isWord = properties.isAlphabetic || (!first && properties.numericType != nil)
+        return isWord ? String(scalar).utf8.count : 0
     }
 
     /// A string literal, unescaped like Python's `unicode-escape` (as jinja2 does).
