@@ -61,7 +61,7 @@ enum TemplateFormatting {
             }
             out += piece
         }
-        if next < values.count, case .tuple = args {
+        if next < values.count, !(args.isMapping) {
             throw TemplateError(code: .type, message: "TypeError: not all arguments converted during string formatting")
         }
         return out
@@ -82,6 +82,25 @@ enum TemplateFormatting {
             _ = withVaList([n.asDouble]) { vsnprintf(buffer, 512, spec + String(conversion), $0) }
         }
         return String(cString: buffer)
+    }
+
+    /// Python's `round(x, ndigits)` for a float: correctly rounded (half to even on the exact
+    /// binary value), which C's `%.*f` also gives; negative `ndigits` round to tens, hundreds….
+    static func pyRound(_ x: Double, _ ndigits: Int) -> Double {
+        guard x.isFinite else { return x }
+        if ndigits < 0 {
+            var scale = 1.0
+            for _ in 0..<Swift.min(-ndigits, 400) { scale *= 10 }
+            let y = x / scale
+            var z = y.rounded(.toNearestOrEven)
+            if Swift.abs(y - z) == 0.5 { z = 2.0 * (y / 2.0).rounded(.toNearestOrEven) }
+            return z * scale
+        }
+        if ndigits > 330 { return x }
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: 512)
+        defer { buffer.deallocate() }
+        _ = withVaList([Int32(ndigits), x]) { vsnprintf(buffer, 512, "%.*f", $0) }
+        return Double(String(cString: buffer)) ?? x
     }
 
     /// `str.format(*args, **kwargs)` with `{}`, `{0}`, `{name}`, `{name.attr}`-free fields and

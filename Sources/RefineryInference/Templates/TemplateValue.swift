@@ -20,14 +20,23 @@ enum TemplateValue {
     case object(any TemplateObject)
 }
 
+// Values live within one render; saying so explicitly also spares the compiler a cyclic
+// implicit-Sendable inference through TemplateDict's entries.
+@available(*, unavailable)
+extension TemplateValue: Sendable {}
+
+@available(*, unavailable)
+extension TemplateDict: Sendable {}
+
 /// An ordered Python dict (insertion order, keys compared with Python equality).
 struct TemplateDict {
-    var entries: [(key: TemplateValue, value: TemplateValue)] = []
+    var entries: [(key: TemplateValue, value: TemplateValue)]
 
-    init() {}
-    init(_ entries: [(key: TemplateValue, value: TemplateValue)]) {
+    init() { entries = [] }
+    init(_ pairs: [(key: TemplateValue, value: TemplateValue)]) {
         // A dict literal or `dict(...)` keeps the last value of a repeated key, in first position.
-        for (key, value) in entries { self[key] = value }
+        entries = []
+        for (key, value) in pairs { self[key] = value }
     }
 
     var count: Int { entries.count }
@@ -151,6 +160,11 @@ extension TemplateValue {
     var plain: TemplateValue {
         if case .markup(let s) = self { return .string(s) }
         return self
+    }
+
+    var isMapping: Bool {
+        if case .dict = self { return true }
+        return false
     }
 
     var isUndefined: Bool {
