@@ -303,7 +303,6 @@ struct TemplateParser {
         loopDepth = 0
         let (body, _) = try parseBody(until: ["endmacro"], innermost: "macro")
         loopDepth = savedDepth
-        if case .name = current.kind, !isOp("%}") { _ = skipName(name) }
         try expectBlockEnd()
         return .macro(TemplateMacro(name: name, parameters: parameters, body: body, location: location))
     }

@@ -309,9 +309,6 @@ extension TemplateValue {
         case .dict(let d): return d.entries.map(\.key)
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         case .undefined: return []
-        case .object(let o):
-            if let ns = o as? TemplateNamespace { _ = ns }
-            throw TemplateError(code: .type, message: "'\(typeName)' object is not iterable")
         default:
             throw TemplateError(code: .type, message: "'\(typeName)' object is not iterable")
         }
