@@ -107,6 +107,9 @@ WEATHER_TOOL = {
                 "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
                 "days": {"type": "integer", "minimum": 1, "maximum": 7, "default": 1},
                 "threshold": {"type": "number", "default": 0.5},
+                "hours": {"type": "array", "items": {"type": "integer"}, "description": "Hours of the day"},
+                "station": {"type": ["string", "integer"], "description": "Station name or id"},
+                "extra": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Extra filters"},
             },
             "required": ["city"],
         },
@@ -122,7 +125,7 @@ SEARCH_TOOL = {
             "properties": {"query": {"type": "string"}, "strict": {"type": "boolean", "default": False}},
             "required": ["query"],
         },
-        "return": {"type": "string"},
+        "return": {"type": "string", "description": "The best result"},
     },
 }
 TOOL_CALL = {
@@ -443,6 +446,7 @@ SNIPPETS = [
     ("b_string_index_neg", "{{ 'hello'[-1:] }} {{ 'hello'[:-1] }} {{ 'hello'[10:] }} {{ 'hello'[-10:2] }} {{ nums[1:-1] }} {{ nums[::-2] }} {{ 'abcdef'[4:1:-1] }}"),
     ("b_tojson_types", "{{ (1, 'a')|tojson }} {{ {1: 'int key', none: 'x', true: 'y', 2.5: 'z'}|tojson }} {{ ''|tojson }} {{ 'é'|tojson(ensure_ascii=true) }} {{ '🎉'|tojson(ensure_ascii=true) }} {{ nums|tojson(indent='\\t') }}"),
     ("b_items_repr", "{{ d.items()|list|first }} {{ d|items|list|length }}"),
+    ("b_macro_infinite_recursion", "{% macro f(s) %}{% for t in s %}{{ f(t) }}{% endfor %}{% endmacro %}{{ f('ab') }}"),
     ("b_join_nonstring", "{{ ', '.join(words) }} {{ [1, 2]|join(', ') }}"),
     # errors
     ("syntax_unclosed_if", "{% if true %}never closed"),
