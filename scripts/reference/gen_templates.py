@@ -128,6 +128,24 @@ SEARCH_TOOL = {
         "return": {"type": "string", "description": "The best result"},
     },
 }
+DESCRIBED_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "book_table",
+        "description": "Book a restaurant table",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "restaurant": {"type": "string", "description": "Restaurant name"},
+                "guests": {"type": "integer", "description": "Number of guests"},
+                "times": {"type": "array", "items": {"type": "string"}, "description": "Acceptable times"},
+                "budget": {"type": ["number", "integer"], "description": "Budget per person"},
+                "notes": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Notes"},
+            },
+            "required": ["restaurant", "guests"],
+        },
+    },
+}
 TOOL_CALL = {
     "id": "call12345",
     "type": "function",
@@ -216,6 +234,22 @@ CONVERSATIONS = {
             {"role": "tool", "tool_call_id": "abcXYZ123", "content": "Swift 6 adds complete concurrency checking."},
         ],
         "tools": [SEARCH_TOOL],
+    },
+    "described_tool_call": {
+        "messages": [
+            {"role": "user", "content": "Book a table for two at Chez Ami."},
+            {
+                "role": "assistant",
+                "content": "Booking now.",
+                "tool_calls": [
+                    {"id": "book12345", "type": "function", "function": {"name": "book_table", "arguments": {"restaurant": "Chez Ami", "guests": 2, "times": ["19:00", "19:30"], "notes": {"diet": "végétarien"}}}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "book12345", "content": "{\"confirmed\": true}"},
+            {"role": "assistant", "content": "Booked for 19:00."},
+            {"role": "user", "content": "Thanks"},
+        ],
+        "tools": [DESCRIBED_TOOL],
     },
     "reasoning": {
         "messages": [
