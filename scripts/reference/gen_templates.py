@@ -460,6 +460,7 @@ SNIPPETS = [
     ("b_round", "{{ 0.1|round(1) }} {{ 3.14159|round(2) }} {{ 2.675|round(2) }} {{ -2.5|round }} {{ 7|round(1) }} {{ 1234.5678|round(-2) }}"),
     ("b_string_filters", "[{{ 'Hello'|center(11) }}] {{ '  x '|trim|length }} {{ 'ab'|list|join('-') }} {{ none|lower }} {{ true|string|lower }} {{ 3|string|length }} {{ 'abc'|replace('b', 1) }} {{ 'a-b_c d'|title }}"),
     ("b_format", "{{ '{}'.format(1.5) }} {{ '%d items'|format(3.7) }} {{ '%5.1f|%-4s|%04d'|format(3.14159, 'ab', 7) }} {{ '%x %o %e'|format(255, 8, 12345.678) }} {{ '%r'|format('x') }} {{ '%s'|format([1, 2]) }}"),
+    ("b_format_more", "{{ '%c%c|%x|%o|%X|%5s|%-5d|%+d|%.3s'|format(65, 233, -255, -8, 255, 'ab', 42, 7, 'abcdef') }}"),
     ("b_format_error", "{{ '%s and %s'|format('a') }}"),
     ("b_whitespace_loops", "{%- for x in [1, 2] -%}\n  {{ x }}\n{%- endfor %}|\n{% for x in [1, 2] %}\n  {{ x }}\n{% endfor %}\nend"),
     ("b_namespace_list", "{% set ns = namespace(items=[]) %}{% for x in [1, 2] %}{% set ns.items = ns.items + [x] %}{% endfor %}{{ ns.items }} {{ ns }}"),

@@ -73,11 +73,18 @@ enum TemplateFormatting {
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: 512)
         defer { buffer.deallocate() }
         switch conversion {
-        case "d", "i", "u", "x", "X", "o", "c":
-            let i: Int
+        case "c":
+            guard case .int(let v) = n, v >= 0, v <= 0x10FFFF, let scalar = Unicode.Scalar(UInt32(v)) else { return "" }
+            return String(scalar)
+        case "d", "i", "u", "x", "X", "o":
+            var i: Int
             if case .int(let v) = n { i = v } else { i = Int(n.asDouble.rounded(.towardZero)) }
             let c = conversion == "u" || conversion == "i" ? "d" : String(conversion)
+            // Python writes a sign and the magnitude (C would print two's complement for %x/%o).
+            let negative = c != "d" && i < 0
+            if negative { i = i == .min ? .max : -i }
             _ = withVaList([i]) { vsnprintf(buffer, 512, spec + "l" + c, $0) }
+            if negative { return "-" + String(cString: buffer) }
         default:
             _ = withVaList([n.asDouble]) { vsnprintf(buffer, 512, spec + String(conversion), $0) }
         }
