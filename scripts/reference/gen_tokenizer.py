@@ -11,8 +11,13 @@ For each model (SmolLM2, Qwen2.5-Coder, Gemma 3) writes OUT_DIR/<name>.json with
   bos_cases: a few inputs tokenized with add_bos=True (add_special)
   vocab:   bos, eos, eot, eog ids, add_bos, add_eos, n_tokens
   pieces:  [[id, b64 of token_to_piece(id, special=True)], ...] for a sample of ids
+
+It also copies SmolLM2's file with tokenizer.ggml.pre set to each other pre-tokenizer
+(llama-bpe, qwen2, gpt-2) — `gguf-new-metadata`, into a temporary folder — and writes
+OUT_DIR/smollm2-pre-<name>.json with the ids llama.cpp gives for the same inputs, so the
+Llama 3, Qwen2 and GPT-2 scanners are checked in CI on the one model CI has.
 """
-import base64, ctypes, json, os, random, sys, unicodedata
+import base64, ctypes, json, os, random, subprocess, sys, tempfile, unicodedata
 
 MODELS = {
     "smollm2": "smollm2-135m-instruct.gguf",
@@ -136,6 +141,32 @@ def main():
         with open(os.path.join(out_dir, name + ".json"), "w") as f:
             json.dump(doc, f, separators=(",", ":"))
         print(name, len(cases), "cases", meta["bos"], meta["eos"], meta["eot"], eog)
+    pre_variants(models_dir, out_dir, texts)
+
+
+def pre_variants(models_dir, out_dir, texts):
+    from llama_cpp import Llama
+    src = os.path.join(models_dir, MODELS["smollm2"])
+    if not os.path.exists(src):
+        return
+    tool = os.path.join(os.path.dirname(sys.executable), "gguf-new-metadata")
+    with tempfile.TemporaryDirectory() as tmp:
+        for pre in ["llama-bpe", "qwen2", "gpt-2"]:
+            dst = os.path.join(tmp, pre + ".gguf")
+            subprocess.run([tool, "--pre-tokenizer", pre, "--force", src, dst], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            llm = Llama(model_path=dst, vocab_only=True, verbose=False)
+            cases = []
+            for t in texts:
+                ids = llm.tokenize(t, add_bos=False, special=False)
+                ids_s = llm.tokenize(t, add_bos=False, special=True)
+                c = {"b64": base64.b64encode(t).decode(), "ids": ids}
+                if ids_s != ids:
+                    c["ids_special"] = ids_s
+                cases.append(c)
+            with open(os.path.join(out_dir, "smollm2-pre-" + pre + ".json"), "w") as f:
+                json.dump({"pre": pre, "cases": cases}, f, separators=(",", ":"))
+            print("smollm2 as", pre, len(cases), "cases")
 
 
 if __name__ == "__main__":
