@@ -11,6 +11,7 @@ struct TokenizerPreTokenizerTests {
     struct Variant: Decodable {
         let pre: String
         let cases: [TokenizerFixture.Case]
+        let detokenize: [TokenizerFixture.Detokenized]
     }
 
     static let smolData: TokenizerData? = {
@@ -39,6 +40,13 @@ struct TokenizerPreTokenizerTests {
             if plain == c.ids && special == c.idsWithSpecials { equal += 1 }
         }
         print("smollm2 as \(pre): \(equal)/\(variant.cases.count) inputs equal llama.cpp")
+        // GPT-2 and Llama 3 vocabularies clean spaces before punctuation when detokenizing.
+        for d in variant.detokenize {
+            for (flags, expected) in zip(TokenizerFixture.Detokenized.flags, d.outputs) {
+                #expect(tokenizer.decode(d.ids, removeSpecial: flags.0, unparseSpecial: flags.1) == expected,
+                        "\(pre) ids \(d.ids) flags \(flags)")
+            }
+        }
     }
 
     @Test("a merge list that does not follow token order uses the general rank table, with the same ids")

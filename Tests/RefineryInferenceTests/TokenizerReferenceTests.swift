@@ -21,8 +21,16 @@ struct TokenizerFixture: Decodable {
         let add_eos: Bool
         let n_tokens: Int
     }
+    struct Detokenized: Decodable {
+        let ids: [Int32]
+        let out: [String]
+        /// (remove_special, unparse_special) of each entry of `out`.
+        static let flags: [(Bool, Bool)] = [(false, false), (false, true), (true, true)]
+        var outputs: [[UInt8]] { out.map { Array(Data(base64Encoded: $0)!) } }
+    }
     let model: String
     let vocab: Vocab
+    let detokenize: [Detokenized]
     let cases: [Case]
     let bos_cases: [Case]
     let pieces: [[FixtureValue]]
@@ -121,6 +129,20 @@ struct TokenizerReferenceTests {
         #expect(fixture.pieceList.count > 300)
         for (id, bytes) in fixture.pieceList {
             #expect(tokenizer.piece(id, special: true) == bytes, "token \(id)")
+        }
+    }
+
+    @Test("detokenizing equals llama_detokenize, with and without special tokens",
+          arguments: [TestModels.smolLM2, TestModels.qwen05, TestModels.gemma3])
+    func detokenize(model: String) throws {
+        guard let tokenizer = try RealTokenizers.load(model) else { return }
+        let fixture = try TokenizerFixture.load(Self.models.first { $0.model == model }!.fixture)
+        #expect(fixture.detokenize.count >= 50)
+        for d in fixture.detokenize {
+            for (flags, expected) in zip(TokenizerFixture.Detokenized.flags, d.outputs) {
+                #expect(tokenizer.decode(d.ids, removeSpecial: flags.0, unparseSpecial: flags.1) == expected,
+                        "ids \(d.ids) flags \(flags)")
+            }
         }
     }
 
