@@ -19,7 +19,7 @@ struct TokenizerPreTokenizerTests {
         return try? TokenizerData(gguf: GGUFFile.open(path: path))
     }()
 
-    @Test("ids equal llama.cpp's with the pre-tokenizer swapped", arguments: ["llama-bpe", "qwen2", "gpt-2"])
+    @Test("ids equal llama.cpp's with the pre-tokenizer swapped", arguments: ["llama-bpe", "qwen2", "gpt-2", "default"])
     func swapped(pre: String) throws {
         guard var data = Self.smolData else {
             print("skipped: \(TestModels.missingReason(TestModels.smolLM2))")

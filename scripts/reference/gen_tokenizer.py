@@ -16,7 +16,7 @@ For each model (SmolLM2, Qwen2.5-Coder, Gemma 3) writes OUT_DIR/<name>.json with
 The inputs are the hand-assembled ones plus 120 seeded random mixes.
 
 It also copies SmolLM2's file with tokenizer.ggml.pre set to each other pre-tokenizer
-(llama-bpe, qwen2, gpt-2) — `gguf-new-metadata`, into a temporary folder — and writes
+(llama-bpe, qwen2, gpt-2, default) — `gguf-new-metadata`, into a temporary folder — and writes
 OUT_DIR/smollm2-pre-<name>.json with the ids llama.cpp gives for the same inputs, so the
 Llama 3, Qwen2 and GPT-2 scanners are checked in CI on the one model CI has.
 """
@@ -233,7 +233,7 @@ def pre_variants(models_dir, out_dir, texts):
         return
     tool = os.path.join(os.path.dirname(sys.executable), "gguf-new-metadata")
     with tempfile.TemporaryDirectory() as tmp:
-        for pre in ["llama-bpe", "qwen2", "gpt-2"]:
+        for pre in ["llama-bpe", "qwen2", "gpt-2", "default"]:
             dst = os.path.join(tmp, pre + ".gguf")
             subprocess.run([tool, "--pre-tokenizer", pre, "--force", src, dst], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
