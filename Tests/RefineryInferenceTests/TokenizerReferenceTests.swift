@@ -186,3 +186,52 @@ struct TokenizerReferenceTests {
         #expect(heldSomewhere, "some token should end inside a multi-byte character")
     }
 }
+
+/// Gemma 3's vocabulary with `add_space_prefix` switched on, as Llama-2-style SentencePiece
+/// vocabularies have it, against llama.cpp on a copy of the file with that flag set.
+@Suite("SentencePiece with a space prefix equals llama.cpp")
+struct TokenizerSpacePrefixTests {
+    struct Case: Decodable {
+        let b64: String
+        let ids: [Int32]
+        let ids_special: [Int32]?
+        let ids_bos: [Int32]
+        var bytes: [UInt8] { Array(Data(base64Encoded: b64)!) }
+    }
+    struct Doc: Decodable {
+        let cases: [Case]
+        let detokenize: [TokenizerFixture.Detokenized]
+    }
+
+    @Test("ids, ids after BOS and detokenized text equal llama.cpp's")
+    func spacePrefix() throws {
+        guard let path = TestModels.path(TestModels.gemma3) else {
+            print("skipped: \(TestModels.missingReason(TestModels.gemma3))")
+            return
+        }
+        var data = try TokenizerData(gguf: GGUFFile.open(path: path))
+        data.addSpacePrefix = true
+        let tokenizer = try Tokenizer(data: data)
+        #expect(tokenizer.addsSpacePrefix)
+        let url = try #require(Bundle.module.url(
+            forResource: "gemma3-space-prefix", withExtension: "json", subdirectory: "Fixtures/tokenizer"))
+        let doc = try JSONDecoder().decode(Doc.self, from: Data(contentsOf: url))
+        var equal = 0
+        for c in doc.cases {
+            let plain = tokenizer.encode(c.bytes)
+            let special = tokenizer.encode(c.bytes, parseSpecial: true)
+            let bos = tokenizer.encode(c.bytes, addSpecial: true, parseSpecial: true)
+            #expect(plain == c.ids, "\(String(decoding: c.bytes, as: UTF8.self).debugDescription)")
+            #expect(special == (c.ids_special ?? c.ids), "\(String(decoding: c.bytes, as: UTF8.self).debugDescription)")
+            #expect(bos == c.ids_bos, "\(String(decoding: c.bytes, as: UTF8.self).debugDescription)")
+            if plain == c.ids && special == (c.ids_special ?? c.ids) && bos == c.ids_bos { equal += 1 }
+        }
+        print("gemma-3-270m with add_space_prefix: \(equal)/\(doc.cases.count) inputs equal llama.cpp")
+        for d in doc.detokenize {
+            for (flags, expected) in zip(TokenizerFixture.Detokenized.flags, d.outputs) {
+                #expect(tokenizer.decode(d.ids, removeSpecial: flags.0, unparseSpecial: flags.1) == expected,
+                        "ids \(d.ids) flags \(flags)")
+            }
+        }
+    }
+}

@@ -42,6 +42,8 @@ struct TokenizerSyntheticTests {
         #expect(plain.encode("hello") == [Self.id(plain, "hello")])
         #expect(plain.encode("hello hello") == [Self.id(plain, "hello"), Self.id(plain, "▁hello")])
         #expect(plain.decode(plain.encode("hello hello")) == Array("hello hello".utf8))
+        #expect(plain.decodeText(plain.encode("hello hello")) == "hello hello")
+        #expect(t.decodeText(t.encode("hello hello")) == "hello hello")  // the prefix space is removed again
     }
 
     @Test("SentencePiece spells characters outside the vocabulary with byte tokens")

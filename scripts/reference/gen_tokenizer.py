@@ -250,6 +250,37 @@ def pre_variants(models_dir, out_dir, texts):
                 json.dump({"pre": pre, "cases": cases, "detokenize": detok_cases(llm, texts[:80])}, f,
                           separators=(",", ":"))
             print("smollm2 as", pre, len(cases), "cases")
+    space_prefix_variant(models_dir, out_dir, texts)
+
+
+def space_prefix_variant(models_dir, out_dir, texts):
+    """Gemma 3 with tokenizer.ggml.add_space_prefix switched on (`gguf-set-metadata` on a copy),
+    as Llama-2-style SentencePiece vocabularies have it: OUT_DIR/gemma3-space-prefix.json."""
+    import shutil
+    from llama_cpp import Llama
+    src = os.path.join(models_dir, MODELS["gemma3"])
+    if not os.path.exists(src):
+        return
+    tool = os.path.join(os.path.dirname(sys.executable), "gguf-set-metadata")
+    with tempfile.TemporaryDirectory() as tmp:
+        dst = os.path.join(tmp, "gemma3-space-prefix.gguf")
+        shutil.copyfile(src, dst)
+        subprocess.run([tool, "--force", dst, "tokenizer.ggml.add_space_prefix", "1"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        llm = Llama(model_path=dst, vocab_only=True, verbose=False)
+        cases = []
+        for t in texts:
+            ids = llm.tokenize(t, add_bos=False, special=False)
+            ids_s = llm.tokenize(t, add_bos=False, special=True)
+            ids_b = llm.tokenize(t, add_bos=True, special=True)
+            c = {"b64": base64.b64encode(t).decode(), "ids": ids}
+            if ids_s != ids:
+                c["ids_special"] = ids_s
+            c["ids_bos"] = ids_b
+            cases.append(c)
+        with open(os.path.join(out_dir, "gemma3-space-prefix.json"), "w") as f:
+            json.dump({"cases": cases, "detokenize": detok_cases(llm, texts[:80])}, f, separators=(",", ":"))
+        print("gemma3 with add_space_prefix", len(cases), "cases")
 
 
 if __name__ == "__main__":

@@ -433,6 +433,12 @@ public final class Tokenizer: Sendable {
         return text
     }
 
+    /// ``decode(_:removeSpecial:unparseSpecial:)`` as a `String`; bytes that are not valid
+    /// UTF-8 become U+FFFD.
+    public func decodeText(_ ids: some Sequence<Int32>, removeSpecial: Bool = false, unparseSpecial: Bool = false) -> String {
+        String(decoding: decode(ids, removeSpecial: removeSpecial, unparseSpecial: unparseSpecial), as: UTF8.self)
+    }
+
     /// llama.cpp's `clean_spaces` passes: " ?" " !" " ." " ," lose their space, a lone
     /// apostrophe between spaces loses both, and " 's" " 'm" " 're" " 've" lose their space.
     private static func cleanSpaces(_ input: [UInt8]) -> [UInt8] {
