@@ -16,8 +16,12 @@ struct TokenizerPerformanceTests {
         let file = try GGUFFile.open(path: path)
         var data: TokenizerData?
         let extract = try clock.measure { data = try TokenizerData(gguf: file) }
+        // Best of three: the machine is shared, and a build is what is measured, not the load.
         var tokenizer: Tokenizer?
-        let build = try clock.measure { tokenizer = try Tokenizer(data: data!) }
+        var build = Duration.seconds(1000)
+        for _ in 0..<3 {
+            build = min(build, try clock.measure { tokenizer = try Tokenizer(data: data!) })
+        }
         let text = Array(String(
             repeating: "The quick brown fox jumps over the lazy dog 1234567. 你好，世界！ def f(x): return x**2\n",
             count: 400).utf8)
