@@ -1,5 +1,6 @@
 import Foundation
 import RefineryInference
+import RefineryTesting
 import Testing
 
 /// One case of `Fixtures/json-cases.json` (written by scripts/reference/json_cases.py).

@@ -1,3 +1,4 @@
+import RefineryTesting
 import Testing
 import RefineryInference
 
