@@ -8,24 +8,28 @@
 /* One table of kernels per level; the dispatcher points at one of them. */
 typedef struct {
     rk_vec_dot_fn dot[RT_TYPE_LIMIT];
+    rk_cols_fn cols[RT_TYPE_LIMIT];
     void (*f16_to_f32)(const uint16_t *, float *, int64_t);
     void (*f32_to_f16)(const float *, uint16_t *, int64_t);
 } rk_table;
 
 #define RK_TABLE(S)                                                                              \
-    {                                                                                            \
         .dot = {[RT_F32] = rk_dot_f32_##S, [RT_F16] = rk_dot_f16_##S, [RT_BF16] = rk_dot_bf16_##S, \
                 [RT_Q4_0] = rk_dot_q4_0_##S, [RT_Q4_1] = rk_dot_q4_1_##S, [RT_Q5_0] = rk_dot_q5_0_##S, \
                 [RT_Q5_1] = rk_dot_q5_1_##S, [RT_Q8_0] = rk_dot_q8_0_##S, [RT_Q2_K] = rk_dot_q2_k_##S, \
                 [RT_Q3_K] = rk_dot_q3_k_##S, [RT_Q4_K] = rk_dot_q4_k_##S, [RT_Q5_K] = rk_dot_q5_k_##S, \
                 [RT_Q6_K] = rk_dot_q6_k_##S},                                                    \
-        .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S                 \
-    }
+        .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S
 
-static const rk_table table_portable = RK_TABLE(portable);
+#define RK_COLS_TABLE(S)                                                                         \
+    .cols = {[RT_Q4_0] = rk_dot_q4_0_cols_##S, [RT_Q4_1] = rk_dot_q4_1_cols_##S, [RT_Q5_0] = rk_dot_q5_0_cols_##S, \
+             [RT_Q5_1] = rk_dot_q5_1_cols_##S, [RT_Q8_0] = rk_dot_q8_0_cols_##S, [RT_Q4_K] = rk_dot_q4_k_cols_##S, \
+             [RT_Q6_K] = rk_dot_q6_k_cols_##S}
+
+static const rk_table table_portable = {RK_TABLE(portable)};
 #if defined(__x86_64__)
-static const rk_table table_avx2 = RK_TABLE(avx2);
-static const rk_table table_avx512 = RK_TABLE(avx512);
+static const rk_table table_avx2 = {RK_TABLE(avx2), RK_COLS_TABLE(avx2)};
+static const rk_table table_avx512 = {RK_TABLE(avx512), RK_COLS_TABLE(avx512)};
 #endif
 
 static int hardware_level = -1;   /* highest level the CPU supports */
@@ -127,6 +131,11 @@ void refinery_f32_to_f16_row_at_level(int level, const float *src, uint16_t *dst
 void rk_mat_vec_with(rk_vec_dot_fn f, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
                      const uint8_t *activations, float *out) {
     for (int64_t r = 0; r < rows; r++) out[r] = f(n, w + (size_t)r * row_stride, activations);
+}
+
+rk_cols_fn rk_cols_kernel(int weight_type) {
+    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return NULL;
+    return rk_kernels()->cols[weight_type];
 }
 
 rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type) {

@@ -20,10 +20,23 @@
     void rk_f16_to_f32_row_##SUFFIX(const uint16_t *src, float *dst, int64_t n);        \
     void rk_f32_to_f16_row_##SUFFIX(const float *src, uint16_t *dst, int64_t n);
 
+/* Several activation rows against one weight row (RK_COLS of them), bit-identical per column to
+ * the one-row kernel of the same level. */
+#define RK_DECLARE_COLS(SUFFIX)                                                                           \
+    void rk_dot_q4_0_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
+    void rk_dot_q4_1_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
+    void rk_dot_q5_0_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
+    void rk_dot_q5_1_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
+    void rk_dot_q8_0_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
+    void rk_dot_q4_k_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
+    void rk_dot_q6_k_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);
+
 RK_DECLARE_LEVEL(portable)
 #if defined(__x86_64__)
 RK_DECLARE_LEVEL(avx2)
 RK_DECLARE_LEVEL(avx512)
+RK_DECLARE_COLS(avx2)
+RK_DECLARE_COLS(avx512)
 #endif
 
 #endif

@@ -7,7 +7,7 @@ import RefineryInference
 /// release, alone, for figures worth quoting:
 ///
 ///     REFINERY_BENCH=1 swift test -c release --filter QuantBenchmarkTests
-@Suite("Kernel speed (prints GB/s)")
+@Suite("Kernel speed (prints GB/s)", .serialized)
 struct QuantBenchmarkTests {
     /// (type, values per row, rows): SmolLM2-135M's FFN up (576 -> 1536) in Q4_1 and Q8_0,
     /// Qwen2.5-0.5B's FFN down (4864 -> 896) in Q4_K and Q6_K and its attention (896) in Q5_0.
@@ -28,6 +28,19 @@ struct QuantBenchmarkTests {
                 line += " \(level) \(String(format: "%.1f", gbps)) GB/s"
             }
             print(line)
+        }
+    }
+
+    @Test("single-thread matrix-matrix speed (16 activation rows, current level) beside matrix-vector")
+    func matMatSpeed() throws {
+        let long = ProcessInfo.processInfo.environment["REFINERY_BENCH"] != nil
+        for (type, count, rows) in Self.shapes {
+            let vector = try #require(
+                QuantizedDot.benchmarkMatVec(type, count: count, rows: rows, seconds: long ? 1 : 0.02))
+            let matrix = try #require(
+                QuantizedDot.benchmarkMatMat(type, count: count, rows: rows, columns: 16, seconds: long ? 1 : 0.02))
+            print("\(type) \(rows)x\(count) \(KernelLevel.current): mat_vec \(String(format: "%.1f", vector)) GB/s,"
+                  + " mat_mat x16 \(String(format: "%.1f", matrix)) GB/s per activation row")
         }
     }
 }

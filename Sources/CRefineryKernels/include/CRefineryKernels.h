@@ -75,4 +75,9 @@ void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t ro
 /// an unsupported type or size, or when memory runs out.
 double refinery_bench_mat_vec(int level, int weight_type, int64_t n, int64_t rows, double seconds);
 
+/// Microbenchmark of `refinery_mat_mat` with the current kernels: `cols` activation rows against a
+/// `rows` x `n` matrix, single-threaded; returns weight bytes times activation rows per second of
+/// the thread's CPU time, in GB/s (comparable with `refinery_bench_mat_vec`), or a negative number.
+double refinery_bench_mat_mat(int weight_type, int64_t n, int64_t rows, int64_t cols, double seconds);
+
 #endif
