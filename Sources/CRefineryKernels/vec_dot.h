@@ -18,7 +18,8 @@
     float rk_dot_f16_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);           \
     float rk_dot_bf16_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
     void rk_f16_to_f32_row_##SUFFIX(const uint16_t *src, float *dst, int64_t n);        \
-    void rk_f32_to_f16_row_##SUFFIX(const float *src, uint16_t *dst, int64_t n);
+    void rk_f32_to_f16_row_##SUFFIX(const float *src, uint16_t *dst, int64_t n);            \
+    void rk_axpy_f16_##SUFFIX(int64_t n, float alpha, const uint16_t *v, float *y);
 
 /* Several activation rows against one weight row (RK_COLS of them), bit-identical per column to
  * the one-row kernel of the same level. */

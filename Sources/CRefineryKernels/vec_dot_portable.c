@@ -199,3 +199,7 @@ void rk_f16_to_f32_row_portable(const uint16_t *src, float *dst, int64_t n) {
 void rk_f32_to_f16_row_portable(const float *src, uint16_t *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] = rk_f32_to_f16(src[i]);
 }
+
+void rk_axpy_f16_portable(int64_t n, float alpha, const uint16_t *v, float *y) {
+    for (int64_t i = 0; i < n; i++) y[i] = __builtin_fmaf(alpha, rk_f16_to_f32(v[i]), y[i]);
+}

@@ -7,7 +7,16 @@ import RefineryInference
 /// release, alone, for figures worth quoting:
 ///
 ///     REFINERY_BENCH=1 swift test -c release --filter QuantBenchmarkTests
-@Suite("Kernel speed (prints GB/s)", .serialized)
+/// Timing a debug build tells nothing; these print only in release builds.
+private let isReleaseBuild: Bool = {
+    #if DEBUG
+    false
+    #else
+    true
+    #endif
+}()
+
+@Suite("Kernel speed (prints GB/s)", .serialized, .enabled(if: isReleaseBuild, "timings need -c release"))
 struct QuantBenchmarkTests {
     /// (type, values per row, rows): SmolLM2-135M's FFN up (576 -> 1536) in Q4_1 and Q8_0,
     /// Qwen2.5-0.5B's FFN down (4864 -> 896) in Q4_K and Q6_K and its attention (896) in Q5_0.

@@ -55,6 +55,15 @@ void refinery_f32_to_f16_row(const float *src, uint16_t *dst, int64_t n);
 /// kernel as `refinery_vec_dot` for F16 weights; the order depends only on `n`.
 float refinery_dot_f16_f32(int64_t n, const uint16_t *keys, const float *query);
 
+/// Attention scores over an F16 key cache: out[j] = refinery_dot_f16_f32(n, row j, query) for
+/// `count` key rows spaced `key_stride` bytes apart.
+void refinery_dot_f16_rows(int64_t n, const uint16_t *keys, size_t key_stride, int64_t count, const float *query,
+                           float *out);
+
+/// y[i] += alpha * v[i] for `n` half floats `v` (an F16 value-cache row) and floats `y`; each y[i]
+/// is rounded once per call (a multiply-add on every level).
+void refinery_axpy_f16(int64_t n, float alpha, const uint16_t *v, float *y);
+
 /// out[r] = dot(weight row r, activations) for `rows` rows of `n` values spaced `row_stride` bytes
 /// apart: exactly `refinery_vec_dot` per row.
 void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
