@@ -28,16 +28,18 @@ typedef struct {
              [RT_Q6_K] = rk_dot_q6_k_cols_##S}
 
 static const rk_table table_portable = {RK_TABLE(portable)};
-#if defined(__x86_64__)
+#if RK_X86
 static const rk_table table_avx2 = {RK_TABLE(avx2), RK_COLS_TABLE(avx2)};
 static const rk_table table_avx512 = {RK_TABLE(avx512), RK_COLS_TABLE(avx512)};
 #endif
 
 static int hardware_level = -1;   /* highest level the CPU supports */
+#if RK_X86
 static int hardware_vnni = 0;     /* AVX512-VNNI present (the level-2 integer kernels need it) */
+#endif
 
 static void detect_hardware(void) {
-#if defined(__x86_64__)
+#if RK_X86
     __builtin_cpu_init();
     int level = 0;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) level = 1;
@@ -66,7 +68,7 @@ static const rk_table *current_table = NULL;
 static int current_level = -1;
 
 static const rk_table *table_for(int level) {
-#if defined(__x86_64__)
+#if RK_X86
     if (level >= 2) return hardware_vnni ? &table_avx512 : &table_avx2;
     if (level == 1) return &table_avx2;
 #else

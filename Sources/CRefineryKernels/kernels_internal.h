@@ -5,6 +5,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* x86-64 SIMD kernels are built unless REFINERY_KERNELS_PORTABLE_ONLY is defined (which shows on
+ * x86 that the portable build, as on other architectures, stands alone). */
+#if defined(__x86_64__) && !defined(REFINERY_KERNELS_PORTABLE_ONLY)
+#define RK_X86 1
+#else
+#define RK_X86 0
+#endif
+
 enum {
     RT_F32 = 0, RT_F16 = 1, RT_Q4_0 = 2, RT_Q4_1 = 3, RT_Q5_0 = 6, RT_Q5_1 = 7, RT_Q8_0 = 8,
     RT_Q2_K = 10, RT_Q3_K = 11, RT_Q4_K = 12, RT_Q5_K = 13, RT_Q6_K = 14, RT_BF16 = 30,

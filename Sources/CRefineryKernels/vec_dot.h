@@ -2,6 +2,7 @@
 #define REFINERY_VEC_DOT_H
 /* Private: the kernels of each instruction-set level, gathered into tables by dispatch.c. */
 #include <stdint.h>
+#include "kernels_internal.h"
 
 #define RK_DECLARE_LEVEL(SUFFIX)                                                        \
     float rk_dot_q4_0_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
@@ -33,7 +34,7 @@
     void rk_dot_q6_k_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);
 
 RK_DECLARE_LEVEL(portable)
-#if defined(__x86_64__)
+#if RK_X86
 RK_DECLARE_LEVEL(avx2)
 RK_DECLARE_LEVEL(avx512)
 RK_DECLARE_COLS(avx2)
