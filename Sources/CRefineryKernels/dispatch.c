@@ -12,6 +12,8 @@ typedef struct {
     void (*f16_to_f32)(const uint16_t *, float *, int64_t);
     void (*f32_to_f16)(const float *, uint16_t *, int64_t);
     void (*axpy_f16)(int64_t, float, const uint16_t *, float *);
+    void (*dot_f16_rows)(int64_t, const uint16_t *, size_t, int64_t, const float *, float *);
+    void (*axpy_f16_rows)(int64_t, int64_t, const float *, const uint16_t *, size_t, float *);
 } rk_table;
 
 #define RK_TABLE(S)                                                                              \
@@ -20,7 +22,8 @@ typedef struct {
                 [RT_Q5_1] = rk_dot_q5_1_##S, [RT_Q8_0] = rk_dot_q8_0_##S, [RT_Q2_K] = rk_dot_q2_k_##S, \
                 [RT_Q3_K] = rk_dot_q3_k_##S, [RT_Q4_K] = rk_dot_q4_k_##S, [RT_Q5_K] = rk_dot_q5_k_##S, \
                 [RT_Q6_K] = rk_dot_q6_k_##S},                                                    \
-        .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S, .axpy_f16 = rk_axpy_f16_##S
+        .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S, .axpy_f16 = rk_axpy_f16_##S, \
+        .dot_f16_rows = rk_dot_f16_rows_##S, .axpy_f16_rows = rk_axpy_f16_rows_##S
 
 #define RK_COLS_TABLE(S)                                                                         \
     .cols = {[RT_Q4_0] = rk_dot_q4_0_cols_##S, [RT_Q4_1] = rk_dot_q4_1_cols_##S, [RT_Q5_0] = rk_dot_q5_0_cols_##S, \
@@ -156,9 +159,12 @@ float refinery_dot_f16_f32(int64_t n, const uint16_t *keys, const float *query) 
 
 void refinery_dot_f16_rows(int64_t n, const uint16_t *keys, size_t key_stride, int64_t count, const float *query,
                            float *out) {
-    const rk_vec_dot_fn f = rk_kernels()->dot[RT_F16];
-    const uint8_t *k = (const uint8_t *)keys;
-    for (int64_t j = 0; j < count; j++) out[j] = f(n, k + (size_t)j * key_stride, (const uint8_t *)query);
+    rk_kernels()->dot_f16_rows(n, keys, key_stride, count, query, out);
+}
+
+void refinery_axpy_f16_rows(int64_t n, int64_t count, const float *weights, const uint16_t *values, size_t value_stride,
+                            float *y) {
+    rk_kernels()->axpy_f16_rows(n, count, weights, values, value_stride, y);
 }
 
 void refinery_axpy_f16(int64_t n, float alpha, const uint16_t *v, float *y) { rk_kernels()->axpy_f16(n, alpha, v, y); }

@@ -1,6 +1,7 @@
 #ifndef REFINERY_VEC_DOT_H
 #define REFINERY_VEC_DOT_H
 /* Private: the kernels of each instruction-set level, gathered into tables by dispatch.c. */
+#include <stddef.h>
 #include <stdint.h>
 #include "kernels_internal.h"
 
@@ -20,7 +21,11 @@
     float rk_dot_bf16_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
     void rk_f16_to_f32_row_##SUFFIX(const uint16_t *src, float *dst, int64_t n);        \
     void rk_f32_to_f16_row_##SUFFIX(const float *src, uint16_t *dst, int64_t n);            \
-    void rk_axpy_f16_##SUFFIX(int64_t n, float alpha, const uint16_t *v, float *y);
+    void rk_axpy_f16_##SUFFIX(int64_t n, float alpha, const uint16_t *v, float *y);             \
+    void rk_dot_f16_rows_##SUFFIX(int64_t n, const uint16_t *keys, size_t stride, int64_t count, const float *query, \
+                                  float *out);                                                    \
+    void rk_axpy_f16_rows_##SUFFIX(int64_t n, int64_t count, const float *weights, const uint16_t *values, \
+                                   size_t stride, float *y);
 
 /* Several activation rows against one weight row (RK_COLS of them), bit-identical per column to
  * the one-row kernel of the same level. */

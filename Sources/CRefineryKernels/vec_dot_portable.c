@@ -203,3 +203,13 @@ void rk_f32_to_f16_row_portable(const float *src, uint16_t *dst, int64_t n) {
 void rk_axpy_f16_portable(int64_t n, float alpha, const uint16_t *v, float *y) {
     for (int64_t i = 0; i < n; i++) y[i] = __builtin_fmaf(alpha, rk_f16_to_f32(v[i]), y[i]);
 }
+
+void rk_dot_f16_rows_portable(int64_t n, const uint16_t *keys, size_t stride, int64_t count, const float *query, float *out) {
+    for (int64_t j = 0; j < count; j++)
+        out[j] = rk_dot_f16_portable(n, (const uint8_t *)keys + (size_t)j * stride, (const uint8_t *)query);
+}
+
+void rk_axpy_f16_rows_portable(int64_t n, int64_t count, const float *weights, const uint16_t *values, size_t stride, float *y) {
+    for (int64_t j = 0; j < count; j++)
+        rk_axpy_f16_portable(n, weights[j], (const uint16_t *)(const void *)((const uint8_t *)values + (size_t)j * stride), y);
+}

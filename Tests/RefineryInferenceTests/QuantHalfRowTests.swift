@@ -95,4 +95,23 @@ struct QuantHalfRowTests {
             #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "n=\(count)")
         }
     }
+
+    @Test("accumulating many value rows at once gives the bits of one accumulation per row")
+    func addScaledRows() {
+        var rng = SplitMix64(state: 13)
+        for count in [5, 64, 100] {
+            let rows = 11, stride = count + 3
+            let cache = (0..<rows * stride).map { _ in Float16(Float.random(in: -1...1, using: &rng)).bitPattern }
+            let weights = (0..<rows).map { _ in Float.random(in: 0...1, using: &rng) }
+            let start = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+            var together = start, oneByOne = start
+            cache.withUnsafeBufferPointer { v in
+                HalfRow.addScaledRows(weights, v.baseAddress!, valueStride: stride * 2, rows: rows, into: &together, count: count)
+                for j in 0..<rows {
+                    HalfRow.addScaled(weights[j], v.baseAddress! + j * stride, into: &oneByOne, count: count)
+                }
+            }
+            #expect(together.map(\.bitPattern) == oneByOne.map(\.bitPattern), "n=\(count)")
+        }
+    }
 }

@@ -64,6 +64,11 @@ void refinery_dot_f16_rows(int64_t n, const uint16_t *keys, size_t key_stride, i
 /// is rounded once per call (a multiply-add on every level).
 void refinery_axpy_f16(int64_t n, float alpha, const uint16_t *v, float *y);
 
+/// y += weights[j] * value row j for `count` F16 rows spaced `value_stride` bytes apart, in row
+/// order: bit-identical to calling `refinery_axpy_f16` once per row, with `y` kept in registers.
+void refinery_axpy_f16_rows(int64_t n, int64_t count, const float *weights, const uint16_t *values, size_t value_stride,
+                            float *y);
+
 /// out[r] = dot(weight row r, activations) for `rows` rows of `n` values spaced `row_stride` bytes
 /// apart: exactly `refinery_vec_dot` per row.
 void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,

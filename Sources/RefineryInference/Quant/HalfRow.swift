@@ -54,4 +54,14 @@ public enum HalfRow {
     ) {
         refinery_axpy_f16(Int64(count), alpha, values, output)
     }
+
+    /// `output += weights[j] * value row j` for `rows` F16 rows (`valueStride` bytes apart), in row
+    /// order: the same bits as ``addScaled(_:_:into:count:)`` once per row, but faster.
+    @inlinable
+    public static func addScaledRows(
+        _ weights: UnsafePointer<Float>, _ values: UnsafePointer<UInt16>, valueStride: Int, rows: Int,
+        into output: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        refinery_axpy_f16_rows(Int64(count), Int64(rows), weights, values, valueStride, output)
+    }
 }
