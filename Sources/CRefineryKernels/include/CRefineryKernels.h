@@ -19,12 +19,15 @@ int refinery_dequantize_row(int type, const void *src, float *dst, int64_t n);
 size_t refinery_activation_row_size(int weight_type, int64_t n);
 
 /// Quantizes `n` activations for dot products with weight rows of `weight_type` (Q8_0-style
-/// blocks for the 32-value formats, Q8_K-style for the K-quants, plain F32/F16 where faster).
+/// blocks for the 32-value formats, Q8_K-style for the K-quants, plain F32 for F32/F16/BF16),
+/// writing `refinery_activation_row_size(weight_type, n)` bytes; writes nothing when that is 0.
+/// Each row is quantized on its own (the bytes never depend on other rows or the CPU path).
 void refinery_quantize_activations(int weight_type, const float *x, void *dst, int64_t n);
 
 /// The dot product of one weight row of `weight_type` (length `n`) with activations prepared by
-/// `refinery_quantize_activations`. The summation order depends only on `n`, never on threads
-/// or batch (batch invariance). Returns NaN for an unsupported type.
+/// `refinery_quantize_activations`. The summation order depends only on `n` (and the kernel
+/// level, fixed once per process), never on threads or batch (batch invariance). Returns NaN for
+/// an unsupported type.
 float refinery_vec_dot(int weight_type, int64_t n, const void *weight_row, const void *activations);
 
 /// The highest level this CPU supports (0 portable, 1 AVX2+FMA+F16C, 2 AVX-512 F/BW/VL), before
