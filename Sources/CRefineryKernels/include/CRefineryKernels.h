@@ -59,7 +59,7 @@ void refinery_f32_to_f16_row(const float *src, uint16_t *dst, int64_t n);
 float refinery_dot_f16_f32(int64_t n, const uint16_t *keys, const float *query);
 
 /// Attention scores over an F16 key cache: out[j] = refinery_dot_f16_f32(n, row j, query) for
-/// `count` key rows spaced `key_stride` bytes apart.
+/// `count` key rows spaced `key_stride` bytes apart (a multiple of 2).
 void refinery_dot_f16_rows(int64_t n, const uint16_t *keys, size_t key_stride, int64_t count, const float *query,
                            float *out);
 
@@ -67,7 +67,7 @@ void refinery_dot_f16_rows(int64_t n, const uint16_t *keys, size_t key_stride, i
 /// is rounded once per call (a multiply-add on every level).
 void refinery_axpy_f16(int64_t n, float alpha, const uint16_t *v, float *y);
 
-/// y += weights[j] * value row j for `count` F16 rows spaced `value_stride` bytes apart, in row
+/// y += weights[j] * value row j for `count` F16 rows spaced `value_stride` bytes (a multiple of 2) apart, in row
 /// order: bit-identical to calling `refinery_axpy_f16` once per row, with `y` kept in registers.
 void refinery_axpy_f16_rows(int64_t n, int64_t count, const float *weights, const uint16_t *values, size_t value_stride,
                             float *y);
