@@ -25,6 +25,10 @@ struct QuantBenchmarkTests {
         (.f16, 576, 1536),
     ]
 
+    /// Matrices larger than the last-level cache, read from memory as generation reads a model:
+    /// all of SmolLM2's Q4_1 weights (56 MB) and a Qwen-sized Q8_0 output head slice (58 MB).
+    static let memoryShapes: [(GGMLType, Int, Int)] = [(.q4_1, 576, 49152), (.q8_0, 896, 65536)]
+
     @Test("single-thread matrix-vector GB/s at every kernel level")
     func matVecSpeed() throws {
         let long = ProcessInfo.processInfo.environment["REFINERY_BENCH"] != nil
@@ -37,6 +41,16 @@ struct QuantBenchmarkTests {
                 line += " \(level) \(String(format: "%.1f", gbps)) GB/s"
             }
             print(line)
+        }
+    }
+
+    @Test("single-thread matrix-vector GB/s from memory (matrices larger than the caches)")
+    func matVecFromMemory() throws {
+        let long = ProcessInfo.processInfo.environment["REFINERY_BENCH"] != nil
+        for (type, count, rows) in Self.memoryShapes {
+            let gbps = try #require(
+                QuantizedDot.benchmarkMatVec(type, count: count, rows: rows, seconds: long ? 1 : 0.02))
+            print("\(type) \(rows)x\(count) from memory, \(KernelLevel.current): \(String(format: "%.1f", gbps)) GB/s")
         }
     }
 
