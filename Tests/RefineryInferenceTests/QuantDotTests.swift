@@ -1,8 +1,8 @@
 import Testing
 import RefineryInference
 
-/// A small deterministic generator for test data.
-struct SplitMix64: RandomNumberGenerator {
+/// A small deterministic generator (SplitMix64) for the kernel tests.
+struct QuantTestRandom: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -15,7 +15,7 @@ struct SplitMix64: RandomNumberGenerator {
 
 /// Random weight rows of a format: random bytes, with every f16 scale field set to a finite value
 /// in a range real models use.
-func randomWeightRow(_ type: GGMLType, count: Int, using rng: inout SplitMix64) -> [UInt8] {
+func randomWeightRow(_ type: GGMLType, count: Int, using rng: inout QuantTestRandom) -> [UInt8] {
     let blocks = count / type.blockSize
     var bytes = (0..<blocks * type.typeSize).map { _ in UInt8.random(in: 0...255, using: &rng) }
     func half(_ value: Float) -> (UInt8, UInt8) {
@@ -96,7 +96,7 @@ struct QuantDotTests {
 
     @Test("vec_dot equals the float dot of the dequantized row, within the 8-bit activation error", arguments: types)
     func matchesDequantizedDot(type: GGMLType) throws {
-        var rng = SplitMix64(state: 42 &+ UInt64(type.rawValue))
+        var rng = QuantTestRandom(state: 42 &+ UInt64(type.rawValue))
         for count in Self.lengths(type) {
             let row = randomWeightRow(type, count: count, using: &rng)
             let x = (0..<count).map { _ in Float.random(in: -2...2, using: &rng) }
@@ -127,7 +127,7 @@ struct QuantDotTests {
 
     @Test("every instruction-set level gives nearly the same result", arguments: types)
     func levelsAgree(type: GGMLType) {
-        var rng = SplitMix64(state: 7 &+ UInt64(type.rawValue))
+        var rng = QuantTestRandom(state: 7 &+ UInt64(type.rawValue))
         for count in Self.lengths(type) {
             for _ in 0..<8 {
                 let row = randomWeightRow(type, count: count, using: &rng)
@@ -148,7 +148,7 @@ struct QuantDotTests {
     @Test("the same row gives the same bits alone, in a matrix-vector and in a tiled matrix-matrix product",
           arguments: [GGMLType.q4_1, .q8_0, .q4_K, .q5_0, .q6_K, .f16, .f32])
     func batchInvariant(type: GGMLType) {
-        var rng = SplitMix64(state: 99)
+        var rng = QuantTestRandom(state: 99)
         let count = type.blockSize == 256 ? 512 : 576
         let rows = 70, columns = 13
         let rowBytes = type.byteCount(forElements: count)!
@@ -190,7 +190,7 @@ struct QuantDotTests {
 
     @Test("activation rows are quantized row by row: the same floats give the same bytes")
     func activationQuantizationIsStable() {
-        var rng = SplitMix64(state: 5)
+        var rng = QuantTestRandom(state: 5)
         let x = (0..<512).map { _ in Float.random(in: -3...3, using: &rng) }
         for type in [GGMLType.q4_1, .q4_K] {
             let whole = preparedActivations(type, x)

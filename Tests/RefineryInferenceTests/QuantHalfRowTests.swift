@@ -4,7 +4,7 @@ import RefineryInference
 @Suite("F16 rows for the KV cache")
 struct QuantHalfRowTests {
     static func interestingFloats() -> [Float] {
-        var rng = SplitMix64(state: 11)
+        var rng = QuantTestRandom(state: 11)
         var values: [Float] = [0, -0, 1, -1, 65504, 65520, 70000, -70000, .infinity, -.infinity,
                                5.96e-8, 2.98e-8, 2.99e-8, 6.1e-5, 6.0e-5, 1e-10, 0.1, 1.0009765, 1.00048828125]
         values += (0..<1000).map { _ in Float.random(in: -10...10, using: &rng) }
@@ -49,7 +49,7 @@ struct QuantHalfRowTests {
 
     @Test("the query-key dot product matches a Double reference for many lengths")
     func halfDot() {
-        var rng = SplitMix64(state: 3)
+        var rng = QuantTestRandom(state: 3)
         for count in [1, 8, 31, 64, 100, 256] {
             let keys = (0..<count).map { _ in Float16(Float.random(in: -1...1, using: &rng)).bitPattern }
             let query = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
@@ -69,7 +69,7 @@ struct QuantHalfRowTests {
 
     @Test("scores over a strided key cache equal one dot product per row")
     func scoresOverRows() {
-        var rng = SplitMix64(state: 21)
+        var rng = QuantTestRandom(state: 21)
         let count = 64, rows = 9, stride = 80 // halves per row: a padded cache row
         let cache = (0..<rows * stride).map { _ in Float16(Float.random(in: -1...1, using: &rng)).bitPattern }
         let query = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
@@ -84,7 +84,7 @@ struct QuantHalfRowTests {
 
     @Test("adding a scaled F16 value row is one fused multiply-add per element")
     func addScaled() {
-        var rng = SplitMix64(state: 8)
+        var rng = QuantTestRandom(state: 8)
         for count in [1, 7, 8, 45, 64] {
             let values = (0..<count).map { _ in Float16(Float.random(in: -2...2, using: &rng)).bitPattern }
             let start = (0..<count).map { _ in Float.random(in: -2...2, using: &rng) }
@@ -98,7 +98,7 @@ struct QuantHalfRowTests {
 
     @Test("accumulating many value rows at once gives the bits of one accumulation per row")
     func addScaledRows() {
-        var rng = SplitMix64(state: 13)
+        var rng = QuantTestRandom(state: 13)
         for count in [5, 64, 100] {
             let rows = 11, stride = count + 3
             let cache = (0..<rows * stride).map { _ in Float16(Float.random(in: -1...1, using: &rng)).bitPattern }
