@@ -9,6 +9,7 @@
 typedef struct {
     rk_vec_dot_fn dot[RT_TYPE_LIMIT];
     rk_cols_fn cols[RT_TYPE_LIMIT];
+    int cols_count;
     void (*f16_to_f32)(const uint16_t *, float *, int64_t);
     void (*f32_to_f16)(const float *, uint16_t *, int64_t);
     void (*axpy_f16)(int64_t, float, const uint16_t *, float *);
@@ -28,7 +29,8 @@ typedef struct {
 #define RK_COLS_TABLE(S)                                                                         \
     .cols = {[RT_Q4_0] = rk_dot_q4_0_cols_##S, [RT_Q4_1] = rk_dot_q4_1_cols_##S, [RT_Q5_0] = rk_dot_q5_0_cols_##S, \
              [RT_Q5_1] = rk_dot_q5_1_cols_##S, [RT_Q8_0] = rk_dot_q8_0_cols_##S, [RT_Q4_K] = rk_dot_q4_k_cols_##S, \
-             [RT_Q6_K] = rk_dot_q6_k_cols_##S}
+             [RT_Q6_K] = rk_dot_q6_k_cols_##S},                                                  \
+    .cols_count = rk_cols_count_##S
 
 static const rk_table table_portable = {RK_TABLE(portable)};
 #if RK_X86
@@ -139,9 +141,11 @@ void rk_mat_vec_with(rk_vec_dot_fn f, int64_t n, const uint8_t *w, size_t row_st
     for (int64_t r = 0; r < rows; r++) out[r] = f(n, w + (size_t)r * row_stride, activations);
 }
 
-rk_cols_fn rk_cols_kernel(int weight_type) {
+rk_cols_fn rk_cols_kernel(int weight_type, int *count) {
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return NULL;
-    return rk_kernels()->cols[weight_type];
+    const rk_table *t = rk_kernels();
+    *count = t->cols_count;
+    return t->cols[weight_type];
 }
 
 rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type) {

@@ -104,10 +104,11 @@ static inline void rk_scales_q3k(const uint8_t *s, int8_t out[16]) {
 /* Kernel tables filled by the dispatcher. */
 typedef float (*rk_vec_dot_fn)(int64_t n, const uint8_t *w, const uint8_t *a);
 
-/* RK_COLS_COUNT activation rows against one weight row, or NULL where a level has none. */
-#define RK_COLS_COUNT 4
+/* Several activation rows against one weight row: the current level's kernel for a type (NULL
+ * where it has none) and how many rows it takes (at most RK_COLS_MAX). */
+#define RK_COLS_MAX 8
 typedef void (*rk_cols_fn)(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);
-rk_cols_fn rk_cols_kernel(int weight_type);
+rk_cols_fn rk_cols_kernel(int weight_type, int *count);
 
 /* The dot kernel of `level` (capped at the CPU's) for a type, or NULL; and the row loop. */
 rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type);

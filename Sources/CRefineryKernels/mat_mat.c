@@ -13,21 +13,22 @@ void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t ro
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT || rows <= 0 || cols <= 0) return;
     const uint8_t *w = (const uint8_t *)weights;
     const uint8_t *x = (const uint8_t *)activations;
-    const rk_cols_fn multi = rk_cols_kernel(weight_type);
+    int group = 0;
+    const rk_cols_fn multi = rk_cols_kernel(weight_type, &group);
     int64_t tile_rows = row_stride > 0 ? (int64_t)(RK_WEIGHT_TILE_BYTES / row_stride) : rows;
     if (tile_rows < 1) tile_rows = 1;
     for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
         const int64_t r1 = r0 + tile_rows < rows ? r0 + tile_rows : rows;
         int64_t c0 = 0;
-        if (multi != NULL) {
+        if (multi != NULL && group > 0 && group <= RK_COLS_MAX) {
             /* Groups of activation rows against each weight row: weights unpacked once per group. */
-            for (; c0 + RK_COLS_COUNT <= cols; c0 += RK_COLS_COUNT) {
-                const uint8_t *acts[RK_COLS_COUNT];
-                for (int k = 0; k < RK_COLS_COUNT; k++) acts[k] = x + (size_t)(c0 + k) * act_stride;
+            for (; c0 + group <= cols; c0 += group) {
+                const uint8_t *acts[RK_COLS_MAX];
+                for (int k = 0; k < group; k++) acts[k] = x + (size_t)(c0 + k) * act_stride;
                 for (int64_t r = r0; r < r1; r++) {
-                    float result[RK_COLS_COUNT];
+                    float result[RK_COLS_MAX];
                     multi(n, w + (size_t)r * row_stride, acts, result);
-                    for (int k = 0; k < RK_COLS_COUNT; k++) out[(c0 + k) * out_stride + r] = result[k];
+                    for (int k = 0; k < group; k++) out[(c0 + k) * out_stride + r] = result[k];
                 }
             }
         }

@@ -27,8 +27,8 @@
     void rk_axpy_f16_rows_##SUFFIX(int64_t n, int64_t count, const float *weights, const uint16_t *values, \
                                    size_t stride, float *y);
 
-/* Several activation rows against one weight row (RK_COLS of them), bit-identical per column to
- * the one-row kernel of the same level. */
+/* Several activation rows against one weight row (rk_cols_count_<level> of them, at most
+ * RK_COLS_MAX), bit-identical per column to the one-row kernel of the same level. */
 #define RK_DECLARE_COLS(SUFFIX)                                                                           \
     void rk_dot_q4_0_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
     void rk_dot_q4_1_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
@@ -44,6 +44,8 @@ RK_DECLARE_LEVEL(avx2)
 RK_DECLARE_LEVEL(avx512)
 RK_DECLARE_COLS(avx2)
 RK_DECLARE_COLS(avx512)
+#define rk_cols_count_avx2 4   /* 16 vector registers */
+#define rk_cols_count_avx512 8 /* 32 vector registers */
 #endif
 
 #endif
