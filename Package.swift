@@ -28,6 +28,8 @@ let package = Package(
         // SIMD kernels in C: wide instructions are selected at run time (CPUID), never by
         // global compiler flags, so the package stays usable as a versioned dependency.
         .target(name: "CRefineryKernels"),
+        // libcurl with small C shims for its variadic setters; the remote backend's transport.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(
             name: "RefineryInference",
             dependencies: [
@@ -46,7 +48,7 @@ let package = Package(
         ),
         .target(
             name: "RefineryOpenAI",
-            dependencies: ["Refinery"],
+            dependencies: ["Refinery", "CCurl"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -98,6 +100,7 @@ let package = Package(
         .testTarget(
             name: "RefineryOpenAITests",
             dependencies: ["RefineryOpenAI", "RefineryTesting"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

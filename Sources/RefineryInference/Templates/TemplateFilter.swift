@@ -244,8 +244,7 @@ extension TemplateInterpreter {
             case "common":
                 if case .int(let i) = number, precision >= 0 { return .int(i) }
                 let x = number.asDouble
-                if precision == 0 { return .double(x.rounded(.toNearestOrEven)) }
-                return .double((x * scale).rounded(.toNearestOrEven) / scale)
+                return .double(TemplateFormatting.pyRound(x, precision))
             case "ceil": return .double((number.asDouble * scale).rounded(.up) / scale)
             case "floor": return .double((number.asDouble * scale).rounded(.down) / scale)
             default:

@@ -59,11 +59,11 @@ final class TemplateInterpreter {
                 try runLoop(loop, over: iterable, in: scope, depth: 1)
             case .set(let target, let expr, let location):
                 let value = try evaluate(expr, in: scope)
-                try assign(value, to: target, in: scope, at: location)
+                try bind(value, to: target, in: scope, at: location)
             case .setBlock(let target, let filters, let body, let location):
                 var value = TemplateValue.string(try capture(body, in: scope))
                 for filter in filters { value = try applyFilter(filter, to: value, in: scope) }
-                try assign(value, to: target, in: scope, at: location)
+                try bind(value, to: target, in: scope, at: location)
             case .macro(let macro):
                 scope.variables[macro.name] = .object(makeMacro(macro, definedIn: scope))
             case .callBlock(let block):
@@ -161,10 +161,6 @@ final class TemplateInterpreter {
             }
             ns.attributes[.string(attribute)] = value
         }
-    }
-
-    private func assign(_ value: TemplateValue, to target: TemplateAssignTarget, in scope: TemplateScope, at location: SourceLocation) throws {
-        try bind(value, to: target, in: scope, at: location)
     }
 
     private func makeMacro(_ macro: TemplateMacro, definedIn scope: TemplateScope) -> TemplateCallable {

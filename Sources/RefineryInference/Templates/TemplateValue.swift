@@ -20,14 +20,23 @@ enum TemplateValue {
     case object(any TemplateObject)
 }
 
+// Values live within one render; saying so explicitly also spares the compiler a cyclic
+// implicit-Sendable inference through TemplateDict's entries.
+@available(*, unavailable)
+extension TemplateValue: Sendable {}
+
+@available(*, unavailable)
+extension TemplateDict: Sendable {}
+
 /// An ordered Python dict (insertion order, keys compared with Python equality).
 struct TemplateDict {
-    var entries: [(key: TemplateValue, value: TemplateValue)] = []
+    var entries: [(key: TemplateValue, value: TemplateValue)]
 
-    init() {}
-    init(_ entries: [(key: TemplateValue, value: TemplateValue)]) {
+    init() { entries = [] }
+    init(_ pairs: [(key: TemplateValue, value: TemplateValue)]) {
         // A dict literal or `dict(...)` keeps the last value of a repeated key, in first position.
-        for (key, value) in entries { self[key] = value }
+        entries = []
+        for (key, value) in pairs { self[key] = value }
     }
 
     var count: Int { entries.count }
@@ -128,7 +137,17 @@ extension TemplateValue {
         case .object(let pairs):
             var dict = TemplateDict()
             dict.entries.reserveCapacity(pairs.count)
-            for (k, v) in pairs { dict[.string(k)] = TemplateValue(v) }
+            var seen: [String: Int] = [:]
+            for (k, v) in pairs {
+                // A repeated key keeps its first position and its last value, as a Python dict.
+                if pairs.count > 8 {
+                    if let i = seen[k] { dict.entries[i].value = TemplateValue(v); continue }
+                    seen[k] = dict.entries.count
+                    dict.entries.append((.string(k), TemplateValue(v)))
+                } else {
+                    dict[.string(k)] = TemplateValue(v)
+                }
+            }
             self = .dict(dict)
         }
     }
@@ -141,6 +160,11 @@ extension TemplateValue {
     var plain: TemplateValue {
         if case .markup(let s) = self { return .string(s) }
         return self
+    }
+
+    var isMapping: Bool {
+        if case .dict = self { return true }
+        return false
     }
 
     var isUndefined: Bool {
@@ -285,9 +309,6 @@ extension TemplateValue {
         case .dict(let d): return d.entries.map(\.key)
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         case .undefined: return []
-        case .object(let o):
-            if let ns = o as? TemplateNamespace { _ = ns }
-            throw TemplateError(code: .type, message: "'\(typeName)' object is not iterable")
         default:
             throw TemplateError(code: .type, message: "'\(typeName)' object is not iterable")
         }
