@@ -32,6 +32,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Unmeasured runs before the measured ones.", valueName: "n"))
     var warmup: Int = 1
 
+    @Option(name: .long, help: ArgumentHelp("Tokens of the prompt-processing test (llama-bench's -p).", valueName: "n"))
+    var promptTokens: Int = 512
+
+    @Option(name: .long, help: ArgumentHelp("Tokens of the generation test (llama-bench's -n).", valueName: "n"))
+    var genTokens: Int = 128
+
     @Option(name: .long, help: ArgumentHelp("What to measure: \(BenchmarkRunner.scenarios.map(\.name).joined(separator: ", ")).",
                                             valueName: "name"))
     var scenario: String = BenchmarkRunner.scenarios[0].name
@@ -46,6 +52,8 @@ struct BenchCommand: AsyncParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
         if warmup < 0 { throw ValidationError("--warmup must not be negative") }
+        if promptTokens < 1 { throw ValidationError("--prompt-tokens must be at least 1") }
+        if genTokens < 1 { throw ValidationError("--gen-tokens must be at least 1") }
         do {
             _ = try BenchmarkRunner.scenario(named: scenario)
         } catch {
@@ -56,7 +64,8 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         let chosen = try BenchmarkRunner.scenario(named: scenario)
         let path = try ModelArguments.parse(["--model", model]).resolvedPath()
-        let runner = BenchmarkRunner(settings: BenchmarkSettings(threads: threads, runs: runs, warmupRuns: warmup))
+        let runner = BenchmarkRunner(settings: BenchmarkSettings(threads: threads, runs: runs, warmupRuns: warmup,
+                                                                  promptTokens: promptTokens, generatedTokens: genTokens))
         let quiet = quiet
         let report = try await runner.run(chosen, modelPath: path) { line in
             if !quiet { StandardError.line(line) }
