@@ -148,6 +148,7 @@ public enum ArithmeticExpression {
                 default: throw .unknownName(name, at: start)
                 }
             }
+            guard Self.functions.contains(name) else { throw .unknownName(name, at: start) }
             at += 1
             var arguments: [Double] = []
             if peek() != UInt8(ascii: ")") {
@@ -191,6 +192,8 @@ public enum ArithmeticExpression {
                 throw .unknownName(name, at: offset)
             }
         }
+
+        static let functions: Set<String> = ["sqrt", "abs", "round", "floor", "ceil", "exp", "sin", "cos", "log", "min", "max"]
 
         static func isLetter(_ c: UInt8) -> Bool { (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "_") }
     }

@@ -4,14 +4,16 @@ import RefineryInference
 /// Choosing a ``ToolCallFormat`` for a model, and the lenient parser for unconstrained output.
 public enum ToolCallFormats {
     /// The format a chat template teaches, read from the template's source text:
-    /// `<tool_call>` → Hermes/Qwen, `[TOOL_CALLS]` → Mistral, Llama 3.1's `"parameters"` JSON
-    /// (with `<|python_tag|>` or `<|eom_id|>`) → Llama 3, anything else (including templates
+    /// `<tool_call>` → Hermes/Qwen, `[TOOL_CALLS]` → Mistral, Llama 3.x's `"parameters"` JSON
+    /// (its instruction line, or `<|python_tag|>`/`<|eom_id|>`) → Llama 3, anything else (including templates
     /// that ignore tools) → the prompted format.
     public static func detect(templateSource: String?) -> any ToolCallFormat {
         guard let source = templateSource else { return PromptedToolCallFormat() }
         if source.contains("<tool_call>") { return HermesToolCallFormat() }
         if source.contains("[TOOL_CALLS]") { return MistralToolCallFormat() }
-        if source.contains("\"parameters\"") && (source.contains("<|python_tag|>") || source.contains("<|eom_id|>")) {
+        if source.contains("\"parameters\": dictionary of argument name")
+            || (source.contains("\"parameters\"") && (source.contains("<|python_tag|>") || source.contains("<|eom_id|>")))
+        {
             return Llama3ToolCallFormat()
         }
         return PromptedToolCallFormat()
