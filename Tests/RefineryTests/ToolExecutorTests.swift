@@ -171,3 +171,56 @@ struct ToolExecutorTests {
         #expect(outcome.messages.contains { $0.role == .user && $0.content.hasPrefix("error: this tool call could not be read") })
     }
 }
+
+/// A model that streams tool-call deltas as a remote endpoint does, arguments in pieces.
+struct DeltaModel: LanguageModel {
+    let deltas: [[ToolCallDelta]]
+    let answer: String
+    let turn = CallCounter()
+    var name: String { "deltas" }
+    var capabilities: ModelCapabilities {
+        ModelCapabilities(constrainedDecoding: false, prefixCache: false, batching: false, toolCalls: true, contextLength: 4096)
+    }
+    func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
+        let index = turn.value
+        turn.increment()
+        let deltas = index < self.deltas.count ? self.deltas[index] : []
+        let answer = self.answer
+        return AsyncThrowingStream { continuation in
+            if deltas.isEmpty { continuation.yield(.text(answer, tokens: [])) }
+            for d in deltas { continuation.yield(.toolCallDelta(d)) }
+            continuation.yield(.finished(GenerationStats(finishReason: deltas.isEmpty ? .stop : .toolCalls, promptTokens: 0,
+                                                         generatedTokens: 1, prefillTime: .zero, decodeTime: .zero)))
+            continuation.finish()
+        }
+    }
+}
+
+@Suite("Tool calls streamed by a remote model")
+struct ToolDeltaTests {
+    @Test("parallel streamed calls are assembled; arguments that are not JSON get an error result, never a crash")
+    func streamed() async throws {
+        let book = BookingTool()
+        let model = DeltaModel(deltas: [[
+            ToolCallDelta(index: 0, id: "a", name: "calculator", argumentsFragment: "{\"expres"),
+            ToolCallDelta(index: 1, id: "b", name: "book", argumentsFragment: "{\"city\": \"Oslo\", "),
+            ToolCallDelta(index: 0, argumentsFragment: "sion\": \"3*3\"}"),
+            ToolCallDelta(index: 1, argumentsFragment: "\"nights\": 2, \"room\": \"single\""),
+        ]], answer: "done")
+        let outcome = try await ToolRunner(tools: try ToolSet([CalculatorTool(), book] as [any Tool])).run([.user("go")], on: model)
+        #expect(outcome.results.map(\.call.id) == ["a", "b"])
+        #expect(outcome.results[0].content == "9")
+        #expect(outcome.results[1].content.hasPrefix("error: invalid arguments for 'book': the arguments are not valid JSON"))
+        #expect(book.counter.value == 0)
+        #expect(outcome.answer == "done")
+    }
+
+    @Test("a tool's own timeout overrides the executor's")
+    func perToolTimeout() async throws {
+        let tools = try ToolSet([AnyTool(SleepTool(name: "slow", delay: .seconds(5))).withTimeout(.milliseconds(100))])
+        let start = ContinuousClock.now
+        let results = await ToolExecutor(callTimeout: .seconds(60)).execute([ToolCall(id: "1", name: "slow", arguments: ["label": "x"])], in: tools)
+        #expect(results[0].error?.isTimeout == true)
+        #expect(start.duration(to: .now) < .seconds(2))
+    }
+}

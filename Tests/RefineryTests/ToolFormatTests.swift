@@ -146,3 +146,25 @@ struct ToolFormatTests {
         #expect(data.calls.isEmpty && data.content == #"The result is {"total": 3}."#)
     }
 }
+
+@Suite("Tool prompting for templates without tools")
+struct ToolPromptingTests {
+    @Test("instructions join the system prompt; calls become text, results user turns")
+    func plainMessages() {
+        let tools = [AnyTool(CalculatorTool()).definition]
+        let call = ToolCall(id: "c1", name: "calculator", arguments: ["expression": "1+1"])
+        let messages: [ChatMessage] = [
+            .system("Be brief."), .user("1+1 and 2+2?"), .assistant("", toolCalls: [call, call]),
+            .tool("2", callID: "c1", name: "calculator"), .tool("4", callID: "c2", name: "calculator"),
+        ]
+        let plain = ToolPrompting.plainMessages(messages, tools: tools, format: PromptedToolCallFormat())
+        #expect(plain.map(\.role) == [.system, .user, .assistant, .user])
+        #expect(plain[0].content.hasPrefix("Be brief.\n\nYou can call these tools."))
+        #expect(plain[2].content == PromptedToolCallFormat().render([call, call]))
+        #expect(plain[2].toolCalls.isEmpty)
+        #expect(plain[3].content == "<tool_response>\ncalculator: 2\n</tool_response>\n<tool_response>\ncalculator: 4\n</tool_response>")
+        let noSystem = ToolPrompting.plainMessages([.user("hi")], tools: tools, format: HermesToolCallFormat())
+        #expect(noSystem.map(\.role) == [.system, .user])
+        #expect(noSystem[0].content.hasPrefix("# Tools"))
+    }
+}

@@ -111,3 +111,34 @@ struct ToolSandboxTests {
         if case .json(let v) = loop { #expect(v["stopped"] == "stopped at the CPU-time limit of 1 s") }
     }
 }
+
+@Suite("Python sandbox limits on files and processes", .serialized)
+struct ToolSandboxResourceTests {
+    @Test("a file past the size limit cannot be written")
+    func fileSize() async throws {
+        let sandbox = PythonSandbox(limits: SandboxLimits(fileSizeBytes: 1 << 20))
+        let run = try await sandbox.run("open('big.bin', 'wb').write(b'x' * (2 << 20))\nprint('wrote')")
+        #expect(run.exitStatus != 0)
+        #expect(run.standardError.contains("File too large"), "\(run.standardError)")
+        #expect(!run.standardOutput.contains("wrote"))
+    }
+
+    @Test("the process limit stops a fork loop", .enabled(if: ToolSandboxTests.isolated, "root ignores RLIMIT_NPROC; needs the nobody user of full isolation"))
+    func processes() async throws {
+        let sandbox = PythonSandbox(limits: SandboxLimits(processes: 4, wallClock: .seconds(10)))
+        let code = """
+            import subprocess
+            started = 0
+            try:
+                for _ in range(20):
+                    subprocess.Popen(['sleep', '5'])
+                    started += 1
+            except OSError as e:
+                print('refused after', started, e.errno)
+            """
+        let run = try await sandbox.run(code)
+        #expect(run.standardOutput.hasPrefix("refused after"), "\(run.standardOutput) \(run.standardError)")
+        let started = Int(run.standardOutput.split(separator: " ")[2]) ?? 99
+        #expect(started < 4)
+    }
+}

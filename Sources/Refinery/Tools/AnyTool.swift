@@ -12,6 +12,8 @@ public struct AnyTool: Sendable {
     public let description: String
     /// The arguments' JSON schema.
     public let parameters: JSONValue
+    /// This tool's own time limit per call, when it should differ from the executor's.
+    public var timeout: Duration?
     private let validator: JSONSchemaValidator
     private let body: @Sendable (JSONValue) async throws -> ToolOutput
 
@@ -40,6 +42,13 @@ public struct AnyTool: Sendable {
         self.parameters = parameters
         self.validator = JSONSchemaValidator(schema: parameters)
         self.body = body
+    }
+
+    /// This tool with its own time limit per call (the deadline still applies).
+    public func withTimeout(_ limit: Duration) -> AnyTool {
+        var copy = self
+        copy.timeout = limit
+        return copy
     }
 
     /// What a model is told about this tool.

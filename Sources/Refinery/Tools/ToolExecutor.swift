@@ -3,8 +3,8 @@ import Synchronization
 /// Runs the tool calls of one turn: concurrently, each under a time limit, every failure turned
 /// into a result the model can read.
 ///
-/// A call's limit is the smaller of ``callTimeout`` and what is left of the deadline passed to
-/// ``execute(_:in:deadline:)``. A call that runs past it is cancelled and reported as timed out
+/// A call's limit is the smaller of its tool's own ``AnyTool/timeout`` (or else ``callTimeout``)
+/// and what is left of the deadline passed to ``execute(_:in:deadline:)``. A call that runs past it is cancelled and reported as timed out
 /// at once — the turn does not wait for a tool that ignores cancellation.
 public struct ToolExecutor: Sendable {
     /// The longest any single call may run.
@@ -18,11 +18,13 @@ public struct ToolExecutor: Sendable {
     /// Never throws: unknown tools, invalid arguments, errors, timeouts and cancellation all
     /// become results.
     public func execute(_ calls: [ToolCall], in tools: ToolSet, deadline: Deadline? = nil) async -> [ToolResult] {
-        var limit = callTimeout
-        if let deadline { limit = min(limit, max(.zero, deadline.remaining())) }
-        let timeout = limit
+        let remaining = deadline.map { max(.zero, $0.remaining()) }
+        let callTimeout = self.callTimeout
         return await withTaskGroup(of: (Int, ToolResult).self) { group in
             for (index, call) in calls.enumerated() {
+                var limit = tools[call.name]?.timeout ?? callTimeout
+                if let remaining { limit = min(limit, remaining) }
+                let timeout = limit
                 group.addTask { (index, await Self.run(call, in: tools, timeout: timeout)) }
             }
             var results = [ToolResult?](repeating: nil, count: calls.count)

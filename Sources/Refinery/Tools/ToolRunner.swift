@@ -60,7 +60,15 @@ public struct ToolRunner: Sendable {
             if toolsOff { throw ToolError.tooManyRounds(tools.maxRounds) }
             rounds += 1
             transcript.append(.assistant(turn.text, toolCalls: turn.calls))
-            let roundResults = await executor.execute(turn.calls, in: set, deadline: request.deadline)
+            let runnable = turn.calls.filter { turn.unparsable[$0.id] == nil }
+            let ran = await executor.execute(runnable, in: set, deadline: request.deadline)
+            let roundResults = turn.calls.map { call -> ToolResult in
+                if let problem = turn.unparsable[call.id] {
+                    let error = ToolError.invalidArguments(tool: call.name, "the arguments are not valid JSON (\(problem))", arguments: call.arguments.stringValue ?? "")
+                    return ToolResult(call: call, outcome: .failure(error), duration: .zero)
+                }
+                return ran.first { $0.call.id == call.id }!
+            }
             results += roundResults
             transcript += roundResults.map(\.message)
             for fragment in turn.malformed {
@@ -76,6 +84,8 @@ public struct ToolRunner: Sendable {
         var text: String
         var calls: [ToolCall]
         var malformed: [String]
+        /// Calls whose streamed arguments are not JSON, with the parser's complaint, by call id.
+        var unparsable: [String: String] = [:]
     }
 
     private func generate(_ request: GenerationRequest, on model: any LanguageModel) async throws -> Turn {
@@ -94,17 +104,20 @@ public struct ToolRunner: Sendable {
             }
         }
         if !partial.isEmpty {
-            var calls: [ToolCall] = []
+            var turn = Turn(text: text, calls: [], malformed: [])
             for index in partial.keys.sorted() {
                 let p = partial[index]!
                 let id = p.id.isEmpty ? "call_\(index)" : p.id
                 let source = p.arguments.allSatisfy(\.isWhitespace) ? "{}" : p.arguments
-                // Arguments that are not JSON still reach the executor, which refuses them with
-                // a result the model can read (an object is required, so a string fails validation).
-                let arguments = (try? JSONValue(parsing: source)) ?? .string(source)
-                calls.append(ToolCall(id: id, name: p.name, arguments: arguments))
+                do {
+                    turn.calls.append(ToolCall(id: id, name: p.name, arguments: try JSONValue(parsing: source)))
+                } catch {
+                    // Kept as text so the transcript shows what the model sent; answered with an error.
+                    turn.calls.append(ToolCall(id: id, name: p.name, arguments: .string(source)))
+                    turn.unparsable[id] = error.message
+                }
             }
-            return Turn(text: text, calls: calls, malformed: [])
+            return turn
         }
         guard let format, request.toolChoice != .none || !request.tools.isEmpty else { return Turn(text: text, calls: [], malformed: []) }
         let parsed = lenient
