@@ -20,12 +20,14 @@ struct SleepTool: Tool {
     let delay: Duration
     var ignoresCancellation = false
     let counter = CallCounter()
+    let finished = CallCounter()
 
     func call(_ arguments: Arguments) async throws -> ToolOutput {
         counter.increment()
         if ignoresCancellation {
             let end = ContinuousClock.now.advanced(by: delay)
             while ContinuousClock.now < end { try? await Task.sleep(for: .milliseconds(10)) }
+            finished.increment()
         } else {
             try await Task.sleep(for: delay)
         }
@@ -63,4 +65,32 @@ struct ThrowingTool: Tool {
     var name: String { "explode" }
     var description: String { "always fails" }
     func call(_ arguments: NoArguments) async throws -> ToolOutput { throw Failure() }
+}
+
+/// Lets a call through once `parties` calls have arrived (or after 20 s, reporting that).
+final class StartBarrier: Sendable {
+    private let arrived = Atomic<Int>(0)
+    let parties: Int
+    init(parties: Int) { self.parties = parties }
+
+    func arriveAndWait() async -> Bool {
+        arrived.add(1, ordering: .relaxed)
+        let end = ContinuousClock.now.advanced(by: .seconds(20))
+        while arrived.load(ordering: .relaxed) < parties {
+            if ContinuousClock.now > end { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
+    }
+}
+
+/// A tool that waits at a barrier, to prove calls overlap.
+struct BarrierTool: Tool {
+    typealias Arguments = SleepTool.Arguments
+    let name: String
+    let barrier: StartBarrier
+    var description: String { "waits for the others" }
+    func call(_ arguments: Arguments) async throws -> ToolOutput {
+        .text(await barrier.arriveAndWait() ? "all started \(arguments.label)" : "ran alone \(arguments.label)")
+    }
 }
