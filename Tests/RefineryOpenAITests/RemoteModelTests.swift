@@ -145,6 +145,18 @@ extension RemoteModelTests {
         #expect(e.message.contains("[REDACTED]"))
     }
 
+    @Test("excerpts stay bounded and keep no piece of the key, wherever the cut falls")
+    func excerptRedaction() async throws {
+        let key = "sk-0123456789abcdef"
+        for padding in stride(from: 480, through: 520, by: 4) {
+            let r = await collect(model(try server.scenario("auth-padded:\(padding)"), key: key), ask())
+            let e = try #require(r.remoteError)
+            let excerpt = e.excerpt ?? ""
+            #expect(e.code == .authenticationFailed && excerpt.utf8.count <= RemoteModelError.excerptLimit + 3)
+            #expect(!excerpt.contains("sk-0123") && !excerpt.contains("abcdef"), "padding \(padding): \(excerpt.suffix(40))")
+        }
+    }
+
     @Test("a stream cut short, cleanly or mid-event, is truncatedStream after the text it had")
     func truncated() async throws {
         #expect(try await expectError("truncate", .truncatedStream).text == "Hello")
