@@ -261,7 +261,7 @@ struct GrammarPropertyTests {
         let pipe = Pipe()
         process.standardOutput = pipe
         let errorFile = input.appendingPathExtension("stderr")
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errorFile) }
         process.standardError = try FileHandle(forWritingTo: errorFile)
         do { try process.run() } catch {

@@ -110,6 +110,25 @@ public final class Grammar: Sendable {
         return out.isEmpty ? nil : Grammar.canonical(out)
     }
 
+    /// For each byte, which stacks (by index, the first 64) accept it; `nil` with more stacks.
+    func acceptanceSignatures(_ state: [UInt32]) -> [UInt64]? {
+        var signatures = [UInt64](repeating: 0, count: 256)
+        var i = 0
+        var k = 0
+        while i < state.count {
+            let n = Int(state[i])
+            i += n + 1
+            if n > 0 {
+                guard k < 64 else { return nil }
+                let set = classes[Int(elements[Int(state[i - 1])])]
+                let bit = UInt64(1) << UInt64(k)
+                for b in 0..<256 where set.contains(UInt8(b)) { signatures[b] |= bit }
+            }
+            k += 1
+        }
+        return signatures
+    }
+
     /// Whether some stack is empty (the input so far is a complete document).
     func isComplete(_ state: [UInt32]) -> Bool {
         var i = 0

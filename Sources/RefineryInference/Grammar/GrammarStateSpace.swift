@@ -14,8 +14,20 @@ final class GrammarStateSpace {
     /// `transitions[state * 256 + byte]`: next state, `dead` or `unknown`.
     private(set) var transitions: UnsafeMutablePointer<Int32>
     private var capacity: Int
-    /// Cached masks per state: the unbudgeted mask and the largest `minComplete` it leads to.
-    var masks: [Int32: (words: [UInt64], maxAfter: Int32)] = [:]
+    /// Cached masks per state.
+    var masks: [Int32: CachedMask] = [:]
+
+    /// A state's unbudgeted mask, with what a budget needs to trim it.
+    struct CachedMask {
+        var words: [UInt64]
+        /// The largest completion distance among allowed tokens.
+        var maxAfter: Int32
+        /// The completion distance from the state itself.
+        var base: Int32
+        /// Allowed tokens whose completion distance after them differs from `base`, with that
+        /// distance (`nil` when there are too many to keep).
+        var uneven: [(token: Int32, after: Int32)]?
+    }
 
     init(grammar: Grammar) {
         self.grammar = grammar
@@ -57,12 +69,32 @@ final class GrammarStateSpace {
         capacity = newCapacity
     }
 
-    /// Computes and records the transition of `state` on `byte` (may reallocate the tables).
+    /// Computes and records the transitions of `state` (may reallocate the tables); returns the
+    /// one on `byte`. Bytes accepted by the same stacks lead to the same state, so the row costs
+    /// one advance per distinct set of accepting stacks, not one per byte.
     func computeTransition(_ state: Int32, _ byte: UInt8) -> Int32 {
-        let next: Int32
-        if let s = grammar.advance(states[Int(state)], byte) { next = intern(s) } else { next = Self.dead }
-        transitions[Int(state) * 256 + Int(byte)] = next
-        return next
+        let s = states[Int(state)]
+        guard let signatures = grammar.acceptanceSignatures(s) else {
+            let next: Int32
+            if let n = grammar.advance(s, byte) { next = intern(n) } else { next = Self.dead }
+            transitions[Int(state) * 256 + Int(byte)] = next
+            return next
+        }
+        var bySignature: [UInt64: Int32] = [0: Self.dead]
+        var row = [Int32](repeating: Self.dead, count: 256)
+        for b in 0..<256 {
+            let signature = signatures[b]
+            if let next = bySignature[signature] {
+                row[b] = next
+            } else {
+                let next = grammar.advance(s, UInt8(b)).map { intern($0) } ?? Self.dead
+                bySignature[signature] = next
+                row[b] = next
+            }
+        }
+        let base = transitions + Int(state) * 256
+        for b in 0..<256 { base[b] = row[b] }
+        return row[Int(byte)]
     }
 
     func isComplete(_ state: Int32) -> Bool { grammar.isComplete(states[Int(state)]) }

@@ -85,24 +85,46 @@ public final class TokenMaskBuilder: Sendable {
 
     private func mask(in space: GrammarStateSpace, _ matcher: GrammarMatcher, _ budget: Int?) -> TokenMask {
         let state = space.intern(matcher.state)
-        let cached: (words: [UInt64], maxAfter: Int32)
+        let cached: GrammarStateSpace.CachedMask
         if let hit = space.masks[state] {
             cached = hit
         } else {
             cached = walk(space, from: state, budget: nil)
             space.masks[state] = cached
         }
-        if let budget, Int(cached.maxAfter) > budget - 1 {
+        guard let budget, Int(cached.maxAfter) > budget - 1 else {
+            return TokenMask(count: vocabulary.count, words: cached.words)
+        }
+        // The budget binds: trim the cached mask with the tokens whose distance differs.
+        let limit = Int32(clamping: budget - 1)
+        guard let uneven = cached.uneven else {
             return TokenMask(count: vocabulary.count, words: walk(space, from: state, budget: budget).words)
         }
-        return TokenMask(count: vocabulary.count, words: cached.words)
+        var words: [UInt64]
+        if limit >= cached.base {
+            words = cached.words
+            for (token, after) in uneven where after > limit {
+                words[Int(token) >> 6] &= ~(UInt64(1) << UInt64(token & 63))
+            }
+        } else {
+            words = [UInt64](repeating: 0, count: cached.words.count)
+            for (token, after) in uneven where after <= limit {
+                words[Int(token) >> 6] |= UInt64(1) << UInt64(token & 63)
+            }
+        }
+        return TokenMask(count: vocabulary.count, words: words)
     }
+
+    /// Most tokens with an uneven completion distance a cached mask keeps.
+    static let maxUneven = 16_384
 
     /// The preorder scan of the trie from `start`: each node's state is its parent's state
     /// advanced by the node's byte; a dead state skips the subtree.
-    private func walk(_ space: GrammarStateSpace, from start: Int32, budget: Int?) -> (words: [UInt64], maxAfter: Int32) {
+    private func walk(_ space: GrammarStateSpace, from start: Int32, budget: Int?) -> GrammarStateSpace.CachedMask {
         var words = [UInt64](repeating: 0, count: (vocabulary.count + 63) / 64)
         var maxAfter: Int32 = 0
+        let base = space.minComplete[Int(start)]
+        var uneven: [(token: Int32, after: Int32)]? = []
         let limit = Int32(clamping: (budget ?? Int(Int32.max)) - 1)
         let budgeted = budget != nil
         var stateAt = [Int32](repeating: 0, count: trie.maxDepth + 1)
@@ -114,6 +136,7 @@ public final class TokenMaskBuilder: Sendable {
                 trie.subtreeEnd.withUnsafeBufferPointer { subtreeEnd in
                 trie.firstToken.withUnsafeBufferPointer { firstToken in
                 trie.maxBelow.withUnsafeBufferPointer { maxBelow in
+                trie.nextToken.withUnsafeBufferPointer { nextToken in
                     var transitions = space.transitions
                     var minComplete = space.minComplete
                     let n = byte.count
@@ -141,19 +164,24 @@ public final class TokenMaskBuilder: Sendable {
                         var token = firstToken[i]
                         if token >= 0, m <= limit {
                             if m > maxAfter { maxAfter = m }
+                            let even = m == base
                             repeat {
                                 bits[Int(token) >> 6] |= UInt64(1) << UInt64(token & 63)
-                                token = trie.nextToken[Int(token)]
+                                if !even, uneven != nil {
+                                    uneven!.append((token, m))
+                                    if uneven!.count > Self.maxUneven { uneven = nil }
+                                }
+                                token = nextToken[Int(token)]
                             } while token >= 0
                         }
                         i &+= 1
                     }
-                }}}}}
+                }}}}}}
             }
         }
         if space.isComplete(start) {
             for t in eogList { words[t >> 6] |= UInt64(1) << UInt64(t & 63) }
         }
-        return (words, maxAfter)
+        return GrammarStateSpace.CachedMask(words: words, maxAfter: maxAfter, base: base, uneven: uneven)
     }
 }
