@@ -4,7 +4,7 @@ struct JSONSchemaCompiler {
 
     private let root: JSONValue
     private let options: JSONSchemaGrammar.Options
-    private var b = GrammarBuilder()
+    private(set) var b: GrammarBuilder
     private var refRules: [String: Int] = [:]
     private var shared: [String: Int] = [:]
     private var wsRules: [Int: Int] = [:]
@@ -23,32 +23,41 @@ struct JSONSchemaCompiler {
         objectKeywords.union(arrayKeywords).union(stringKeywords).union(numberKeywords).union(combinators).union(valueKeywords)
     }
 
-    init(root: JSONValue, options: JSONSchemaGrammar.Options) {
+    init(root: JSONValue, options: JSONSchemaGrammar.Options, builder: GrammarBuilder = GrammarBuilder()) {
         self.root = root
+        self.b = builder
         self.options = options
     }
 
     // MARK: - Entry
 
+    /// The rule matching documents of the root schema, added to the builder.
+    mutating func compileRoot() throws(GrammarError) -> Int { try compile(root, path: "") }
+
     mutating func compileDocument() throws(GrammarError) -> Grammar {
-        let start = try compile(root, path: "")
+        let start = try compileRoot()
         do {
             return try b.build(start: start)
         } catch {
-            switch error {
-            case .leftRecursive(let name):
-                let (keyword, path) = Self.split(name)
-                if keyword == "pattern" { throw .invalidPattern("", path: path, "a repeated part can match the empty string") }
-                throw .invalidReference(keyword, path: path, "it refers to itself without producing any output")
-            case .unproductive(let name):
-                let (keyword, path) = Self.split(name)
-                throw .unsatisfiable(keyword, path: path, "every value would be infinitely deep")
-            case .undefined(let name):
-                let (keyword, path) = Self.split(name)
-                throw .invalidSchema(keyword, path: path, "internal: rule never defined")
-            case .tooLarge:
-                throw .tooLarge("schema", path: "", "the compiled grammar is too large")
-            }
+            throw Self.error(for: error)
+        }
+    }
+
+    /// The schema-level error for a grammar build failure of rules this compiler named.
+    static func error(for failure: GrammarBuilder.Failure) -> GrammarError {
+        switch failure {
+        case .leftRecursive(let name):
+            let (keyword, path) = split(name)
+            if keyword == "pattern" { return .invalidPattern("", path: path, "a repeated part can match the empty string") }
+            return .invalidReference(keyword, path: path, "it refers to itself without producing any output")
+        case .unproductive(let name):
+            let (keyword, path) = split(name)
+            return .unsatisfiable(keyword, path: path, "every value would be infinitely deep")
+        case .undefined(let name):
+            let (keyword, path) = split(name)
+            return .invalidSchema(keyword, path: path, "rule never defined")
+        case .tooLarge:
+            return .tooLarge("schema", path: "", "the compiled grammar is too large")
         }
     }
 

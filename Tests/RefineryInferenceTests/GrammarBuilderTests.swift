@@ -1,0 +1,60 @@
+import RefineryInference
+import Testing
+
+@Suite("Grammar builder")
+struct GrammarBuilderTests {
+    @Test("hand-written recursive rules: balanced brackets, any depth, no expansion up front")
+    func balanced() throws {
+        var b = GrammarBuilder()
+        let s = b.declare("S")
+        // S ::= '(' S ')' S | ε
+        b.define(s, [GrammarBuilder.literal("(") + [.rule(s)] + GrammarBuilder.literal(")") + [.rule(s)], []])
+        let g = try b.build(start: s)
+        let m = GrammarMatcher(grammar: g)
+        #expect(m.matches("") && m.matches("()(())") && m.matches(String(repeating: "(", count: 500) + String(repeating: ")", count: 500)))
+        #expect(!m.matches("(()") && !m.matches(")("))
+        var open = m
+        let advanced = open.accept(bytes: Array("(((".utf8))
+        #expect(advanced && open.minimumBytesToComplete == 3)
+    }
+
+    @Test("left recursion and endless rules are refused when building")
+    func failures() throws {
+        var b = GrammarBuilder()
+        let a = b.declare("A")
+        b.define(a, [[.rule(a)] + GrammarBuilder.literal("x"), GrammarBuilder.literal("y")])
+        #expect(throws: GrammarBuilder.Failure.leftRecursive(rule: "A")) { try b.build(start: a) }
+        var c = GrammarBuilder()
+        let e = c.declare("E")
+        c.define(e, [GrammarBuilder.literal("x") + [.rule(e)]])
+        #expect(throws: GrammarBuilder.Failure.unproductive(rule: "E")) { try c.build(start: e) }
+        var d = GrammarBuilder()
+        let u = d.declare("U")
+        #expect(throws: GrammarBuilder.Failure.undefined(rule: "U")) { try d.build(start: u) }
+    }
+
+    @Test("a schema embedded in a larger grammar: one or more tagged tool calls")
+    func toolCalls() throws {
+        let weather: JSONValue = ["type": "object",
+                                  "properties": ["name": ["const": "get_weather"],
+                                                 "arguments": ["type": "object", "properties": ["city": ["type": "string"]], "required": ["city"]]],
+                                  "required": ["name", "arguments"]]
+        let time: JSONValue = ["type": "object",
+                               "properties": ["name": ["const": "get_time"], "arguments": ["type": "object", "additionalProperties": false]],
+                               "required": ["name", "arguments"]]
+        var b = GrammarBuilder()
+        let call = try b.addJSONSchema(["anyOf": [weather, time]])
+        let tagged = GrammarBuilder.literal("<tool_call>\n") + [.rule(call)] + GrammarBuilder.literal("\n</tool_call>")
+        let more = b.star("calls", GrammarBuilder.literal("\n") + tagged)
+        let start = b.add("start", [tagged + [.rule(more)]])
+        let g = try b.buildReportingSchemaErrors(start: start)
+        let m = GrammarMatcher(grammar: g)
+        let one = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>"
+        let two = one + "\n<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>"
+        #expect(m.matches(one) && m.matches(two))
+        #expect(!m.matches("<tool_call>\n{\"name\": \"get_news\", \"arguments\": {}}\n</tool_call>"))
+        #expect(!m.matches("<tool_call>\n{\"name\": \"get_time\", \"arguments\": {\"x\": 1}}\n</tool_call>"))
+        var bad = GrammarBuilder()
+        #expect(throws: GrammarError.self) { _ = try bad.addJSONSchema(["type": "string", "pattern": "(?<=a)b"]) }
+    }
+}
