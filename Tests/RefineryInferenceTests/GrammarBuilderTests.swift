@@ -58,3 +58,30 @@ struct GrammarBuilderTests {
         #expect(throws: GrammarError.self) { _ = try bad.addJSONSchema(["type": "string", "pattern": "(?<=a)b"]) }
     }
 }
+
+@Suite("Grammar cache and pathological rules")
+struct GrammarCacheTests {
+    @Test("a repeated schema compiles once and keeps its grammar's identity")
+    func cache() throws {
+        let cache = GrammarCache(capacity: 2)
+        let a = try cache.grammar(for: ["type": "integer"])
+        let b = try cache.grammar(for: ["type": "integer"])
+        #expect(a.grammar === b.grammar)
+        _ = try cache.grammar(for: ["type": "string"])
+        _ = try cache.grammar(for: ["type": "boolean"])
+        #expect(cache.count == 2)
+        #expect(try cache.grammar(for: ["type": "integer"]).grammar !== a.grammar)  // evicted, recompiled
+        #expect(throws: GrammarError.self) { try cache.grammar(for: ["not": true]) }
+    }
+
+    @Test("many empty paths to the same stack stay cheap")
+    func nullableRepetition() throws {
+        let g = try JSONSchemaGrammar(schema: ["type": "string", "pattern": "(a?|b?){0,40}c"])
+        let clock = ContinuousClock()
+        var ok = false
+        let elapsed = clock.measure { ok = g.makeMatcher().matches("\"" + String(repeating: "ab", count: 20) + "c\"") }
+        #expect(ok)
+        #expect(elapsed < .seconds(5))
+        #expect(!g.makeMatcher().matches("\"" + String(repeating: "a", count: 41) + "c\""))
+    }
+}
