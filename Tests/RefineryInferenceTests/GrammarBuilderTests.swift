@@ -85,3 +85,35 @@ struct GrammarCacheTests {
         #expect(!g.makeMatcher().matches("\"" + String(repeating: "a", count: 41) + "c\""))
     }
 }
+
+@Suite("Large enums")
+struct GrammarEnumTests {
+    @Test("an enum of 3000 strings with shared prefixes (compiled as a prefix tree) is matched exactly")
+    func bigEnum() throws {
+        var rng = GrammarRNG(seed: 3)
+        var words = Set<String>()
+        let stems = ["get_", "get_user_", "set_", "list_", "delete_item_"]
+        while words.count < 3000 {
+            let stem = stems[Int.random(in: 0..<stems.count, using: &rng)]
+            words.insert(stem + String((0..<Int.random(in: 0...6, using: &rng)).map { _ in "abcxyz_"[Int.random(in: 0..<7, using: &rng)] }))
+        }
+        let list = Array(words)
+        let g = try JSONSchemaGrammar.oneOf(strings: list)
+        for w in list.prefix(300) { #expect(g.makeMatcher().matches("\"\(w)\"")) }
+        #expect(!g.makeMatcher().matches("\"get\"") && !g.makeMatcher().matches("\"zzz\""))
+        var m = g.makeMatcher()
+        let advanced = m.accept(bytes: Array("\"get_user_".utf8))
+        #expect(advanced)
+        let (vocab, eog) = testVocabulary()
+        let builder = TokenMaskBuilder(vocabulary: vocab, eogTokens: [eog])
+        let mask = builder.mask(for: m)
+        for (id, bytes) in vocab.enumerated() where id != eog && !bytes.isEmpty {
+            var copy = m
+            #expect(mask.isAllowed(id) == copy.accept(bytes: bytes))
+        }
+    }
+}
+
+extension String {
+    fileprivate subscript(_ i: Int) -> Character { self[index(startIndex, offsetBy: i)] }
+}

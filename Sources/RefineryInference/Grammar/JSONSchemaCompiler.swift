@@ -254,14 +254,46 @@ struct JSONSchemaCompiler {
             }
         }
         guard !values.isEmpty else { throw .unsatisfiable(keyword, path: path, "no allowed value") }
-        var alts: [[Item]] = []
-        var seen = Set<String>()
+        var texts = Set<[UInt8]>()
         for v in values {
             guard let text = JSONLiteral.text(v) else { throw .invalidSchema(keyword, path: path, "non-finite number") }
-            if seen.insert(text).inserted { alts.append(Self.lit(text)) }
+            texts.insert(Array(text.utf8))
         }
-        return b.add(keyword + "@" + path, alts)
+        let sorted = texts.sorted { $0.lexicographicallyPrecedes($1) }
+        return prefixTree(sorted[...], depth: 0, name: keyword + "@" + path)
     }
+
+    /// A rule matching exactly the byte strings `sorted` (ascending, distinct), shaped as their
+    /// prefix tree so that shared prefixes are one path: the matcher stays deterministic however
+    /// many values an `enum` lists.
+    private mutating func prefixTree(_ sorted: ArraySlice<[UInt8]>, depth: Int, name: String) -> Int {
+        var alts: [[Item]] = []
+        var i = sorted.startIndex
+        while i < sorted.endIndex {
+            guard sorted[i].count > depth else {
+                alts.append([])  // a value ends here
+                i += 1
+                continue
+            }
+            let byte = sorted[i][depth]
+            var j = i
+            while j < sorted.endIndex, sorted[j].count > depth, sorted[j][depth] == byte { j += 1 }
+            let group = sorted[i..<j]
+            // Follow the run of bytes every member of the group shares.
+            var end = depth + 1
+            let first = group[group.startIndex]
+            while group.allSatisfy({ $0.count > end }), group.allSatisfy({ $0[end] == first[end] }) { end += 1 }
+            var seq: [Item] = Self.literalItems(first[depth..<end])
+            if !(group.count == 1 && first.count == end) {
+                seq.append(.rule(prefixTree(group, depth: end, name: name)))
+            }
+            alts.append(seq)
+            i = j
+        }
+        return b.add(name, alts)
+    }
+
+    private static func literalItems(_ bytes: ArraySlice<UInt8>) -> [Item] { GrammarBuilder.literal(bytes) }
 
     // MARK: - Whitespace
 
