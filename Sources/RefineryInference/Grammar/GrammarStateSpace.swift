@@ -11,6 +11,9 @@ final class GrammarStateSpace {
     private(set) var states: [[UInt32]] = []
     /// Fewest bytes to complete, per state.
     private(set) var minComplete: UnsafeMutablePointer<Int32>
+    /// Per state, the byte categories (``TokenTrie/category(of:)``) whose every byte leads back
+    /// to the state itself; valid once the state's transition row is computed.
+    private(set) var loopCategories: UnsafeMutablePointer<UInt8>
     /// `transitions[state * 256 + byte]`: next state, `dead` or `unknown`.
     private(set) var transitions: UnsafeMutablePointer<Int32>
     private var capacity: Int
@@ -33,11 +36,13 @@ final class GrammarStateSpace {
         self.grammar = grammar
         capacity = 64
         minComplete = .allocate(capacity: capacity)
+        loopCategories = .allocate(capacity: capacity)
         transitions = .allocate(capacity: capacity * 256)
     }
 
     deinit {
         minComplete.deallocate()
+        loopCategories.deallocate()
         transitions.deallocate()
     }
 
@@ -52,6 +57,7 @@ final class GrammarStateSpace {
         ids[state] = id
         let m = grammar.minimumBytesToComplete(state)
         minComplete[Int(id)] = Int32(clamping: m)
+        loopCategories[Int(id)] = 0
         (transitions + Int(id) * 256).initialize(repeating: Self.unknown, count: 256)
         return id
     }
@@ -62,6 +68,10 @@ final class GrammarStateSpace {
         m.initialize(from: minComplete, count: capacity)
         minComplete.deallocate()
         minComplete = m
+        let l = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        l.initialize(from: loopCategories, count: capacity)
+        loopCategories.deallocate()
+        loopCategories = l
         let t = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity * 256)
         t.initialize(from: transitions, count: capacity * 256)
         transitions.deallocate()
@@ -94,6 +104,9 @@ final class GrammarStateSpace {
         }
         let base = transitions + Int(state) * 256
         for b in 0..<256 { base[b] = row[b] }
+        var notLooping: UInt8 = 0
+        for b in 0..<256 where row[b] != state { notLooping |= TokenTrie.category(of: UInt8(b)) }
+        loopCategories[Int(state)] = ~notLooping
         return row[Int(byte)]
     }
 

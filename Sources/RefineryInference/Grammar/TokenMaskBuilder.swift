@@ -137,8 +137,12 @@ public final class TokenMaskBuilder: Sendable {
                 trie.firstToken.withUnsafeBufferPointer { firstToken in
                 trie.maxBelow.withUnsafeBufferPointer { maxBelow in
                 trie.nextToken.withUnsafeBufferPointer { nextToken in
+                trie.subtreeCategories.withUnsafeBufferPointer { categories in
+                trie.tokenOrder.withUnsafeBufferPointer { tokenOrder in
+                trie.tokenStart.withUnsafeBufferPointer { tokenStart in
                     var transitions = space.transitions
                     var minComplete = space.minComplete
+                    var loops = space.loopCategories
                     let n = byte.count
                     var i = 1
                     while i < n {
@@ -150,9 +154,29 @@ public final class TokenMaskBuilder: Sendable {
                             next = space.computeTransition(parent, b)
                             transitions = space.transitions
                             minComplete = space.minComplete
+                            loops = space.loopCategories
                         }
                         if next < 0 {
                             i = Int(subtreeEnd[i])
+                            continue
+                        }
+                        if next == parent, categories[i] & ~loops[Int(parent)] == 0 {
+                            // Every byte below loops back to this state: take the subtree whole.
+                            let end = Int(subtreeEnd[i])
+                            let m = minComplete[Int(parent)]
+                            if m <= limit {
+                                if m > maxAfter { maxAfter = m }
+                                let even = m == base
+                                for k in Int(tokenStart[i])..<Int(tokenStart[end]) {
+                                    let token = tokenOrder[k]
+                                    bits[Int(token) >> 6] |= UInt64(1) << UInt64(token & 63)
+                                    if !even, uneven != nil {
+                                        uneven!.append((token, m))
+                                        if uneven!.count > Self.maxUneven { uneven = nil }
+                                    }
+                                }
+                            }
+                            i = end
                             continue
                         }
                         at[d] = next
@@ -176,7 +200,7 @@ public final class TokenMaskBuilder: Sendable {
                         }
                         i &+= 1
                     }
-                }}}}}}
+                }}}}}}}}}
             }
         }
         if space.isComplete(start) {
