@@ -20,10 +20,12 @@
 ///   `pattern` or length keyword is present) and ignored otherwise.
 /// - Integers: `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum` (numbers).
 ///   Numbers with any of these are generated as integers in the range.
-/// - `enum`, `const` (any JSON values, emitted in compact form), `anyOf`, `oneOf` (alternatives;
-///   exclusivity of `oneOf` is not enforced — the branches are assumed disjoint), `allOf` with one
-///   schema, `$ref` to a local JSON pointer (`#`, `#/$defs/…`, `#/definitions/…`), recursion
-///   included.
+/// - `enum`, `const` (any JSON values, emitted exactly in compact form, filtered by `type` when
+///   present; other sibling keywords are assumed to hold for them), `anyOf`, `oneOf`
+///   (alternatives; exclusivity of `oneOf` is not enforced — the branches are assumed disjoint),
+///   `allOf` with one schema, `$ref` to a local JSON pointer (`#`, `#/$defs/…`,
+///   `#/definitions/…`), recursion included. `$ref`, `anyOf`, `oneOf` and `allOf` stand alone:
+///   a constraining keyword next to them is an error (annotations and `$defs` are fine).
 /// - Ignored annotations: `title`, `description`, `examples`, `default`, `$comment`, `$schema`,
 ///   `$id`, `deprecated`, `readOnly`, `writeOnly`, `contentEncoding`, `contentMediaType`, and any
 ///   `x-…` extension. Every other keyword is a ``GrammarError`` naming it and its path.
