@@ -176,7 +176,12 @@ struct GrammarMaskBenchmarkTests {
             #expect(advanced)
             let mask = used.mask(for: state)
             var mismatches = 0
-            for (id, bytes) in vocab.enumerated() {
+            #if DEBUG
+            let stride = 7  // a sample keeps debug runs short; release checks every token
+            #else
+            let stride = 1
+            #endif
+            for (id, bytes) in vocab.enumerated() where id % stride == 0 || eog.contains(id) {
                 var copy = state
                 let expected = eog.contains(id) ? state.isComplete : (!bytes.isEmpty && copy.accept(bytes: bytes))
                 if mask.isAllowed(id) != expected { mismatches += 1 }

@@ -14,7 +14,9 @@ import Synchronization
 /// counting one token per byte. Vocabularies with a token for every single byte (byte-level
 /// BPE, e.g. Qwen, Llama 3, SmolLM) can always do so, so a generation that starts with a
 /// budget of at least ``GrammarMatcher/minimumBytesToComplete`` ends with a complete document;
-/// near the end only closing moves remain allowed.
+/// near the end only closing moves remain allowed. Given a budget too small to finish in at all,
+/// the mask holds the tokens that come closest to the end (it is never empty while the grammar
+/// can continue).
 ///
 /// Thread-safe; caches are per grammar (the most recent 16) and bounded.
 public final class TokenMaskBuilder: Sendable {
@@ -96,10 +98,16 @@ public final class TokenMaskBuilder: Sendable {
             return TokenMask(count: vocabulary.count, words: cached.words)
         }
         // The budget binds: trim the cached mask with the tokens whose distance differs.
-        let limit = Int32(clamping: budget - 1)
+        var limit = Int32(clamping: budget - 1)
         guard let uneven = cached.uneven else {
-            return TokenMask(count: vocabulary.count, words: walk(space, from: state, budget: budget).words)
+            let trimmed = walk(space, from: state, budget: budget).words
+            let empty = trimmed.allSatisfy { $0 == 0 }
+            return TokenMask(count: vocabulary.count, words: empty ? cached.words : trimmed)
         }
+        // A budget too small to finish in: keep the tokens that come closest.
+        let evenExists = cached.words.reduce(0) { $0 + $1.nonzeroBitCount } > uneven.count
+        let floor = min(evenExists ? cached.base : Int32.max, uneven.map(\.after).min() ?? Int32.max)
+        if floor > limit, floor != Int32.max { limit = floor }
         var words: [UInt64]
         if limit >= cached.base {
             words = cached.words
