@@ -169,6 +169,20 @@ struct GrammarMaskBenchmarkTests {
         print(String(format: "inside a string: first mask %.3f ms (%d tokens allowed), repeated %.4f ms",
                      Self.milliseconds(first), mask.allowedCount, Self.milliseconds(again)))
 
+        // Applying a mask to a logit row.
+        var logits = [Float](repeating: 1, count: vocab.count)
+        var structural = extraction.makeMatcher()
+        let opened = structural.accept(bytes: Array("{".utf8))
+        #expect(opened)
+        let few = fresh.mask(for: structural)
+        let applyMany = clock.measure { logits.withUnsafeMutableBufferPointer { mask.apply(to: $0) } }
+        #expect(logits.indices.allSatisfy { mask.isAllowed($0) == (logits[$0] == 1) })
+        logits = [Float](repeating: 1, count: vocab.count)
+        let applyFew = clock.measure { logits.withUnsafeMutableBufferPointer { few.apply(to: $0) } }
+        #expect(logits.indices.allSatisfy { few.isAllowed($0) == (logits[$0] == 1) })
+        print(String(format: "applying a mask to %d logits: %.3f ms (%d allowed), %.3f ms (%d allowed)", vocab.count,
+                     Self.milliseconds(applyMany), mask.allowedCount, Self.milliseconds(applyFew), few.allowedCount))
+
         // Correctness on the real vocabulary: every token's verdict matches byte-level acceptance.
         for prefix in ["", #"{"name": "A"#, #"{"name": "A", "age": 4"#, #"{"name": "A", "age": 4, "role": "#] {
             var state = extraction.makeMatcher()

@@ -57,6 +57,8 @@ public struct JSONSchemaGrammar: Sendable {
         /// Digits after a number's decimal point.
         public var maxFractionDigits: Int
 
+        /// Options with the given whitespace policy and digit bounds (integer digits are kept
+        /// within 1...18, fraction digits at least 1).
         public init(whitespace: Whitespace = .spaceAfterSeparators, maxIntegerDigits: Int = 15, maxFractionDigits: Int = 15) {
             self.whitespace = whitespace
             self.maxIntegerDigits = min(max(maxIntegerDigits, 1), 18)
