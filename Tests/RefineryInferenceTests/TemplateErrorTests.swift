@@ -88,6 +88,21 @@ struct TemplateErrorTests {
         #expect(try ChatTemplate(source: "{{ " + String(repeating: "(", count: 50) + "1" + String(repeating: ")", count: 50) + " }}").render(context: [:]) == "1")
     }
 
+    @Test("resource exhaustion is refused with .limit, not a crash or a hang")
+    func limits() {
+        #expect(renderError("{{ 'x' * 1000000000000 }}")?.code == .limit)
+        #expect(renderError("{{ [1, 2] * 1000000000000 }}")?.code == .limit)
+        #expect(renderError("{{ 'x'|center(1000000000000) }}")?.code == .limit)
+        #expect(renderError("{{ 'x'.zfill(1000000000000) }}")?.code == .limit)
+        #expect(renderError("{{ 'x'|indent(1000000000000, true) }}")?.code == .limit)
+        #expect(renderError("{{ '%1000000000000s'|format('x') }}")?.code == .limit)
+        #expect(renderError("{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}")?.code == .limit)
+        #expect(renderError("{% for i in range(2000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}")?.code == .limit)
+        #expect(renderError("{% for i in range(2000) %}{% for j in range(1000) if j > 5000 %}{% endfor %}{% endfor %}")?.code == .limit)
+        #expect(renderError("{% set s = 'x' * 100000 %}{% for i in range(1000) %}{{ s }}{% endfor %}")?.code == .limit)
+        #expect(renderError("{% set s = 'x' * 100000 %}{% for i in range(1000) %}{{ s }}{% endfor %}")?.message.contains("output") == true)
+    }
+
     @Test("mutated real templates never crash: each renders or throws a TemplateError")
     func fuzz() throws {
         var sources: [String] = []

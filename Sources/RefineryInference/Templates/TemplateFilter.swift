@@ -81,7 +81,9 @@ extension TemplateInterpreter {
         case .tojson:
             var indent: String?
             switch a.value(0, "indent") {
-            case .int(let n)?: indent = String(repeating: " ", count: Swift.max(n, 0))
+            case .int(let n)?:
+                try TemplateLimits.check(count: n)
+                indent = String(repeating: " ", count: Swift.max(n, 0))
             case .string(let s)?: indent = s
             default: indent = nil
             }
@@ -272,7 +274,9 @@ extension TemplateInterpreter {
             let indentation: String
             switch a.value(0, "width") {
             case .string(let s)?: indentation = s
-            case .int(let n)?: indentation = String(repeating: " ", count: Swift.max(n, 0))
+            case .int(let n)?:
+                try TemplateLimits.check(count: n)
+                indentation = String(repeating: " ", count: Swift.max(n, 0))
             default: indentation = "    "
             }
             let first = a.value(1, "first")?.isTruthy ?? false
@@ -357,6 +361,7 @@ extension TemplateInterpreter {
         case .center:
             var width = 80
             if case .int(let w)? = a.value(0, "width") { width = w }
+            try TemplateLimits.check(count: width)
             return .string(PythonStrings.center(value.pyStr, width, " "))
         }
     }

@@ -56,6 +56,7 @@ enum TemplateFormatting {
             }
             if let precision, let p = Int(precision) { piece = String(piece.unicodeScalars.prefix(p)) }
             if let w = Int(width), piece.unicodeScalars.count < w {
+                try TemplateLimits.check(count: w)
                 let pad = String(repeating: " ", count: w - piece.unicodeScalars.count)
                 piece = flags.contains("-") ? piece + pad : pad + piece
             }

@@ -18,7 +18,8 @@ final class TemplateInterpreter {
         for m in macroScopes { m.scope = nil }
     }
     private static let maxCallDepth = 200
-    private static let maxOutputBytes = 64 << 20
+    private static let maxOutputBytes = TemplateLimits.maxBytes
+    private var iterations = 0
 
     enum Flow { case normal, breakLoop, continueLoop }
 
@@ -33,6 +34,9 @@ final class TemplateInterpreter {
             switch node {
             case .text(let s):
                 output += s
+                if output.utf8.count > Self.maxOutputBytes {
+                    throw TemplateError(code: .limit, message: "rendered output exceeds \(Self.maxOutputBytes) bytes")
+                }
             case .output(let expr):
                 let value = try evaluate(expr, in: scope)
                 switch value {
@@ -103,6 +107,7 @@ final class TemplateInterpreter {
         if let condition = loop.condition {
             let probe = TemplateScope(parent: scope)
             items = try items.filter { item in
+                try countIteration(loop)
                 try bind(item, to: loop.target, in: probe, at: loop.location)
                 return try evaluate(condition, in: probe).isTruthy
             }
@@ -131,11 +136,20 @@ final class TemplateInterpreter {
         let state = TemplateLoop(items: items, depth: depth, recurse: recurse)
         let loopValue = TemplateValue.object(state)
         for (i, item) in items.enumerated() {
+            try countIteration(loop)
             state.index0 = i
             let iteration = TemplateScope(parent: scope)
             iteration.variables["loop"] = loopValue
             try bind(item, to: loop.target, in: iteration, at: loop.location)
             if try execute(loop.body, in: iteration) == .breakLoop { break }
+        }
+    }
+
+    private func countIteration(_ loop: TemplateForLoop) throws {
+        iterations += 1
+        if iterations > TemplateLimits.maxIterations {
+            throw TemplateError(code: .limit, message: "more than \(TemplateLimits.maxIterations) loop iterations")
+                .located(loop.location)
         }
     }
 
@@ -305,7 +319,10 @@ final class TemplateInterpreter {
             return .bool(true)
         case .concat(let items):
             var s = ""
-            for item in items { s += try evaluate(item, in: scope).pyStr }
+            for item in items {
+                s += try evaluate(item, in: scope).pyStr
+                try TemplateLimits.check(count: s.utf8.count)
+            }
             return .string(s)
         case .conditional(let test, let then, let otherwise):
             if try evaluate(test, in: scope).isTruthy { return try evaluate(then, in: scope) }
