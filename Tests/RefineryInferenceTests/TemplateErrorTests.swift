@@ -98,6 +98,14 @@ struct TemplateErrorTests {
         #expect(renderError("{{ '%1000000000000s'|format('x') }}")?.code == .limit)
         #expect(renderError("{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}")?.code == .limit)
         #expect(renderError("{% for i in range(2000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}")?.code == .limit)
+        #expect(renderError("{{ range(1000000000000000000)|length }}")?.code == .limit)
+        #expect(renderError("{{ range(-9223372036854775807, 9223372036854775807, 2)|length }}")?.code == .limit)
+        // Values nested without bound (only possible through a namespace) are refused.
+        #expect(renderError("{% set ns = namespace(x=[]) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}")?.code == .limit)
+        #expect(renderError("{% set ns = namespace(x={}) %}{% for i in range(100000) %}{% set ns.x = {'k': ns.x} %}{% endfor %}")?.code == .limit)
+        // Up to the limit, repr, equality and JSON work.
+        let deep = "{% set ns = namespace(x=[]) %}{% for i in range(400) %}{% set ns.x = [ns.x] %}{% endfor %}"
+        #expect(renderError(deep + "{{ ns.x|tojson|length }}{{ ns.x == ns.x }}{{ ns.x|string|length > 0 }}") == nil)
         #expect(renderError("{% for i in range(2000) %}{% for j in range(1000) if j > 5000 %}{% endfor %}{% endfor %}")?.code == .limit)
         #expect(renderError("{% set s = 'x' * 100000 %}{% for i in range(1000) %}{{ s }}{% endfor %}")?.code == .limit)
         #expect(renderError("{% set s = 'x' * 100000 %}{% for i in range(1000) %}{{ s }}{% endfor %}")?.message.contains("output") == true)

@@ -173,6 +173,12 @@ final class TemplateInterpreter {
                 throw TemplateError(code: .type, message: "cannot assign attribute on non-namespace object",
                                     line: location.line, column: location.column)
             }
+            // A namespace is the only value that outlives a loop iteration, so the only way to
+            // nest values without bound; deep nesting would overflow the stack when freed.
+            if value.nestingExceeds(TemplateValue.maxNesting) {
+                throw TemplateError(code: .limit, message: "values nested deeper than \(TemplateValue.maxNesting) levels",
+                                    line: location.line, column: location.column)
+            }
             ns.attributes[.string(attribute)] = value
         }
     }
