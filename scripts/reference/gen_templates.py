@@ -10,8 +10,12 @@ key order, and the globals `raise_exception` and `strftime_now`. `strftime_now` 
 clock here (FIXED_NOW, UTC) so the fixtures are reproducible; the Swift tests pass the same instant.
 
 The templates of the two GGUF models are read from their `tokenizer.chat_template` metadata and
-written next to the others. Output: Fixtures/templates/cases.json and snippets.json, each a list
-of {"name", "template" | "source", "context", "expected" | "error"} objects in key order.
+written next to the others. Output, in key order:
+- Fixtures/templates/cases.json: {"contexts": {conversation: render variables without
+  add_generation_prompt}, "cases": [{"name", "template", "conversation", "add_generation_prompt",
+  "expected" | "error"}]}
+- Fixtures/templates/snippets.json: {"context": shared variables, "snippets": [{"name", "source",
+  "expected" | "error"}]}
 
 Usage: /work/venv-ref/bin/python scripts/reference/gen_templates.py [--models-dir /work/models]
 """
@@ -274,13 +278,12 @@ CONVERSATIONS = {
 }
 
 
-def conversation_context(conv, add_generation_prompt):
+def conversation_context(conv):
     # transformers: render(messages=, tools=, documents=, add_generation_prompt=, **special_tokens, **kwargs)
     return {
         "messages": conv["messages"],
         "tools": conv.get("tools"),
         "documents": None,
-        "add_generation_prompt": add_generation_prompt,
         "bos_token": "<s>",
         "eos_token": "</s>",
         **{k: v for k, v in conv.items() if k not in ("messages", "tools")},
@@ -510,26 +513,35 @@ def main():
             with open(os.path.join(FIXTURES, name + ".jinja"), "w", encoding="utf-8", newline="") as f:
                 f.write(gguf_template(path))
 
+    contexts = {name: conversation_context(conv) for name, conv in CONVERSATIONS.items()}
     cases = []
     for file in sorted(os.listdir(FIXTURES)):
         if not file.endswith(".jinja"):
             continue
         with open(os.path.join(FIXTURES, file), encoding="utf-8", newline="") as f:
             source = f.read()
-        for conv_name, conv in CONVERSATIONS.items():
+        for conv_name in CONVERSATIONS:
             for agp in (False, True):
-                context = conversation_context(conv, agp)
-                case = {"name": f"{file[:-6]}/{conv_name}/{'gen' if agp else 'nogen'}", "template": file, "context": context}
-                case.update(render(source, context))
+                case = {
+                    "name": f"{file[:-6]}/{conv_name}/{'gen' if agp else 'nogen'}",
+                    "template": file,
+                    "conversation": conv_name,
+                    "add_generation_prompt": agp,
+                }
+                case.update(render(source, {**contexts[conv_name], "add_generation_prompt": agp}))
                 cases.append(case)
 
     snippets = []
     for name, source in SNIPPETS:
-        snippet = {"name": name, "source": source, "context": SNIPPET_CONTEXT}
+        snippet = {"name": name, "source": source}
         snippet.update(render(source, SNIPPET_CONTEXT))
         snippets.append(snippet)
 
-    for filename, data in (("cases.json", cases), ("snippets.json", snippets)):
+    outputs = (
+        ("cases.json", {"contexts": contexts, "cases": cases}),
+        ("snippets.json", {"context": SNIPPET_CONTEXT, "snippets": snippets}),
+    )
+    for filename, data in outputs:
         with open(os.path.join(FIXTURES, filename), "w", encoding="utf-8") as f:
             json.dump(data, f, ensure_ascii=False, indent=1)
             f.write("\n")
