@@ -44,6 +44,7 @@ public struct TemplateError: Error, Sendable, Hashable, CustomStringConvertible 
     /// 1-based column in the template source, or 0 when unknown.
     public let column: Int
 
+    /// An error of kind `code`; `line` and `column` are 0 when the position is unknown.
     public init(code: Code, message: String, line: Int = 0, column: Int = 0) {
         self.code = code
         self.message = message
