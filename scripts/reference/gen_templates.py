@@ -21,6 +21,7 @@ Usage: /work/venv-ref/bin/python scripts/reference/gen_templates.py [--models-di
 """
 
 import argparse
+import copy
 import json
 import os
 from datetime import datetime
@@ -486,6 +487,20 @@ SNIPPETS = [
     ("b_items_repr", "{{ d.items()|list|first }} {{ d|items|list|length }}"),
     ("b_macro_infinite_recursion", "{% macro f(s) %}{% for t in s %}{{ f(t) }}{% endfor %}{% endmacro %}{{ f('ab') }}"),
     ("b_join_nonstring", "{{ ', '.join(words) }} {{ [1, 2]|join(', ') }}"),
+    # third batch: differences found by differential fuzzing
+    ("c_slice_non_sequence", "{{ t[1:] }}"),
+    ("c_slice_dict", "{{ d[1:] }}"),
+    ("c_slice_none", "{{ nothing[1:] }}"),
+    ("c_indent_list", "{{ nums|indent(2) }}"),
+    ("c_indent_undefined", "{{ nope|indent(2) }}"),
+    ("c_int_undefined", "{{ nope|int }}"),
+    ("c_float_undefined", "{{ nope|float }}"),
+    ("c_percent_list_arg", "{{ 'plain' % [1, 2] }}|{{ 'plain' % {'a': 1} }}|{{ '%s' % [1, 2] }}"),
+    ("c_percent_extra_arg", "{{ 'plain' % 1 }}"),
+    ("c_tuple_repeat", "{{ (1, 'x') * 2 }}"),
+    ("c_unique_unhashable", "{{ users|unique|list }}"),
+    ("c_in_dict_unhashable", "{{ [1] in d }}"),
+    ("c_dictsort_undefined", "{{ nope|dictsort }}"),
     # errors
     ("syntax_unclosed_if", "{% if true %}never closed"),
     ("syntax_bad_tag", "{% frobnicate %}"),
@@ -528,13 +543,14 @@ def main():
                     "conversation": conv_name,
                     "add_generation_prompt": agp,
                 }
-                case.update(render(source, {**contexts[conv_name], "add_generation_prompt": agp}))
+                # jinja2 can mutate values in place (`indent` on a list extends it): render copies.
+                case.update(render(source, copy.deepcopy({**contexts[conv_name], "add_generation_prompt": agp})))
                 cases.append(case)
 
     snippets = []
     for name, source in SNIPPETS:
         snippet = {"name": name, "source": source}
-        snippet.update(render(source, SNIPPET_CONTEXT))
+        snippet.update(render(source, copy.deepcopy(SNIPPET_CONTEXT)))
         snippets.append(snippet)
 
     outputs = (

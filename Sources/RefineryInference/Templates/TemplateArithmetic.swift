@@ -41,6 +41,11 @@ enum TemplateArithmetic {
                 try TemplateLimits.check(count: count, unitSize: items.count * 16)
                 return .list(Array(repeating: items, count: count).flatMap { $0 })
             }
+        case let (.mul, .tuple(items), n), let (.mul, n, .tuple(items)):
+            if let count = repeatCount(n) {
+                try TemplateLimits.check(count: count, unitSize: items.count * 16)
+                return .tuple(Array(repeating: items, count: count).flatMap { $0 })
+            }
         case let (.mod, .string(format), args):
             return .string(try TemplateFormatting.percentFormat(format, args))
         default: break

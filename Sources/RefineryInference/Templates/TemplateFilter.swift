@@ -144,11 +144,13 @@ extension TemplateInterpreter {
         case .string:
             return .string(value.pyStr)
         case .int:
+            try value.requireDefined()  // Undefined.__int__ raises
             let fallback = a.value(0, "default") ?? .int(0)
             var base = 10
             if case .int(let b)? = a.value(1, "base") { base = b }
             return Self.pyInt(value, base: base) ?? fallback
         case .float:
+            try value.requireDefined()  // Undefined.__float__ raises
             let fallback = a.value(0, "default") ?? .double(0)
             return Self.pyFloat(value).map { .double($0) } ?? fallback
         case .items:
@@ -200,6 +202,11 @@ extension TemplateInterpreter {
                 var key = item
                 if let attribute, !attribute.pyEquals(.none) { key = try lookupAttribute(item, attribute) }
                 if !caseSensitive, case .string(let s) = key { key = .string(PythonStrings.lower(s)) }
+                switch key {
+                case .list, .dict, .undefined, .object:
+                    throw TemplateError(code: .type, message: "TypeError: unhashable type: '\(key.typeName)'")
+                default: break
+                }
                 if !seen.contains(where: { $0.pyEquals(key) }) {
                     seen.append(key)
                     out.append(item)
@@ -238,7 +245,6 @@ extension TemplateInterpreter {
             if case .int(let p)? = a.value(0, "precision") { precision = p }
             let method = a.value(1, "method")?.pyStr ?? "common"
             guard let number = value.numericValue else {
-                try value.requireDefined()
                 throw TemplateError(code: .type, message: "TypeError: type \(value.typeName) doesn't define __round__ method")
             }
             let scale = pow10(precision)
@@ -281,7 +287,12 @@ extension TemplateInterpreter {
             }
             let first = a.value(1, "first")?.isTruthy ?? false
             let blank = a.value(2, "blank")?.isTruthy ?? false
-            let lines = PythonStrings.splitLines(value.pyStr + "\n")
+            // jinja2 does `s += "\n"`: only strings (and Markup) can be indented.
+            guard case .string(let text) = value else {
+                try value.requireDefined()
+                throw TemplateError(code: .type, message: "TypeError: indent expects a string, not \(value.typeName)")
+            }
+            let lines = PythonStrings.splitLines(text + "\n")
             var result: String
             if blank {
                 result = lines.joined(separator: "\n" + indentation)
@@ -320,6 +331,7 @@ extension TemplateInterpreter {
             }
             return total
         case .dictsort:
+            try value.requireDefined()
             guard case .dict(let d) = value else {
                 throw TemplateError(code: .type, message: "TypeError: dictsort expects a mapping")
             }

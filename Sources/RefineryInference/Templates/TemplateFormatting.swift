@@ -62,7 +62,13 @@ enum TemplateFormatting {
             }
             out += piece
         }
-        if next < values.count, !(args.isMapping) {
+        // CPython skips this check when the argument supports indexing (dict, list, …).
+        var indexable = false
+        switch args {
+        case .dict, .list, .undefined: indexable = true
+        default: break
+        }
+        if next < values.count, !indexable {
             throw TemplateError(code: .type, message: "TypeError: not all arguments converted during string formatting")
         }
         return out

@@ -651,8 +651,11 @@ final class TemplateInterpreter {
             var out = String.UnicodeScalarView()
             for i in try indices(scalars.count) { out.append(scalars[i]) }
             return .string(String(out))
+        case .dict:
+            // jinja2 compiles a slice to a plain Python subscript (no undefined fallback).
+            throw TemplateError(code: .type, message: "TypeError: unhashable type: 'slice'")
         default:
-            return .undefined(hint: "\(Self.objectTypeRepr(object)) has no element slice")
+            throw TemplateError(code: .type, message: "TypeError: '\(object.typeName == "NoneType" ? "NoneType" : object.typeName)' object is not subscriptable")
         }
     }
 }

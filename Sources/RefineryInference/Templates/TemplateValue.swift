@@ -355,7 +355,12 @@ extension TemplateValue {
             }
             return needle.isEmpty || pyFind(s, needle) != nil
         case .list(let a), .tuple(let a): return a.contains { $0.pyEquals(item) }
-        case .dict(let d): return d[item.plain] != nil
+        case .dict(let d):
+            switch item {
+            case .list, .dict:
+                throw TemplateError(code: .type, message: "TypeError: unhashable type: '\(item.typeName)'")
+            default: return d[item.plain] != nil
+            }
         case .undefined: return false
         default: throw TemplateError(code: .type, message: "argument of type '\(typeName)' is not iterable")
         }
