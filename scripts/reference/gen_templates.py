@@ -501,6 +501,9 @@ SNIPPETS = [
     ("c_unique_unhashable", "{{ users|unique|list }}"),
     ("c_in_dict_unhashable", "{{ [1] in d }}"),
     ("c_dictsort_undefined", "{{ nope|dictsort }}"),
+    ("c_for_else_after_break", "{% for x in nums %}{{ x }}{% break %}{% else %}[else ran]{% endfor %}"),
+    ("c_for_else_after_continue", "{% for x in nums %}{% if x > 1 %}{% continue %}{% endif %}{{ x }}{% else %}[else]{% endfor %}|{% for x in nums %}{% continue %}{% else %}[else]{% endfor %}"),
+    ("c_break_in_inner_else", "{% for a in [1, 2, 3] %}{{ a }}{% for b in [] %}{% else %}{% if a == 2 %}{% break %}{% endif %}{% endfor %};{% endfor %}"),
     # errors
     ("syntax_unclosed_if", "{% if true %}never closed"),
     ("syntax_bad_tag", "{% frobnicate %}"),

@@ -51,7 +51,7 @@ final class TemplateInterpreter {
         case .conditional(let branches, let otherwise):
             return try executeConditional(branches, otherwise, in: scope)
         case .forLoop(let loop):
-            try executeFor(loop, in: scope)
+            return try executeFor(loop, in: scope)
         case .set(let target, let expr, let location):
             try executeSet(target, expr, location, in: scope)
         case .setBlock(let target, let filters, let body, let location):
@@ -100,9 +100,9 @@ final class TemplateInterpreter {
     }
 
     @inline(never)
-    private func executeFor(_ loop: TemplateForLoop, in scope: TemplateScope) throws {
+    private func executeFor(_ loop: TemplateForLoop, in scope: TemplateScope) throws -> Flow {
         let iterable = try evaluate(loop.iterable, in: scope)
-        try runLoop(loop, over: iterable, in: scope, depth: 1)
+        return try runLoop(loop, over: iterable, in: scope, depth: 1)
     }
 
     @inline(never)
@@ -152,7 +152,9 @@ final class TemplateInterpreter {
         return output
     }
 
-    private func runLoop(_ loop: TemplateForLoop, over iterable: TemplateValue, in scope: TemplateScope, depth: Int) throws {
+    /// Runs a `for` loop; returns the flow of its `else` block, which (compiled after the
+    /// loop in jinja2) breaks or continues the enclosing loop.
+    private func runLoop(_ loop: TemplateForLoop, over iterable: TemplateValue, in scope: TemplateScope, depth: Int) throws -> Flow {
         var items: [TemplateValue]
         do { items = try iterable.iterate() } catch let e as TemplateError { throw e.located(loop.iterable.location) }
         if let condition = loop.condition {
@@ -162,10 +164,6 @@ final class TemplateInterpreter {
                 try bind(item, to: loop.target, in: probe, at: loop.location)
                 return try evaluate(condition, in: probe).isTruthy
             }
-        }
-        if items.isEmpty {
-            _ = try execute(loop.otherwise, in: TemplateScope(parent: scope))
-            return
         }
         let recurse: ((TemplateValue, TemplateInterpreter) throws -> TemplateValue)?
         if loop.recursive {
@@ -178,7 +176,7 @@ final class TemplateInterpreter {
                 if interpreter.callDepth > Self.maxCallDepth {
                     throw TemplateError(code: .limit, message: "recursion deeper than \(Self.maxCallDepth) levels").located(loop.location)
                 }
-                try interpreter.runLoop(loop, over: value, in: scope, depth: depth + 1)
+                _ = try interpreter.runLoop(loop, over: value, in: scope, depth: depth + 1)
                 return .string(interpreter.output)
             }
         } else {
@@ -186,14 +184,23 @@ final class TemplateInterpreter {
         }
         let state = TemplateLoop(items: items, depth: depth, recurse: recurse)
         let loopValue = TemplateValue.object(state)
+        // jinja2 clears its "no iteration" flag at the end of the body, so `else` also runs when
+        // every iteration ended in `break` or `continue`.
+        var completedAny = false
         for (i, item) in items.enumerated() {
             try countIteration(loop)
             state.index0 = i
             let iteration = TemplateScope(parent: scope)
             iteration.variables["loop"] = loopValue
             try bind(item, to: loop.target, in: iteration, at: loop.location)
-            if try execute(loop.body, in: iteration) == .breakLoop { break }
+            let flow = try execute(loop.body, in: iteration)
+            if flow == .breakLoop { break }
+            if flow == .normal { completedAny = true }
         }
+        if !completedAny && !loop.otherwise.isEmpty {
+            return try execute(loop.otherwise, in: TemplateScope(parent: scope))
+        }
+        return .normal
     }
 
     private func countIteration(_ loop: TemplateForLoop) throws {
