@@ -237,7 +237,6 @@ extension TemplateInterpreter {
             case .double(let d): return .double(Swift.abs(d))
             case .bool(let b): return .int(b ? 1 : 0)
             default:
-                try value.requireDefined()
                 throw TemplateError(code: .type, message: "TypeError: bad operand type for abs(): '\(value.typeName)'")
             }
         case .round:
