@@ -33,11 +33,6 @@ struct TemplateDict {
     var entries: [(key: TemplateValue, value: TemplateValue)]
 
     init() { entries = [] }
-    init(_ pairs: [(key: TemplateValue, value: TemplateValue)]) {
-        // A dict literal or `dict(...)` keeps the last value of a repeated key, in first position.
-        entries = []
-        for (key, value) in pairs { self[key] = value }
-    }
 
     var count: Int { entries.count }
 
@@ -112,15 +107,6 @@ struct TemplateArguments {
         return nil
     }
 
-    /// Throws when more than `count` positional arguments or an unknown keyword were given.
-    func check(_ function: String, maxPositional count: Int, keywords: [String]) throws {
-        if positional.count > count {
-            throw TemplateError(code: .type, message: "\(function)() takes at most \(count) positional arguments (\(positional.count) given)")
-        }
-        for entry in keyword where !keywords.contains(entry.name) {
-            throw TemplateError(code: .type, message: "\(function)() got an unexpected keyword argument '\(entry.name)'")
-        }
-    }
 }
 
 // MARK: - Conversion from JSON
@@ -160,11 +146,6 @@ extension TemplateValue {
     var plain: TemplateValue {
         if case .markup(let s) = self { return .string(s) }
         return self
-    }
-
-    var isMapping: Bool {
-        if case .dict = self { return true }
-        return false
     }
 
     var isUndefined: Bool {
