@@ -106,7 +106,6 @@ struct TemplateArguments {
         for entry in keyword where entry.name == name { return entry.value }
         return nil
     }
-
 }
 
 // MARK: - Conversion from JSON
