@@ -67,17 +67,18 @@ struct AgentRun {
         addPlan(first)
         let cap = first.steps.first?.maxTokens ?? planning.draftTokens
         let firstDeadline = budget.workDeadline
+        let firstContext = context.preferring(first.steps.first?.model)
         let firstAnswer: StepGeneration
         var current: Answer
         var history: [Answer] = []
         var checked = false
         if let toolLoop = agent.toolLoop {
-            let (record, generation) = await toolLoop.run(agent.draft.prompt(agent.instructions, input), maxTokens: cap, deadline: firstDeadline, in: context)
+            let (record, generation) = await toolLoop.run(agent.draft.prompt(agent.instructions, input), maxTokens: cap, deadline: firstDeadline, in: firstContext)
             addStep(record)
             firstAnswer = generation
         } else if first.candidates > 1, let bestOfN = agent.bestOfN {
             let (record, outcome) = await bestOfN.run(first.candidates, draft: agent.draft, instructions: agent.instructions, input: input,
-                                                       maxTokens: cap, verifiers: agent.verifiers, deadline: firstDeadline, in: context)
+                                                       maxTokens: cap, verifiers: agent.verifiers, deadline: firstDeadline, in: firstContext)
             addStep(record)
             firstAnswer = outcome.picked.map { outcome.candidates[$0] }
                 ?? outcome.candidates.first
@@ -88,7 +89,7 @@ struct AgentRun {
                 history.append(Answer(text: firstAnswer.text, step: 0, score: score))
             }
         } else {
-            let (record, generation) = await agent.draft.run(instructions: agent.instructions, input: input, maxTokens: cap, deadline: firstDeadline, in: context)
+            let (record, generation) = await agent.draft.run(instructions: agent.instructions, input: input, maxTokens: cap, deadline: firstDeadline, in: firstContext)
             addStep(record)
             firstAnswer = generation
         }
@@ -126,9 +127,10 @@ struct AgentRun {
                 break
             }
             let stepDeadline = budget.subDeadline(for: next.allotted)
+            let stepContext = context.preferring(next.model)
             switch next.kind {
             case .verify:
-                let (record, result) = await Verify.run(agent.verifiers, answer: current.text, round: roundsDone, deadline: stepDeadline, in: context)
+                let (record, result) = await Verify.run(agent.verifiers, answer: current.text, round: roundsDone, deadline: stepDeadline, in: stepContext)
                 addStep(record)
                 guard let result else { stop = .deadline; break loop }
                 checked = true
@@ -138,7 +140,7 @@ struct AgentRun {
                 if result.passed { stop = .verified; break loop }
             case .critique:
                 guard let critique = agent.critique else { stop = .noRefinement; break loop }
-                let (record, verdict) = await critique.run(input: input, answer: current.text, round: roundsDone, maxTokens: next.maxTokens, deadline: stepDeadline, in: context)
+                let (record, verdict) = await critique.run(input: input, answer: current.text, round: roundsDone, maxTokens: next.maxTokens, deadline: stepDeadline, in: stepContext)
                 addStep(record)
                 switch record.status {
                 case .cutOff: stop = .deadline; break loop
@@ -158,7 +160,7 @@ struct AgentRun {
                 guard let refine = agent.refine else { stop = .noRefinement; break loop }
                 let (record, generation) = await refine.run(
                     instructions: agent.instructions, input: input, answer: current.text, issues: issues, round: roundsDone + 1,
-                    maxTokens: next.maxTokens, deadline: stepDeadline, in: context)
+                    maxTokens: next.maxTokens, deadline: stepDeadline, in: stepContext)
                 addStep(record)
                 switch generation.status {
                 case .cutOff: stop = .deadline; break loop

@@ -34,6 +34,15 @@ public struct StepContext: Sendable {
         self.traceContext = traceContext
     }
 
+    /// The same context with the model named `name` tried first (the planner's choice for a
+    /// step), the others keeping their order as fallbacks.
+    public func preferring(_ name: String?) -> StepContext {
+        guard let name, let index = models.firstIndex(where: { $0.name == name }), index > 0 else { return self }
+        var copy = self
+        copy.models.insert(copy.models.remove(at: index), at: 0)
+        return copy
+    }
+
     /// Time since the run started.
     public var offset: Duration { runStart.duration(to: clock.now) }
 }
