@@ -143,4 +143,7 @@ extension ScriptedModel {
 /// The scripted model was asked for more than its script holds.
 public struct ScriptedModelError: Error, Sendable, Hashable {
     public let message: String
+
+    /// An error with `message` (also what scripted failures throw).
+    public init(message: String) { self.message = message }
 }

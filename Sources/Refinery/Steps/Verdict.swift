@@ -87,7 +87,10 @@ public struct VerdictError: Error, Sendable, Hashable, CustomStringConvertible {
         (value as? VerdictError)?.code == pattern.code
     }
 
-    public static func == (lhs: VerdictError, rhs: VerdictError) -> Bool { lhs.code == rhs.code && lhs.message == rhs.message && lhs.text == rhs.text }
+    /// Errors are equal when their codes are, so `.badField` matches any bad-field error.
+    public static func == (lhs: VerdictError, rhs: VerdictError) -> Bool { lhs.code == rhs.code }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     public var description: String { message }
 }
