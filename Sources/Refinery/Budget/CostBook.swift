@@ -44,4 +44,18 @@ public final class CostBook: Sendable {
         try? store?.save(updated)
         return updated
     }
+
+    /// Learns that a call to `model` produced nothing in `wallTime` (see ``CostModel/observeNoOutput(after:)``).
+    @discardableResult
+    public func observeNoOutput(_ model: String, after wallTime: Duration) -> CostModel {
+        _ = cost(for: model)
+        let updated = models.withLock { table -> CostModel in
+            var cost = table[model] ?? CostModel(model: model)
+            cost.observeNoOutput(after: wallTime)
+            table[model] = cost
+            return cost
+        }
+        try? store?.save(updated)
+        return updated
+    }
 }

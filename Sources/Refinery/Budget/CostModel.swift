@@ -82,6 +82,14 @@ public struct CostModel: Sendable, Hashable, Codable {
         }
         observations += 1
     }
+
+    /// Learns from a call that produced nothing in `wallTime` (cut off or timed out before its
+    /// first token): the time to first token is at least that long.
+    public mutating func observeNoOutput(after wallTime: Duration) {
+        let weight = observations == 0 ? 1 : min(1, max(0.01, smoothing))
+        timeToFirstToken += weight * (max(timeToFirstToken, wallTime.inSeconds) - timeToFirstToken)
+        observations += 1
+    }
 }
 
 extension Duration {

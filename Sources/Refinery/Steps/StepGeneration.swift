@@ -34,30 +34,35 @@ public enum StepGenerator {
         let promptTokens = estimatedTokens(request)
         let outputTokens = request.maxTokens ?? 256
         for (index, model) in models.enumerated() {
-            // Leave the models after this one enough time to answer on their own.
-            var attemptDeadline = deadline
-            for later in models[(index + 1)...] {
-                let need = context.costs.cost(for: later.name).estimate(promptTokens: promptTokens, generatedTokens: outputTokens)
-                attemptDeadline = attemptDeadline.advanced(by: .zero - need)
-            }
+            // Leave the quickest model after this one enough time to answer on its own, when both fit.
             let now = context.clock.now
-            if attemptDeadline.instant <= now {
-                if index < models.count - 1 {
+            let window = now.duration(to: deadline.instant)
+            let own = context.costs.cost(for: model.name).estimate(promptTokens: promptTokens, generatedTokens: outputTokens)
+            let reserve = models[(index + 1)...]
+                .map { context.costs.cost(for: $0.name).estimate(promptTokens: promptTokens, generatedTokens: outputTokens) }
+                .min()
+            var attemptDeadline = deadline
+            if let reserve {
+                if own + reserve <= window {
+                    attemptDeadline = deadline.advanced(by: .zero - reserve)
+                } else if own > window, reserve <= window {
                     fallbacks.append("\(model.name): skipped, too slow for the time left")
                     continue
                 }
-                attemptDeadline = deadline
             }
             var result = await attempt(model, request, deadline: attemptDeadline, context: context)
             result.fallbacks = fallbacks
             switch result.status {
             case .completed:
                 return result
-            case .cutOff where index == models.count - 1 || Task.isCancelled:
-                return result
             case .cutOff:
-                fallbacks.append("\(model.name): cut off at its sub-deadline")
                 if !result.text.isEmpty, (partial?.text.count ?? -1) < result.text.count { partial = result }
+                if index == models.count - 1 || Task.isCancelled || deadline.instant <= context.clock.now {
+                    var kept = partial ?? result
+                    kept.fallbacks = fallbacks
+                    return kept
+                }
+                fallbacks.append("\(model.name): cut off at its sub-deadline")
             case .failed(let message):
                 fallbacks.append("\(model.name): \(message)")
                 if index == models.count - 1 {
@@ -172,6 +177,9 @@ public enum StepGenerator {
             let decode = first.duration(to: clock.now)
             let stats = GenerationStats(finishReason: .deadline, promptTokens: 0, generatedTokens: p.pieces, prefillTime: .zero, decodeTime: decode)
             context.costs.observe(model.name, stats: stats, wallTime: wall, firstToken: start.duration(to: first))
+        } else if status == .cutOff, p.pieces == 0, wall > .zero {
+            // Nothing at all in that time: the model is at least this slow to start.
+            context.costs.observeNoOutput(model.name, after: wall)
         }
         return StepGeneration(text: p.text, toolCalls: calls, stats: p.stats, model: model.name, status: status, pieces: p.pieces, fallbacks: [])
     }
