@@ -172,4 +172,21 @@ struct AgentDeadlineTests {
         #expect(result.elapsed == .milliseconds(900))
         #expect(result.outcome == .complete)
     }
+
+    @Test("an agent run inside a parent budget ends by the parent's working deadline")
+    func nestedInParentBudget() async {
+        let clock = ManualClock()
+        let request = LatencyBudget(timeout: .seconds(1), reserve: .milliseconds(200), clock: clock, label: "request")
+        clock.advance(by: .milliseconds(300)) // time spent before the agent starts (loading, parsing)
+        let model = ScriptedModel(name: "m", replies: [.init("d1"), .init(AgentTesting.verdict(9, acceptable: true), delayPerChunk: .seconds(5))], clock: clock)
+        let agent = agent([model], clock: clock)
+        let run = Task { await agent.run("q", within: request.child("agent", share: 1)) }
+        await clock.advance(by: .milliseconds(500), afterSleepers: 2)
+        let result = await run.value
+        #expect(result.deadline == .milliseconds(500))
+        #expect(result.elapsed == .milliseconds(500))
+        #expect(request.remaining == .zero)
+        #expect(request.remainingIncludingReserve == .milliseconds(200))
+        #expect(result.outcome == .draftOnly)
+    }
 }

@@ -78,6 +78,14 @@ public struct Agent: Sendable {
         await AgentRun(agent: self, input: input, deadline: deadline, start: startedAt ?? clock.now, observe: nil).run()
     }
 
+    /// Runs on `input` inside `budget` — a child of a larger budget (a server request's, an
+    /// outer agent's) — finishing by its working deadline, so the run shares what remains of
+    /// the larger budget instead of starting a timeout of its own. The budget should be read on
+    /// this agent's ``clock``.
+    public func run(_ input: String, within budget: LatencyBudget, startedAt: ContinuousClock.Instant? = nil) async -> AgentResult {
+        await run(input, deadline: budget.workDeadline, startedAt: startedAt)
+    }
+
     /// Runs on `input` with `timeout` from now.
     public func run(_ input: String, timeout: Duration) async -> AgentResult {
         await run(input, deadline: Deadline(clock.now.advanced(by: timeout)))
