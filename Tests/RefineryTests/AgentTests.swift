@@ -154,4 +154,31 @@ struct AgentTests {
         #expect(result.answer == "42")
         #expect(result.outcome == .complete)
     }
+
+    @Test("best-of-N with verifiers: the best candidate is picked and its failures are what the refinement fixes")
+    func bestOfNWithVerifiers() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", clock: clock) { request, _ in
+            switch request.sampling.seed {
+            case 1?: return .init("short")
+            case 2?: return .init("the sea")
+            case 3?: return .init("a long answer")
+            default: return .init("the sea, at length")
+            }
+        }
+        let checks = [
+            Verify("sea") { answer, _ in answer.contains("sea") ? .pass : .fail("no sea") },
+            Verify("length") { answer, _ in answer.count >= 10 ? .pass : .fail("under 10 characters") },
+        ]
+        var agent = agent(model, verifiers: checks, clock: clock)
+        agent.bestOfN = BestOfN(maxCandidates: 3)
+        let result = await run(agent, clock: clock)
+        #expect(result.steps.map(\.kind) == [.bestOfN, .refine, .verify])
+        #expect(result.steps[0].output == "the sea")
+        #expect(result.steps[1].prompt.contains("length: under 10 characters"))
+        #expect(result.answer == "the sea, at length")
+        #expect(result.outcome == .complete)
+        #expect(result.stopReason == .verified)
+        #expect(result.score == 10)
+    }
 }

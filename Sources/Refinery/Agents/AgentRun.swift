@@ -72,6 +72,7 @@ struct AgentRun {
         var current: Answer
         var history: [Answer] = []
         var checked = false
+        var pickedFailures: [String] = []
         if let toolLoop = agent.toolLoop {
             let (record, generation) = await toolLoop.run(agent.draft.prompt(agent.instructions, input), maxTokens: cap, deadline: firstDeadline, in: firstContext)
             addStep(record)
@@ -83,10 +84,11 @@ struct AgentRun {
             firstAnswer = outcome.picked.map { outcome.candidates[$0] }
                 ?? outcome.candidates.first
                 ?? StepGeneration(text: "", toolCalls: [], stats: nil, model: "", status: .cutOff, pieces: 0, fallbacks: [])
-            if let picked = outcome.picked, let score = outcome.scores[picked] {
-                // Scored by the verifiers while picking: that counts as its check.
+            if let picked = outcome.picked, let verification = outcome.verifications[picked] {
+                // Checked by the verifiers while picking: that counts as its check.
                 checked = true
-                history.append(Answer(text: firstAnswer.text, step: 0, score: score))
+                pickedFailures = verification.failures
+                history.append(Answer(text: firstAnswer.text, step: 0, score: verification.score))
             }
         } else {
             let (record, generation) = await agent.draft.run(instructions: agent.instructions, input: input, maxTokens: cap, deadline: firstDeadline, in: firstContext)
@@ -107,7 +109,7 @@ struct AgentRun {
         }
 
         // Check and refine until a stop rule holds or the time is gone.
-        var issues: [String] = []
+        var issues = pickedFailures
         var roundsDone = 0
         var stop: StopReason
         loop: while true {

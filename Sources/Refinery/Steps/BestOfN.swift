@@ -25,11 +25,15 @@ public struct BestOfN: Sendable {
         ]
     }
 
-    /// What the step produced: every candidate, the index picked, and the picked generation.
+    /// What the step produced: every candidate, the index picked, and what the verifiers said
+    /// of each candidate they checked.
     public struct Outcome: Sendable {
         public var candidates: [StepGeneration]
         public var picked: Int?
-        public var scores: [Double?]
+        public var verifications: [VerificationResult?]
+
+        /// The verifiers' score of each candidate (nil where unchecked).
+        public var scores: [Double?] { verifications.map { $0?.score } }
     }
 
     /// Drafts `n` candidates with `draft`'s prompt by `deadline`, then picks one.
@@ -49,7 +53,7 @@ public struct BestOfN: Sendable {
             return all.sorted { $0.0 < $1.0 }.map(\.1)
         }
         let finished = candidates.indices.filter { candidates[$0].status == .completed && !candidates[$0].text.isEmpty }
-        var scores = [Double?](repeating: nil, count: candidates.count)
+        var verifications = [VerificationResult?](repeating: nil, count: candidates.count)
         var picked: Int?
         var note: String
         if finished.isEmpty {
@@ -62,9 +66,10 @@ public struct BestOfN: Sendable {
         } else if !verifiers.isEmpty {
             for index in finished {
                 let (_, result) = await Verify.run(verifiers, answer: candidates[index].text, round: 0, deadline: deadline, in: context)
-                scores[index] = result?.score
+                verifications[index] = result
             }
-            picked = finished.max { (scores[$0] ?? -1) < (scores[$1] ?? -1) || ((scores[$0] ?? -1) == (scores[$1] ?? -1) && $0 > $1) }
+            let score = { (i: Int) in verifications[i]?.score ?? -1 }
+            picked = finished.max { score($0) < score($1) || (score($0) == score($1) && $0 > $1) }
             note = "picked by verifiers"
         } else {
             picked = await judge(finished.map { candidates[$0].text }, input: input, deadline: deadline, in: context).map { finished[$0] }
@@ -81,7 +86,7 @@ public struct BestOfN: Sendable {
             startOffset: start, elapsed: context.offset - start, allotted: start.duration(to: deadline, from: context),
             fallbacks: candidates.flatMap(\.fallbacks), note: "\(candidates.count) candidates, \(note)" + (picked.map { ", #\($0 + 1)" } ?? ""))
         StepSpan.finish(span, with: record)
-        return (record, Outcome(candidates: candidates, picked: picked, scores: scores))
+        return (record, Outcome(candidates: candidates, picked: picked, verifications: verifications))
     }
 
     /// Asks the model which of `texts` answers `input` best; nil when the judge fails.
