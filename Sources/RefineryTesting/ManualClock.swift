@@ -67,7 +67,8 @@ public final class ManualClock: DeadlineClock, Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let (outcome, ready) = state.withLock { s -> (Result<Void, any Error>?, [CheckedContinuation<Void, Never>]) in
+                let (outcome, ready) = state.withLock {
+                    s -> (Result<Void, any Error>?, [CheckedContinuation<Void, Never>]) in
                     if s.cancelled.remove(id) != nil { return (.failure(CancellationError()), []) }
                     if deadline <= s.now { return (.success(()), []) }
                     s.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))

@@ -5,20 +5,26 @@ import Testing
 /// Deadlines, re-planning, cancellation at each stage and fallback, driven by a manual clock.
 @Suite("Agent under a deadline", .timeLimit(.minutes(1)))
 struct AgentDeadlineTests {
-    func agent(_ models: [ScriptedModel], clock: ManualClock, costs: [CostModel]? = nil, rules: StopRules = StopRules(),
-               verifiers: [Verify] = []) -> Agent {
-        Agent(name: "test", model: models[0], fallbacks: Array(models.dropFirst()), draft: Draft(maxTokens: 10),
-              critique: Critique(maxTokens: 10), verifiers: verifiers, refine: Refine(maxTokens: 10), stopRules: rules, reserve: .zero,
-              costs: CostBook(costs ?? models.map { AgentTesting.cost($0.name) }), clock: clock)
+    func agent(
+        _ models: [ScriptedModel], clock: ManualClock, costs: [CostModel]? = nil, rules: StopRules = StopRules(),
+        verifiers: [Verify] = []
+    ) -> Agent {
+        Agent(
+            name: "test", model: models[0], fallbacks: Array(models.dropFirst()), draft: Draft(maxTokens: 10),
+            critique: Critique(maxTokens: 10), verifiers: verifiers, refine: Refine(maxTokens: 10), stopRules: rules,
+            reserve: .zero,
+            costs: CostBook(costs ?? models.map { AgentTesting.cost($0.name) }), clock: clock)
     }
 
     @Test("a slow draft makes the agent re-plan: fewer rounds, and it returns the draft in time")
     func replanAfterSlowStep() async {
         let clock = ManualClock()
-        let model = ScriptedModel(name: "m", replies: [
-            AgentTesting.slow("w", chunks: 5, delay: .milliseconds(150)),
-            .init(AgentTesting.verdict(4, acceptable: false, issues: ["vague"])),
-        ], clock: clock)
+        let model = ScriptedModel(
+            name: "m",
+            replies: [
+                AgentTesting.slow("w", chunks: 5, delay: .milliseconds(150)),
+                .init(AgentTesting.verdict(4, acceptable: false, issues: ["vague"])),
+            ], clock: clock)
         let agent = agent([model], clock: clock, rules: StopRules(maxRounds: 3))
         let run = Task { await agent.run("q", deadline: .after(.seconds(1), on: clock)) }
         for _ in 0..<5 { await clock.advance(by: .milliseconds(150), afterSleepers: 2) }
@@ -41,7 +47,8 @@ struct AgentDeadlineTests {
     @Test("cut off during the draft: truncated, the partial draft returned and marked")
     func truncated() async {
         let clock = ManualClock()
-        let model = ScriptedModel(name: "m", replies: [AgentTesting.slow("w", chunks: 5, delay: .milliseconds(100))], clock: clock)
+        let model = ScriptedModel(
+            name: "m", replies: [AgentTesting.slow("w", chunks: 5, delay: .milliseconds(100))], clock: clock)
         let agent = agent([model], clock: clock)
         let run = Task { await agent.run("q", deadline: .after(.milliseconds(250), on: clock)) }
         await clock.advance(by: .milliseconds(100), afterSleepers: 2)
@@ -60,7 +67,10 @@ struct AgentDeadlineTests {
     @Test("cut off during the critique: draft only")
     func cutDuringCritique() async {
         let clock = ManualClock()
-        let model = ScriptedModel(name: "m", replies: [.init("d1"), .init(AgentTesting.verdict(9, acceptable: true), delayPerChunk: .seconds(10))], clock: clock)
+        let model = ScriptedModel(
+            name: "m",
+            replies: [.init("d1"), .init(AgentTesting.verdict(9, acceptable: true), delayPerChunk: .seconds(10))],
+            clock: clock)
         let agent = agent([model], clock: clock)
         let run = Task { await agent.run("q", deadline: .after(.seconds(1), on: clock)) }
         await clock.advance(by: .seconds(1), afterSleepers: 2)
@@ -75,9 +85,12 @@ struct AgentDeadlineTests {
     @Test("cut off during the first refinement: draft only, the draft kept")
     func cutDuringRefine() async {
         let clock = ManualClock()
-        let model = ScriptedModel(name: "m", replies: [
-            .init("d1"), .init(AgentTesting.verdict(4, acceptable: false)), .init("d2", delayPerChunk: .seconds(10)),
-        ], clock: clock)
+        let model = ScriptedModel(
+            name: "m",
+            replies: [
+                .init("d1"), .init(AgentTesting.verdict(4, acceptable: false)),
+                .init("d2", delayPerChunk: .seconds(10)),
+            ], clock: clock)
         let agent = agent([model], clock: clock)
         let run = Task { await agent.run("q", deadline: .after(.seconds(1), on: clock)) }
         await clock.advance(by: .seconds(1), afterSleepers: 2)
@@ -91,10 +104,13 @@ struct AgentDeadlineTests {
     @Test("cut off during the second refinement: refined partially, the first refinement kept")
     func cutDuringSecondRefine() async {
         let clock = ManualClock()
-        let model = ScriptedModel(name: "m", replies: [
-            .init("d1"), .init(AgentTesting.verdict(4, acceptable: false)), .init("d2"), .init(AgentTesting.verdict(6, acceptable: false)),
-            .init("d3", delayPerChunk: .seconds(10)),
-        ], clock: clock)
+        let model = ScriptedModel(
+            name: "m",
+            replies: [
+                .init("d1"), .init(AgentTesting.verdict(4, acceptable: false)), .init("d2"),
+                .init(AgentTesting.verdict(6, acceptable: false)),
+                .init("d3", delayPerChunk: .seconds(10)),
+            ], clock: clock)
         let agent = agent([model], clock: clock)
         let run = Task { await agent.run("q", deadline: .after(.seconds(1), on: clock)) }
         await clock.advance(by: .seconds(1), afterSleepers: 2)
@@ -125,7 +141,8 @@ struct AgentDeadlineTests {
     @Test("a caller's cancellation stops the run at once with the best answer so far")
     func callerCancels() async {
         let clock = ManualClock()
-        let model = ScriptedModel(name: "m", replies: [AgentTesting.slow("w", chunks: 5, delay: .milliseconds(100))], clock: clock)
+        let model = ScriptedModel(
+            name: "m", replies: [AgentTesting.slow("w", chunks: 5, delay: .milliseconds(100))], clock: clock)
         let agent = agent([model], clock: clock)
         let run = Task { await agent.run("q", deadline: .after(.seconds(5), on: clock)) }
         await clock.advance(by: .milliseconds(100), afterSleepers: 2)
@@ -140,7 +157,8 @@ struct AgentDeadlineTests {
     @Test("a failing remote model falls back to the local one inside the deadline")
     func remoteFailureFallsBack() async {
         let clock = ManualClock()
-        let remote = ScriptedModel(name: "remote", replies: [.failure(ScriptedModelError(message: "HTTP 500"))], clock: clock)
+        let remote = ScriptedModel(
+            name: "remote", replies: [.failure(ScriptedModelError(message: "HTTP 500"))], clock: clock)
         let local = ScriptedModel(name: "local", texts: ["local draft", AgentTesting.verdict(9, acceptable: true)])
         let result = await agent([remote, local], clock: clock).run("q", deadline: .after(.seconds(1), on: clock))
         #expect(result.outcome == .complete)
@@ -153,11 +171,16 @@ struct AgentDeadlineTests {
     func slowRemoteFallsBack() async {
         let clock = ManualClock()
         let remote = ScriptedModel(name: "remote", replies: [.init("late", delayPerChunk: .seconds(30))], clock: clock)
-        let local = ScriptedModel(name: "local", replies: [.init("local draft"), .init(AgentTesting.verdict(9, acceptable: true))], clock: clock)
+        let local = ScriptedModel(
+            name: "local", replies: [.init("local draft"), .init(AgentTesting.verdict(9, acceptable: true))],
+            clock: clock)
         // The remote looks fast (1000 tok/s) so the planner prefers it; the local needs 100 ms for 10 tokens.
-        let costs = [AgentTesting.cost("remote", tokensPerSecond: 1000), AgentTesting.cost("local", tokensPerSecond: 100)]
-        let agent = Agent(model: remote, fallbacks: [local], draft: Draft(maxTokens: 10), critique: Critique(maxTokens: 5),
-                          refine: Refine(maxTokens: 10), reserve: .zero, costs: CostBook(costs), clock: clock)
+        let costs = [
+            AgentTesting.cost("remote", tokensPerSecond: 1000), AgentTesting.cost("local", tokensPerSecond: 100),
+        ]
+        let agent = Agent(
+            model: remote, fallbacks: [local], draft: Draft(maxTokens: 10), critique: Critique(maxTokens: 5),
+            refine: Refine(maxTokens: 10), reserve: .zero, costs: CostBook(costs), clock: clock)
         let run = Task { await agent.run("q", deadline: .after(.seconds(1), on: clock)) }
         await clock.advance(by: .milliseconds(900), afterSleepers: 2)
         let result = await run.value
@@ -177,8 +200,11 @@ struct AgentDeadlineTests {
     func nestedInParentBudget() async {
         let clock = ManualClock()
         let request = LatencyBudget(timeout: .seconds(1), reserve: .milliseconds(200), clock: clock, label: "request")
-        clock.advance(by: .milliseconds(300)) // time spent before the agent starts (loading, parsing)
-        let model = ScriptedModel(name: "m", replies: [.init("d1"), .init(AgentTesting.verdict(9, acceptable: true), delayPerChunk: .seconds(5))], clock: clock)
+        clock.advance(by: .milliseconds(300))  // time spent before the agent starts (loading, parsing)
+        let model = ScriptedModel(
+            name: "m",
+            replies: [.init("d1"), .init(AgentTesting.verdict(9, acceptable: true), delayPerChunk: .seconds(5))],
+            clock: clock)
         let agent = agent([model], clock: clock)
         let run = Task { await agent.run("q", within: request.child("agent", share: 1)) }
         await clock.advance(by: .milliseconds(500), afterSleepers: 2)

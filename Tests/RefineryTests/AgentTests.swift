@@ -5,11 +5,14 @@ import Testing
 /// Stop rules, best-answer keeping and outcomes, with instant scripted models.
 @Suite("Agent stop rules and outcomes", .timeLimit(.minutes(1)))
 struct AgentTests {
-    func agent(_ model: ScriptedModel, critique: Critique? = Critique(), refine: Refine? = Refine(), verifiers: [Verify] = [],
-               rules: StopRules = StopRules(), clock: ManualClock = ManualClock()) -> Agent {
-        Agent(name: "test", instructions: "Be brief.", model: model, draft: Draft(maxTokens: 20), critique: critique,
-              verifiers: verifiers, refine: refine, stopRules: rules, reserve: .zero,
-              costs: CostBook([AgentTesting.cost(model.name)]), clock: clock)
+    func agent(
+        _ model: ScriptedModel, critique: Critique? = Critique(), refine: Refine? = Refine(), verifiers: [Verify] = [],
+        rules: StopRules = StopRules(), clock: ManualClock = ManualClock()
+    ) -> Agent {
+        Agent(
+            name: "test", instructions: "Be brief.", model: model, draft: Draft(maxTokens: 20), critique: critique,
+            verifiers: verifiers, refine: refine, stopRules: rules, reserve: .zero,
+            costs: CostBook([AgentTesting.cost(model.name)]), clock: clock)
     }
 
     func run(_ agent: Agent, clock: ManualClock) async -> AgentResult {
@@ -31,10 +34,14 @@ struct AgentTests {
     @Test("a score at the threshold stops the loop")
     func scoreThreshold() async {
         let clock = ManualClock()
-        let model = ScriptedModel(name: "m", texts: [
-            "d1", AgentTesting.verdict(5, acceptable: false, issues: ["dull"]), "d2", AgentTesting.verdict(8, acceptable: false),
-        ])
-        let result = await run(agent(model, rules: StopRules(scoreThreshold: 8, maxRounds: 5), clock: clock), clock: clock)
+        let model = ScriptedModel(
+            name: "m",
+            texts: [
+                "d1", AgentTesting.verdict(5, acceptable: false, issues: ["dull"]), "d2",
+                AgentTesting.verdict(8, acceptable: false),
+            ])
+        let result = await run(
+            agent(model, rules: StopRules(scoreThreshold: 8, maxRounds: 5), clock: clock), clock: clock)
         #expect(result.outcome == .complete)
         #expect(result.stopReason == .scoreThreshold)
         #expect(result.answer == "d2")
@@ -47,7 +54,8 @@ struct AgentTests {
     @Test("a refinement that changes nothing stops the loop")
     func unchanged() async {
         let clock = ManualClock()
-        let model = ScriptedModel(name: "m", texts: ["the  sea\n", AgentTesting.verdict(5, acceptable: false), "the sea"])
+        let model = ScriptedModel(
+            name: "m", texts: ["the  sea\n", AgentTesting.verdict(5, acceptable: false), "the sea"])
         let result = await run(agent(model, clock: clock), clock: clock)
         #expect(result.outcome == .complete)
         #expect(result.stopReason == .unchanged)
@@ -57,7 +65,9 @@ struct AgentTests {
     @Test("the round cap stops the loop after the last refinement is checked")
     func roundCap() async {
         let clock = ManualClock()
-        let model = ScriptedModel(name: "m", texts: ["d1", AgentTesting.verdict(4, acceptable: false), "d2", AgentTesting.verdict(6, acceptable: false)])
+        let model = ScriptedModel(
+            name: "m",
+            texts: ["d1", AgentTesting.verdict(4, acceptable: false), "d2", AgentTesting.verdict(6, acceptable: false)])
         let result = await run(agent(model, rules: StopRules(maxRounds: 1), clock: clock), clock: clock)
         #expect(result.outcome == .complete)
         #expect(result.stopReason == .roundCap)
@@ -69,7 +79,11 @@ struct AgentTests {
     @Test("the best answer so far is kept when a refinement scores lower")
     func bestSoFar() async {
         let clock = ManualClock()
-        let model = ScriptedModel(name: "m", texts: ["good", AgentTesting.verdict(7, acceptable: false), "worse", AgentTesting.verdict(3, acceptable: false)])
+        let model = ScriptedModel(
+            name: "m",
+            texts: [
+                "good", AgentTesting.verdict(7, acceptable: false), "worse", AgentTesting.verdict(3, acceptable: false),
+            ])
         let result = await run(agent(model, rules: StopRules(maxRounds: 1), clock: clock), clock: clock)
         #expect(result.answer == "good")
         #expect(result.answerStep == 0)
@@ -80,13 +94,15 @@ struct AgentTests {
     func verifiersReplaceCritique() async {
         let clock = ManualClock()
         let model = ScriptedModel(name: "m", texts: ["the land", "the sea"])
-        let mentionsSea = Verify("mentions sea") { answer, _ in answer.contains("sea") ? .pass : .fail("does not mention the sea") }
+        let mentionsSea = Verify("mentions sea") { answer, _ in
+            answer.contains("sea") ? .pass : .fail("does not mention the sea")
+        }
         let result = await run(agent(model, verifiers: [mentionsSea], clock: clock), clock: clock)
         #expect(result.outcome == .complete)
         #expect(result.stopReason == .verified)
         #expect(result.answer == "the sea")
         #expect(result.steps.map(\.kind) == [.draft, .verify, .refine, .verify])
-        #expect(model.requests.count == 2) // no critique was asked for
+        #expect(model.requests.count == 2)  // no critique was asked for
         #expect(result.steps[2].prompt.contains("mentions sea: does not mention the sea"))
         #expect(result.plans[0].check == .verifier)
     }
@@ -94,7 +110,8 @@ struct AgentTests {
     @Test("a malformed verdict is survived: the agent refines without specific issues")
     func malformedVerdict() async {
         let clock = ManualClock()
-        let model = ScriptedModel(name: "m", texts: ["d1", "Looks great!!", "d2", AgentTesting.verdict(9, acceptable: true)])
+        let model = ScriptedModel(
+            name: "m", texts: ["d1", "Looks great!!", "d2", AgentTesting.verdict(9, acceptable: true)])
         let result = await run(agent(model, clock: clock), clock: clock)
         #expect(result.outcome == .complete)
         #expect(result.answer == "d2")
@@ -129,7 +146,8 @@ struct AgentTests {
         let clock = ManualClock()
         let model = ScriptedModel(name: "m", clock: clock) { request, _ in
             if case .jsonSchema(let schema)? = request.constraint {
-                return schema == Verdict.schema ? .init(AgentTesting.verdict(9, acceptable: true)) : .init("{\"best\": 3}")
+                return schema == Verdict.schema
+                    ? .init(AgentTesting.verdict(9, acceptable: true)) : .init("{\"best\": 3}")
             }
             return .init("candidate \(request.sampling.seed ?? 0)")
         }
@@ -146,7 +164,9 @@ struct AgentTests {
     func toolLoopAgent() async {
         let clock = ManualClock()
         let call = ToolCall(id: "c1", name: "add", arguments: ["a": 20, "b": 22])
-        let model = ScriptedModel(name: "m", replies: [.init("", toolCalls: [call]), .init("42"), .init(AgentTesting.verdict(10, acceptable: true))])
+        let model = ScriptedModel(
+            name: "m",
+            replies: [.init("", toolCalls: [call]), .init("42"), .init(AgentTesting.verdict(10, acceptable: true))])
         var agent = agent(model, clock: clock)
         agent.toolLoop = ToolLoop(tools: Adder())
         let result = await run(agent, clock: clock)

@@ -9,17 +9,21 @@ import Tracing
 @Suite("Agent traces", .timeLimit(.minutes(1)))
 struct AgentTraceTests {
     func agent(_ model: ScriptedModel, clock: ManualClock, tracer: (any Tracer)? = nil) -> Agent {
-        Agent(name: "writer", model: model, draft: Draft(maxTokens: 20), critique: Critique(maxTokens: 20), refine: Refine(maxTokens: 20),
-              reserve: .zero, costs: CostBook([AgentTesting.cost(model.name)]), clock: clock, tracer: tracer)
+        Agent(
+            name: "writer", model: model, draft: Draft(maxTokens: 20), critique: Critique(maxTokens: 20),
+            refine: Refine(maxTokens: 20),
+            reserve: .zero, costs: CostBook([AgentTesting.cost(model.name)]), clock: clock, tracer: tracer)
     }
 
     func scripted(_ clock: ManualClock) -> ScriptedModel {
-        ScriptedModel(name: "m", replies: [
-            AgentTesting.slow("d", chunks: 2, delay: .milliseconds(10)),
-            .init(AgentTesting.verdict(5, acceptable: false, issues: ["too short"])),
-            .init("the refined answer"),
-            .init(AgentTesting.verdict(9, acceptable: true)),
-        ], clock: clock)
+        ScriptedModel(
+            name: "m",
+            replies: [
+                AgentTesting.slow("d", chunks: 2, delay: .milliseconds(10)),
+                .init(AgentTesting.verdict(5, acceptable: false, issues: ["too short"])),
+                .init("the refined answer"),
+                .init(AgentTesting.verdict(9, acceptable: true)),
+            ], clock: clock)
     }
 
     func runScripted(_ agent: Agent, clock: ManualClock) async -> AgentResult {
@@ -71,7 +75,9 @@ struct AgentTraceTests {
         let agent = agent(scripted(clock), clock: clock)
         let events = Task { () -> [AgentEvent] in
             var all: [AgentEvent] = []
-            for try await event in agent.stream("Write.", deadline: .after(.seconds(2), on: clock)) { all.append(event) }
+            for try await event in agent.stream("Write.", deadline: .after(.seconds(2), on: clock)) {
+                all.append(event)
+            }
             return all
         }
         for _ in 0..<2 { await clock.advance(by: .milliseconds(10), afterSleepers: 2) }
@@ -80,7 +86,10 @@ struct AgentTraceTests {
         #expect(answers == ["the refined answer"])
         let stepCount = all.filter { if case .step = $0 { true } else { false } }.count
         #expect(stepCount == 4)
-        guard case .finished(let result)? = all.last else { Issue.record("no result last"); return }
+        guard case .finished(let result)? = all.last else {
+            Issue.record("no result last")
+            return
+        }
         #expect(result.outcome == .complete)
         // The answer comes after every step.
         let answerIndex = all.firstIndex { if case .answer = $0 { true } else { false } }!
@@ -94,9 +103,11 @@ struct AgentTraceTests {
         let tracer = InMemoryTracer()
         _ = await runScripted(agent(scripted(clock), clock: clock, tracer: tracer), clock: clock)
         let spans = tracer.finishedSpans
-        #expect(spans.map(\.operationName) == [
-            "refinery.step.draft", "refinery.step.critique", "refinery.step.refine", "refinery.step.critique", "refinery.agent.run",
-        ])
+        #expect(
+            spans.map(\.operationName) == [
+                "refinery.step.draft", "refinery.step.critique", "refinery.step.refine", "refinery.step.critique",
+                "refinery.agent.run",
+            ])
         let run = try #require(spans.last)
         #expect(run.attributes["refinery.outcome"]?.toSpanAttribute() == .string("complete"))
         #expect(run.attributes["refinery.elapsed_ms"]?.toSpanAttribute() == .int64(20))

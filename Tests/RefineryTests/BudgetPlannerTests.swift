@@ -4,25 +4,29 @@ import Testing
 @Suite("Latency planner")
 struct BudgetPlannerTests {
     /// 100 tokens/s, free prefill: a draft of 50 tokens is 0.5 s, a critique of 10 is 0.1 s.
-    let costs = CostBook([AgentTesting.cost("local", tokensPerSecond: 100), AgentTesting.cost("slow", tokensPerSecond: 10)])
+    let costs = CostBook([
+        AgentTesting.cost("local", tokensPerSecond: 100), AgentTesting.cost("slow", tokensPerSecond: 10),
+    ])
 
     func input(rounds: Int = 2, candidates: Int = 1, verifier: Duration? = nil) -> PlanningInput {
-        PlanningInput(promptTokens: 0, draftTokens: 50, minimumDraftTokens: 8, critiqueTokens: 10, refineTokens: 50,
-                      maxRounds: rounds, maxCandidates: candidates, hasCritique: verifier == nil, verifierTime: verifier)
+        PlanningInput(
+            promptTokens: 0, draftTokens: 50, minimumDraftTokens: 8, critiqueTokens: 10, refineTokens: 50,
+            maxRounds: rounds, maxCandidates: candidates, hasCritique: verifier == nil, verifierTime: verifier)
     }
 
     func ms(_ d: Duration) -> Double { d.inSeconds * 1000 }
 
     @Test("with plenty of time every round fits, and the spare time is spread over the optional steps")
     func plentyOfTime() {
-        let plan = LatencyPlanner(models: ["local"], costs: costs).plan(input(), remaining: .seconds(10), reason: "start")
+        let plan = LatencyPlanner(models: ["local"], costs: costs).plan(
+            input(), remaining: .seconds(10), reason: "start")
         #expect(plan.rounds == 2)
         #expect(plan.check == .critique)
         #expect(plan.steps.map(\.kind) == [.draft, .critique, .refine, .critique, .refine, .critique])
         #expect(plan.steps.map(\.round) == [0, 0, 1, 1, 2, 2])
         #expect(plan.steps[0].maxTokens == 50)
         #expect(abs(ms(plan.steps[0].estimate) - 500) < 1e-6)
-        #expect(plan.steps[0].allotted == .seconds(10)) // the first answer may use everything
+        #expect(plan.steps[0].allotted == .seconds(10))  // the first answer may use everything
         // optional steps: 1.3 s estimated, 8.2 s spare → critique 0.1 + 8.2 * 0.1 / 1.3
         #expect(abs(ms(plan.steps[1].allotted) - (100 + 8200 * 0.1 / 1.3)) < 1e-3)
         #expect(plan.summary.hasPrefix("start: 10000ms left → draft(local,50,~500ms) critique"))
@@ -40,11 +44,12 @@ struct BudgetPlannerTests {
 
     @Test("when even the draft does not fit, its token cap shrinks to what fits")
     func draftCapShrinks() {
-        let plan = LatencyPlanner(models: ["local"], costs: costs).plan(input(), remaining: .milliseconds(300), reason: "start")
+        let plan = LatencyPlanner(models: ["local"], costs: costs).plan(
+            input(), remaining: .milliseconds(300), reason: "start")
         #expect(plan.steps.map(\.kind) == [.draft])
         #expect(plan.steps[0].maxTokens == 30)
         let none = LatencyPlanner(models: ["local"], costs: costs).plan(input(), remaining: .zero, reason: "start")
-        #expect(none.steps[0].maxTokens == 8) // the minimum: a truncated draft beats nothing
+        #expect(none.steps[0].maxTokens == 8)  // the minimum: a truncated draft beats nothing
     }
 
     @Test("external checks replace the critique")
@@ -78,7 +83,7 @@ struct BudgetPlannerTests {
     func twoModels() {
         let planner = LatencyPlanner(models: ["slow", "local"], costs: costs)
         let roomy = planner.plan(input(rounds: 0), remaining: .seconds(10), reason: "start")
-        #expect(roomy.steps.first?.model == "slow") // 5 s fits in 10 s: the preferred model
+        #expect(roomy.steps.first?.model == "slow")  // 5 s fits in 10 s: the preferred model
         let tight = planner.plan(input(rounds: 0), remaining: .seconds(1), reason: "start")
         #expect(tight.steps.first?.model == "local")
         let mixed = planner.plan(input(rounds: 1), remaining: .milliseconds(6000), reason: "start")
@@ -91,11 +96,14 @@ struct BudgetPlannerTests {
         state.draftDone = true
         state.roundsDone = 1
         state.currentChecked = false
-        let plan = LatencyPlanner(models: ["local"], costs: costs).plan(state, remaining: .seconds(5), reason: "after refine 1")
+        let plan = LatencyPlanner(models: ["local"], costs: costs).plan(
+            state, remaining: .seconds(5), reason: "after refine 1")
         #expect(plan.steps.map(\.kind) == [.critique, .refine, .critique])
         #expect(plan.steps.map(\.round) == [1, 2, 2])
         state.roundsDone = 2
         state.currentChecked = true
-        #expect(LatencyPlanner(models: ["local"], costs: costs).plan(state, remaining: .seconds(5), reason: "x").steps.isEmpty)
+        #expect(
+            LatencyPlanner(models: ["local"], costs: costs).plan(state, remaining: .seconds(5), reason: "x").steps
+                .isEmpty)
     }
 }

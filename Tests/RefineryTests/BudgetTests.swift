@@ -1,6 +1,7 @@
 import Foundation
 import Refinery
 import RefineryTesting
+import Synchronization
 import Testing
 
 @Suite("Deadlines and latency budgets")
@@ -50,7 +51,7 @@ struct BudgetTests {
         let run = LatencyBudget(timeout: .milliseconds(1000), clock: clock)
         let draft = run.child("draft", share: 0.6)
         #expect(draft.remaining == .milliseconds(600))
-        clock.advance(by: .milliseconds(250)) // the draft finishes early
+        clock.advance(by: .milliseconds(250))  // the draft finishes early
         #expect(draft.remaining == .milliseconds(350))
         #expect(run.remaining == .milliseconds(750))
         let critique = run.child("critique", share: 0.5)
@@ -78,8 +79,14 @@ struct BudgetManualClockTests {
         let clock = ManualClock()
         let woke = WakeLog()
         let start = clock.now
-        async let a: Void = { try? await clock.sleep(until: start.advanced(by: .milliseconds(300))); woke.append("a") }()
-        async let b: Void = { try? await clock.sleep(until: start.advanced(by: .milliseconds(100))); woke.append("b") }()
+        async let a: Void = {
+            try? await clock.sleep(until: start.advanced(by: .milliseconds(300)))
+            woke.append("a")
+        }()
+        async let b: Void = {
+            try? await clock.sleep(until: start.advanced(by: .milliseconds(100)))
+            woke.append("b")
+        }()
         await clock.waitForSleepers(2)
         #expect(clock.nextWake == start.advanced(by: .milliseconds(100)))
         clock.advance(by: .milliseconds(150))
@@ -95,7 +102,10 @@ struct BudgetManualClockTests {
     func cancellation() async {
         let clock = ManualClock()
         let task = Task { () -> Bool in
-            do { try await clock.sleep(for: .seconds(10)); return false } catch is CancellationError { return true } catch { return false }
+            do {
+                try await clock.sleep(for: .seconds(10))
+                return false
+            } catch is CancellationError { return true } catch { return false }
         }
         await clock.waitForSleepers(1)
         task.cancel()
@@ -118,5 +128,3 @@ final class WakeLog: Sendable {
     func append(_ s: String) { lock.withLock { $0.append(s) } }
     var entries: [String] { lock.withLock { $0 } }
 }
-
-import Synchronization

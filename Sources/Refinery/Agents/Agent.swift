@@ -49,10 +49,12 @@ public struct Agent: Sendable {
     public var tracer: (any Tracer)?
 
     public init(
-        name: String = "agent", instructions: String = "", model: any LanguageModel, fallbacks: [any LanguageModel] = [],
+        name: String = "agent", instructions: String = "", model: any LanguageModel,
+        fallbacks: [any LanguageModel] = [],
         draft: Draft = Draft(), bestOfN: BestOfN? = nil, toolLoop: ToolLoop? = nil, critique: Critique? = nil,
         verifiers: [Verify] = [], refine: Refine? = nil, stopRules: StopRules = StopRules(),
-        reserve: Duration = .milliseconds(10), costs: CostBook = CostBook(), clock: any DeadlineClock = ContinuousClock(),
+        reserve: Duration = .milliseconds(10), costs: CostBook = CostBook(),
+        clock: any DeadlineClock = ContinuousClock(),
         tracer: (any Tracer)? = nil
     ) {
         self.name = name
@@ -74,7 +76,8 @@ public struct Agent: Sendable {
     /// Runs on `input` and returns by `deadline` (plus the time to hand the result back).
     /// `startedAt` is where the caller's clock started (the command's start, the request's
     /// arrival); `elapsed` is measured from it. Never throws: failures are outcomes.
-    public func run(_ input: String, deadline: Deadline, startedAt: ContinuousClock.Instant? = nil) async -> AgentResult {
+    public func run(_ input: String, deadline: Deadline, startedAt: ContinuousClock.Instant? = nil) async -> AgentResult
+    {
         await AgentRun(agent: self, input: input, deadline: deadline, start: startedAt ?? clock.now, observe: nil).run()
     }
 
@@ -82,7 +85,9 @@ public struct Agent: Sendable {
     /// outer agent's) — finishing by its working deadline, so the run shares what remains of
     /// the larger budget instead of starting a timeout of its own. The budget should be read on
     /// this agent's ``clock``.
-    public func run(_ input: String, within budget: LatencyBudget, startedAt: ContinuousClock.Instant? = nil) async -> AgentResult {
+    public func run(
+        _ input: String, within budget: LatencyBudget, startedAt: ContinuousClock.Instant? = nil
+    ) async -> AgentResult {
         await run(input, deadline: budget.workDeadline, startedAt: startedAt)
     }
 
@@ -92,12 +97,16 @@ public struct Agent: Sendable {
     }
 
     /// Runs on `input`, streaming progress and then only the final answer, once chosen.
-    public func stream(_ input: String, deadline: Deadline, startedAt: ContinuousClock.Instant? = nil) -> AsyncThrowingStream<AgentEvent, any Error> {
+    public func stream(
+        _ input: String, deadline: Deadline, startedAt: ContinuousClock.Instant? = nil
+    ) -> AsyncThrowingStream<AgentEvent, any Error> {
         let start = startedAt ?? clock.now
         let agent = self
         return AsyncThrowingStream { continuation in
             let task = Task {
-                let result = await AgentRun(agent: agent, input: input, deadline: deadline, start: start, observe: { continuation.yield($0) }).run()
+                let result = await AgentRun(
+                    agent: agent, input: input, deadline: deadline, start: start, observe: { continuation.yield($0) }
+                ).run()
                 continuation.yield(.answer(result.answer))
                 continuation.yield(.finished(result))
                 continuation.finish()

@@ -21,17 +21,25 @@ extension AgentResult {
             ]
             if case .failed(let message) = step.status { fields.append(("error", .string(message))) }
             if let verdict = step.verdict {
-                fields.append(("verdict", [
-                    "score": .double(verdict.score),
-                    "issues": .array(verdict.issues.map(JSONValue.string)),
-                    "acceptable": .bool(verdict.acceptable),
-                ]))
+                fields.append(
+                    (
+                        "verdict",
+                        [
+                            "score": .double(verdict.score),
+                            "issues": .array(verdict.issues.map(JSONValue.string)),
+                            "acceptable": .bool(verdict.acceptable),
+                        ]
+                    ))
             }
             if let verification = step.verification {
-                fields.append(("verification", [
-                    "passed": .bool(verification.passed),
-                    "failures": .array(verification.failures.map(JSONValue.string)),
-                ]))
+                fields.append(
+                    (
+                        "verification",
+                        [
+                            "passed": .bool(verification.passed),
+                            "failures": .array(verification.failures.map(JSONValue.string)),
+                        ]
+                    ))
             }
             if !step.fallbacks.isEmpty { fields.append(("fallbacks", .array(step.fallbacks.map(JSONValue.string)))) }
             if let note = step.note { fields.append(("note", .string(note))) }
@@ -48,16 +56,17 @@ extension AgentResult {
                 "candidates": .int(Int64(plan.candidates)),
                 "rounds": .int(Int64(plan.rounds)),
                 "check": .string(plan.check.rawValue),
-                "steps": .array(plan.steps.map { step in
-                    [
-                        "kind": .string(step.kind.rawValue),
-                        "round": .int(Int64(step.round)),
-                        "model": step.model.map(JSONValue.string) ?? .null,
-                        "max_tokens": .int(Int64(step.maxTokens)),
-                        "estimate_ms": ms(step.estimate),
-                        "allotted_ms": ms(step.allotted),
-                    ]
-                }),
+                "steps": .array(
+                    plan.steps.map { step in
+                        [
+                            "kind": .string(step.kind.rawValue),
+                            "round": .int(Int64(step.round)),
+                            "model": step.model.map(JSONValue.string) ?? .null,
+                            "max_tokens": .int(Int64(step.maxTokens)),
+                            "estimate_ms": ms(step.estimate),
+                            "allotted_ms": ms(step.allotted),
+                        ]
+                    }),
             ]
         }
         return [

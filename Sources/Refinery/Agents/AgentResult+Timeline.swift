@@ -5,7 +5,9 @@ extension AgentResult {
     public var timeline: String {
         let ms = StepSpan.milliseconds
         var lines: [String] = []
-        lines.append("\(outcome.rawValue) (\(stopReason.rawValue)) in \(ms(elapsed)) ms of \(ms(deadline)) ms, \(steps.count) step\(steps.count == 1 ? "" : "s"), \(generatedTokens) tokens generated")
+        lines.append(
+            "\(outcome.rawValue) (\(stopReason.rawValue)) in \(ms(elapsed)) ms of \(ms(deadline)) ms, \(steps.count) step\(steps.count == 1 ? "" : "s"), \(generatedTokens) tokens generated"
+        )
         var planIndex = 0
         func emitPlans(upTo stepIndex: Int) {
             // plans[0] precedes step 0; plans[k] (k >= 1) was made after step k - 1.
@@ -26,7 +28,9 @@ extension AgentResult {
                 if !verdict.issues.isEmpty { detail += ": " + verdict.issues.joined(separator: "; ") }
             }
             if let verification = step.verification {
-                detail += verification.passed ? "  checks passed" : "  checks failed: " + verification.failures.joined(separator: "; ")
+                detail +=
+                    verification.passed
+                    ? "  checks passed" : "  checks failed: " + verification.failures.joined(separator: "; ")
             }
             if case .failed(let message) = step.status { detail += ": \(message)" }
             if let note = step.note { detail += "  (\(note))" }

@@ -19,8 +19,10 @@ public struct AgentResult: Sendable {
     /// The answer's score (critique score, or checks passed scaled to 0...10), when known.
     public var score: Double?
 
-    public init(answer: String, outcome: AgentOutcome, stopReason: StopReason, elapsed: Duration, deadline: Duration,
-                steps: [StepRecord], plans: [ExecutionPlan], answerStep: Int?, score: Double?) {
+    public init(
+        answer: String, outcome: AgentOutcome, stopReason: StopReason, elapsed: Duration, deadline: Duration,
+        steps: [StepRecord], plans: [ExecutionPlan], answerStep: Int?, score: Double?
+    ) {
         self.answer = answer
         self.outcome = outcome
         self.stopReason = stopReason

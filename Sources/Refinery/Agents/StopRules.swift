@@ -9,7 +9,10 @@ public struct StopRules: Sendable, Hashable {
     /// Refinement rounds at most.
     public var maxRounds: Int
 
-    public init(stopWhenAcceptable: Bool = true, scoreThreshold: Double? = nil, stopWhenUnchanged: Bool = true, maxRounds: Int = 2) {
+    public init(
+        stopWhenAcceptable: Bool = true, scoreThreshold: Double? = nil, stopWhenUnchanged: Bool = true,
+        maxRounds: Int = 2
+    ) {
         self.stopWhenAcceptable = stopWhenAcceptable
         self.scoreThreshold = scoreThreshold
         self.stopWhenUnchanged = stopWhenUnchanged
@@ -25,6 +28,7 @@ public struct StopRules: Sendable, Hashable {
 
     /// Whether `refined` is the same answer as `previous`.
     public func unchanged(_ refined: String, _ previous: String) -> Bool {
-        stopWhenUnchanged && refined.split(whereSeparator: \.isWhitespace) == previous.split(whereSeparator: \.isWhitespace)
+        stopWhenUnchanged
+            && refined.split(whereSeparator: \.isWhitespace) == previous.split(whereSeparator: \.isWhitespace)
     }
 }

@@ -33,7 +33,8 @@ public final class CostBook: Sendable {
     /// Learns from one generation of `model` and persists the result when a store is set
     /// (a failed save keeps the figures in memory).
     @discardableResult
-    public func observe(_ model: String, stats: GenerationStats, wallTime: Duration, firstToken: Duration?) -> CostModel {
+    public func observe(_ model: String, stats: GenerationStats, wallTime: Duration, firstToken: Duration?) -> CostModel
+    {
         _ = cost(for: model)
         let updated = models.withLock { table -> CostModel in
             var cost = table[model] ?? CostModel(model: model)

@@ -71,7 +71,8 @@ public struct CostModel: Sendable, Hashable, Codable {
             if decodeTime <= .zero, let firstToken { decodeTime = wallTime - firstToken }
             if decodeTime <= .zero { decodeTime = wallTime - stats.prefillTime }
             if decodeTime > .zero {
-                decodeTokensPerSecond = blend(decodeTokensPerSecond, Double(stats.generatedTokens) / decodeTime.inSeconds)
+                decodeTokensPerSecond = blend(
+                    decodeTokensPerSecond, Double(stats.generatedTokens) / decodeTime.inSeconds)
             }
         }
         if let firstToken { timeToFirstToken = blend(timeToFirstToken, max(0, firstToken.inSeconds)) }

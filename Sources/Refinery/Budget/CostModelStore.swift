@@ -12,16 +12,19 @@ public struct CostModelStore: Sendable {
     public init(folder: String) { self.folder = folder }
 
     /// The store under the model store's root (`$REFINERY_HOME`, default `~/.cache/refinery`).
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> CostModelStore {
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> CostModelStore {
         CostModelStore(folder: ModelStore.defaultRoot(environment) + "/costs")
     }
 
     /// The file for `model` (characters other than letters, digits, `.`, `-` and `_` become `_`).
     public func path(for model: String) -> String {
-        let safe = String(model.unicodeScalars.map { scalar -> Character in
-            let c = Character(scalar)
-            return (scalar.isASCII && (c.isLetter || c.isNumber || c == "." || c == "-" || c == "_")) ? c : "_"
-        })
+        let safe = String(
+            model.unicodeScalars.map { scalar -> Character in
+                let c = Character(scalar)
+                return (scalar.isASCII && (c.isLetter || c.isNumber || c == "." || c == "-" || c == "_")) ? c : "_"
+            })
         let name = safe.isEmpty || safe.allSatisfy({ $0 == "." }) ? "_" : safe
         return "\(folder)/\(name).json"
     }

@@ -25,7 +25,8 @@ public struct ExecutionPlan: Sendable, Hashable {
         /// The time it is allowed: its estimate plus its share of the spare time.
         public var allotted: Duration
 
-        public init(kind: StepKind, round: Int, model: String?, maxTokens: Int, estimate: Duration, allotted: Duration) {
+        public init(kind: StepKind, round: Int, model: String?, maxTokens: Int, estimate: Duration, allotted: Duration)
+        {
             self.kind = kind
             self.round = round
             self.model = model
@@ -65,10 +66,15 @@ public struct ExecutionPlan: Sendable, Hashable {
         let ms = { (d: Duration) in StepSpan.milliseconds(d) }
         let list = steps.map { step -> String in
             var s = step.kind.rawValue
-            if let model = step.model { s += "(\(model),\(step.maxTokens),~\(ms(step.estimate))ms)" } else { s += "(~\(ms(step.estimate))ms)" }
+            if let model = step.model {
+                s += "(\(model),\(step.maxTokens),~\(ms(step.estimate))ms)"
+            } else {
+                s += "(~\(ms(step.estimate))ms)"
+            }
             return s
         }.joined(separator: " ")
         let n = candidates > 1 ? ", N=\(candidates)" : ""
-        return "\(reason): \(ms(remaining))ms left → \(list.isEmpty ? "stop" : list); \(rounds) round\(rounds == 1 ? "" : "s"), \(check.rawValue)\(n)"
+        return
+            "\(reason): \(ms(remaining))ms left → \(list.isEmpty ? "stop" : list); \(rounds) round\(rounds == 1 ? "" : "s"), \(check.rawValue)\(n)"
     }
 }

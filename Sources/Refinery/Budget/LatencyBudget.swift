@@ -20,7 +20,10 @@ public struct LatencyBudget: Sendable {
     public let label: String
 
     /// A budget ending at `deadline`, keeping `reserve` back, read on `clock`.
-    public init(deadline: Deadline, reserve: Duration = .zero, clock: any DeadlineClock = ContinuousClock(), label: String = "run") {
+    public init(
+        deadline: Deadline, reserve: Duration = .zero, clock: any DeadlineClock = ContinuousClock(),
+        label: String = "run"
+    ) {
         self.deadline = deadline
         self.reserve = max(.zero, reserve)
         self.clock = clock
@@ -28,7 +31,10 @@ public struct LatencyBudget: Sendable {
     }
 
     /// A budget ending `timeout` from `clock`'s present instant.
-    public init(timeout: Duration, reserve: Duration = .zero, clock: any DeadlineClock = ContinuousClock(), label: String = "run") {
+    public init(
+        timeout: Duration, reserve: Duration = .zero, clock: any DeadlineClock = ContinuousClock(),
+        label: String = "run"
+    ) {
         self.init(deadline: Deadline(clock.now.advanced(by: timeout)), reserve: reserve, clock: clock, label: label)
     }
 
@@ -47,7 +53,9 @@ public struct LatencyBudget: Sendable {
     /// A nested budget that ends at the earliest of: this budget's working deadline, `limit` from
     /// now, and `share` (0...1) of the working time left now. The child keeps its own `reserve`
     /// (clamped to its span).
-    public func child(_ label: String, limit: Duration? = nil, share: Double? = nil, reserve: Duration = .zero) -> LatencyBudget {
+    public func child(
+        _ label: String, limit: Duration? = nil, share: Double? = nil, reserve: Duration = .zero
+    ) -> LatencyBudget {
         let now = clock.now
         var end = workDeadline
         if let limit { end = min(end, Deadline(now.advanced(by: max(.zero, limit)))) }
@@ -55,7 +63,7 @@ public struct LatencyBudget: Sendable {
             let part = remaining * min(1, max(0, share))
             end = min(end, Deadline(now.advanced(by: part)))
         }
-        end = max(end, Deadline(now)) // an exhausted parent gives an already expired child
+        end = max(end, Deadline(now))  // an exhausted parent gives an already expired child
         let span = now.duration(to: end.instant)
         return LatencyBudget(deadline: end, reserve: min(reserve, span), clock: clock, label: label)
     }

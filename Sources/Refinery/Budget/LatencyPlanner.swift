@@ -65,12 +65,15 @@ public struct LatencyPlanner: Sendable {
         if !input.draftDone {
             answerTokens = input.draftTokens
             guard var draft = choose(prompt: input.promptTokens, tokens: input.draftTokens, within: left) else {
-                return ExecutionPlan(reason: reason, remaining: remaining, candidates: candidates, rounds: 0, check: check, steps: [])
+                return ExecutionPlan(
+                    reason: reason, remaining: remaining, candidates: candidates, rounds: 0, check: check, steps: [])
             }
             var cap = input.draftTokens
             if draft.estimate > left {
                 // Not even the draft fits as asked: the model that fits the most tokens, capped to what fits.
-                let fits = models.map { ($0, costs.cost(for: $0).tokens(fitting: left, promptTokens: input.promptTokens)) }
+                let fits = models.map {
+                    ($0, costs.cost(for: $0).tokens(fitting: left, promptTokens: input.promptTokens))
+                }
                 let most = fits.max { $0.1 < $1.1 } ?? (draft.model, 0)
                 cap = max(most.1, min(input.minimumDraftTokens, input.draftTokens))
                 draft = (most.0, estimate(most.0, prompt: input.promptTokens, tokens: cap))
@@ -80,7 +83,9 @@ public struct LatencyPlanner: Sendable {
             var kind = StepKind.draft
             if candidates > 1 {
                 kind = .bestOfN
-                let factor = batchingModels.contains(draft.model) ? 1 + batchPenalty * Double(candidates - 1) : Double(candidates)
+                let factor =
+                    batchingModels.contains(draft.model)
+                    ? 1 + batchPenalty * Double(candidates - 1) : Double(candidates)
                 cost = draft.estimate * factor
                 if let verifierTime = input.verifierTime {
                     cost += verifierTime * candidates
@@ -88,7 +93,8 @@ public struct LatencyPlanner: Sendable {
                     cost += estimate(draft.model, prompt: input.promptTokens + candidates * cap, tokens: 16)
                 }
             }
-            steps.append(.init(kind: kind, round: 0, model: draft.model, maxTokens: cap, estimate: cost, allotted: remaining))
+            steps.append(
+                .init(kind: kind, round: 0, model: draft.model, maxTokens: cap, estimate: cost, allotted: remaining))
             left -= cost
         }
 
@@ -101,8 +107,12 @@ public struct LatencyPlanner: Sendable {
                 let e = input.verifierTime ?? .zero
                 return .init(kind: .verify, round: round, model: nil, maxTokens: 0, estimate: e, allotted: e)
             case .critique:
-                guard let c = choose(prompt: checkPrompt, tokens: input.critiqueTokens, within: time) else { return nil }
-                return .init(kind: .critique, round: round, model: c.model, maxTokens: input.critiqueTokens, estimate: c.estimate, allotted: c.estimate)
+                guard let c = choose(prompt: checkPrompt, tokens: input.critiqueTokens, within: time) else {
+                    return nil
+                }
+                return .init(
+                    kind: .critique, round: round, model: c.model, maxTokens: input.critiqueTokens,
+                    estimate: c.estimate, allotted: c.estimate)
             }
         }
 
@@ -125,7 +135,10 @@ public struct LatencyPlanner: Sendable {
                 let next = checkStep(round: round, within: left - refine.estimate)
                 let need = refine.estimate + (next?.estimate ?? .zero)
                 guard need <= left else { break }
-                steps.append(.init(kind: .refine, round: round, model: refine.model, maxTokens: refineTokens, estimate: refine.estimate, allotted: refine.estimate))
+                steps.append(
+                    .init(
+                        kind: .refine, round: round, model: refine.model, maxTokens: refineTokens,
+                        estimate: refine.estimate, allotted: refine.estimate))
                 if let next { steps.append(next) }
                 left -= need
                 rounds += 1
@@ -141,7 +154,8 @@ public struct LatencyPlanner: Sendable {
                 steps[index].allotted = steps[index].estimate + spare * (steps[index].estimate / optionalTotal)
             }
         }
-        return ExecutionPlan(reason: reason, remaining: remaining, candidates: input.draftDone ? 1 : candidates,
-                             rounds: rounds, check: check, steps: steps)
+        return ExecutionPlan(
+            reason: reason, remaining: remaining, candidates: input.draftDone ? 1 : candidates,
+            rounds: rounds, check: check, steps: steps)
     }
 }

@@ -28,8 +28,10 @@ public struct PlanningInput: Sendable, Hashable {
     public var answerTokens: Int
 
     public init(
-        promptTokens: Int, draftTokens: Int, minimumDraftTokens: Int = 16, critiqueTokens: Int = 160, refineTokens: Int?,
-        maxRounds: Int, maxCandidates: Int = 1, hasCritique: Bool, verifierTime: Duration? = nil, draftDone: Bool = false,
+        promptTokens: Int, draftTokens: Int, minimumDraftTokens: Int = 16, critiqueTokens: Int = 160,
+        refineTokens: Int?,
+        maxRounds: Int, maxCandidates: Int = 1, hasCritique: Bool, verifierTime: Duration? = nil,
+        draftDone: Bool = false,
         roundsDone: Int = 0, currentChecked: Bool = false, answerTokens: Int = 0
     ) {
         self.promptTokens = promptTokens

@@ -9,7 +9,10 @@ public struct BestOfN: Sendable {
     /// Seed of the first candidate.
     public var baseSeed: UInt64
 
-    public init(maxCandidates: Int = 4, sampling: SamplingParameters = SamplingParameters(temperature: 0.8), baseSeed: UInt64 = 1) {
+    public init(
+        maxCandidates: Int = 4, sampling: SamplingParameters = SamplingParameters(temperature: 0.8),
+        baseSeed: UInt64 = 1
+    ) {
         self.maxCandidates = max(1, maxCandidates)
         self.sampling = sampling
         self.baseSeed = baseSeed
@@ -37,13 +40,18 @@ public struct BestOfN: Sendable {
     }
 
     /// Drafts `n` candidates with `draft`'s prompt by `deadline`, then picks one.
-    public func run(_ n: Int, draft: Draft, instructions: String, input: String, maxTokens: Int, verifiers: [Verify],
-                    deadline: Deadline, in context: StepContext) async -> (StepRecord, Outcome) {
+    public func run(
+        _ n: Int, draft: Draft, instructions: String, input: String, maxTokens: Int, verifiers: [Verify],
+        deadline: Deadline, in context: StepContext
+    ) async -> (StepRecord, Outcome) {
         let span = StepSpan.start(.bestOfN, round: 0, in: context)
         let start = context.offset
         var template = draft
         template.sampling = sampling
-        let requests = (0..<max(1, n)).map { template.request(instructions: instructions, input: input, maxTokens: maxTokens, seed: baseSeed &+ UInt64($0)) }
+        let requests = (0..<max(1, n)).map {
+            template.request(
+                instructions: instructions, input: input, maxTokens: maxTokens, seed: baseSeed &+ UInt64($0))
+        }
         let candidates: [StepGeneration] = await withTaskGroup(of: (Int, StepGeneration).self) { group in
             for (index, request) in requests.enumerated() {
                 group.addTask { (index, await StepGenerator.generate(request, in: context, deadline: deadline)) }
@@ -58,21 +66,25 @@ public struct BestOfN: Sendable {
         var note: String
         if finished.isEmpty {
             // Nothing finished: keep the longest partial so the agent can return it, marked.
-            picked = candidates.indices.filter { !candidates[$0].text.isEmpty }.max { candidates[$0].text.count < candidates[$1].text.count }
+            picked = candidates.indices.filter { !candidates[$0].text.isEmpty }.max {
+                candidates[$0].text.count < candidates[$1].text.count
+            }
             note = "no candidate finished"
         } else if finished.count == 1 {
             picked = finished[0]
             note = "one candidate finished"
         } else if !verifiers.isEmpty {
             for index in finished {
-                let (_, result) = await Verify.run(verifiers, answer: candidates[index].text, round: 0, deadline: deadline, in: context)
+                let (_, result) = await Verify.run(
+                    verifiers, answer: candidates[index].text, round: 0, deadline: deadline, in: context)
                 verifications[index] = result
             }
             let score = { (i: Int) in verifications[i]?.score ?? -1 }
             picked = finished.max { score($0) < score($1) || (score($0) == score($1) && $0 > $1) }
             note = "picked by verifiers"
         } else {
-            picked = await judge(finished.map { candidates[$0].text }, input: input, deadline: deadline, in: context).map { finished[$0] }
+            picked = await judge(finished.map { candidates[$0].text }, input: input, deadline: deadline, in: context)
+                .map { finished[$0] }
             note = picked == nil ? "judge failed; first finished candidate kept" : "picked by the judge"
             if picked == nil { picked = finished.first }
         }
@@ -84,7 +96,8 @@ public struct BestOfN: Sendable {
             promptTokens: candidates.reduce(0) { $0 + ($1.stats?.promptTokens ?? 0) },
             generatedTokens: candidates.reduce(0) { $0 + $1.generatedTokens },
             startOffset: start, elapsed: context.offset - start, allotted: start.duration(to: deadline, from: context),
-            fallbacks: candidates.flatMap(\.fallbacks), note: "\(candidates.count) candidates, \(note)" + (picked.map { ", #\($0 + 1)" } ?? ""))
+            fallbacks: candidates.flatMap(\.fallbacks),
+            note: "\(candidates.count) candidates, \(note)" + (picked.map { ", #\($0 + 1)" } ?? ""))
         StepSpan.finish(span, with: record)
         return (record, Outcome(candidates: candidates, picked: picked, verifications: verifications))
     }
@@ -96,13 +109,15 @@ public struct BestOfN: Sendable {
             .system("Pick the best answer to the task. Reply with JSON only: {\"best\": number}."),
             .user("Task:\n\(input)\n\n\(listing)"),
         ]
-        let request = GenerationRequest(prompt: .messages(messages), constraint: .jsonSchema(Self.judgeSchema(candidates: texts.count)),
-                                        sampling: .greedy, maxTokens: 16)
+        let request = GenerationRequest(
+            prompt: .messages(messages), constraint: .jsonSchema(Self.judgeSchema(candidates: texts.count)),
+            sampling: .greedy, maxTokens: 16)
         let generation = await StepGenerator.generate(request, in: context, deadline: deadline)
         guard generation.status == .completed,
-              let open = generation.text.firstIndex(of: "{"), let close = generation.text.lastIndex(of: "}"), open < close,
-              let value = try? JSONValue(parsing: String(generation.text[open...close])),
-              case .int(let best)? = value["best"], best >= 1, best <= texts.count
+            let open = generation.text.firstIndex(of: "{"), let close = generation.text.lastIndex(of: "}"),
+            open < close,
+            let value = try? JSONValue(parsing: String(generation.text[open...close])),
+            case .int(let best)? = value["best"], best >= 1, best <= texts.count
         else { return nil }
         return Int(best) - 1
     }

@@ -14,8 +14,10 @@ public struct Critique: Sendable {
     /// The prompt builder.
     public var prompt: Prompt
 
-    public init(rubric: String = "The answer is correct, complete and follows the instructions.", maxTokens: Int = 160,
-                sampling: SamplingParameters = .greedy, prompt: @escaping Prompt = Critique.defaultPrompt) {
+    public init(
+        rubric: String = "The answer is correct, complete and follows the instructions.", maxTokens: Int = 160,
+        sampling: SamplingParameters = .greedy, prompt: @escaping Prompt = Critique.defaultPrompt
+    ) {
         self.rubric = rubric
         self.maxTokens = maxTokens
         self.sampling = sampling
@@ -25,7 +27,8 @@ public struct Critique: Sendable {
     /// Asks for a JSON verdict against the rubric.
     public static let defaultPrompt: Prompt = { rubric, input, answer in
         [
-            .system("""
+            .system(
+                """
                 You are a strict reviewer. Judge the answer against the criteria. Reply with JSON only: \
                 {"score": 0-10, "issues": [concrete problems to fix], "acceptable": true|false}.
                 Criteria: \(rubric)
@@ -35,16 +38,22 @@ public struct Critique: Sendable {
     }
 
     /// Critiques `answer` by `deadline`; the verdict is nil when the output is malformed or cut off.
-    public func run(input: String, answer: String, round: Int, maxTokens: Int, deadline: Deadline, in context: StepContext) async -> (StepRecord, Verdict?) {
+    public func run(
+        input: String, answer: String, round: Int, maxTokens: Int, deadline: Deadline, in context: StepContext
+    ) async -> (StepRecord, Verdict?) {
         let span = StepSpan.start(.critique, round: round, in: context)
         let start = context.offset
         let messages = prompt(rubric, input, answer)
-        let request = GenerationRequest(prompt: .messages(messages), constraint: .jsonSchema(Verdict.schema), sampling: sampling, maxTokens: maxTokens)
+        let request = GenerationRequest(
+            prompt: .messages(messages), constraint: .jsonSchema(Verdict.schema), sampling: sampling,
+            maxTokens: maxTokens)
         let generation = await StepGenerator.generate(request, in: context, deadline: deadline)
         var verdict: Verdict?
         var note: String?
         if generation.status == .completed {
-            do { verdict = try Verdict(parsing: generation.text) } catch { note = "malformed verdict: \(error.message)" }
+            do { verdict = try Verdict(parsing: generation.text) } catch {
+                note = "malformed verdict: \(error.message)"
+            }
         }
         let record = StepRecord(
             kind: .critique, round: round, model: generation.model, prompt: PromptText.render(messages),

@@ -12,8 +12,10 @@ public struct Draft: Sendable {
     /// The prompt builder.
     public var prompt: Prompt
 
-    public init(maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(temperature: 0.3),
-                stop: [String] = [], prompt: @escaping Prompt = Draft.defaultPrompt) {
+    public init(
+        maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(temperature: 0.3),
+        stop: [String] = [], prompt: @escaping Prompt = Draft.defaultPrompt
+    ) {
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stop = stop
@@ -29,12 +31,15 @@ public struct Draft: Sendable {
     public func request(instructions: String, input: String, maxTokens: Int, seed: UInt64? = nil) -> GenerationRequest {
         var sampling = self.sampling
         if let seed { sampling.seed = seed }
-        return GenerationRequest(prompt: .messages(prompt(instructions, input)), sampling: sampling, stop: stop, maxTokens: maxTokens)
+        return GenerationRequest(
+            prompt: .messages(prompt(instructions, input)), sampling: sampling, stop: stop, maxTokens: maxTokens)
     }
 
     /// Drafts an answer by `deadline`. A draft cut off by its deadline, or by a token cap the
     /// planner lowered below ``maxTokens``, is marked `cutOff`.
-    public func run(instructions: String, input: String, maxTokens: Int, deadline: Deadline, in context: StepContext) async -> (StepRecord, StepGeneration) {
+    public func run(
+        instructions: String, input: String, maxTokens: Int, deadline: Deadline, in context: StepContext
+    ) async -> (StepRecord, StepGeneration) {
         let span = StepSpan.start(.draft, round: 0, in: context)
         let start = context.offset
         let request = request(instructions: instructions, input: input, maxTokens: maxTokens)

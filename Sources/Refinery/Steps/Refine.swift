@@ -4,7 +4,8 @@
 /// new tokens.
 public struct Refine: Sendable {
     /// Builds the refine step's messages from the instructions, the task, the answer and its issues.
-    public typealias Prompt = @Sendable (_ instructions: String, _ input: String, _ answer: String, _ issues: [String]) -> [ChatMessage]
+    public typealias Prompt =
+        @Sendable (_ instructions: String, _ input: String, _ answer: String, _ issues: [String]) -> [ChatMessage]
 
     /// Token cap the agent asks for.
     public var maxTokens: Int
@@ -13,8 +14,10 @@ public struct Refine: Sendable {
     /// The prompt builder.
     public var prompt: Prompt
 
-    public init(maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(temperature: 0.3),
-                prompt: @escaping Prompt = Refine.defaultPrompt) {
+    public init(
+        maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(temperature: 0.3),
+        prompt: @escaping Prompt = Refine.defaultPrompt
+    ) {
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.prompt = prompt
@@ -25,13 +28,17 @@ public struct Refine: Sendable {
         (instructions.isEmpty ? [] : [.system(instructions)]) + [
             .user(input),
             .assistant(answer),
-            .user("Rewrite your answer to fix these issues. Reply with the complete new answer only.\n\(PromptText.bullets(issues))"),
+            .user(
+                "Rewrite your answer to fix these issues. Reply with the complete new answer only.\n\(PromptText.bullets(issues))"
+            ),
         ]
     }
 
     /// Refines `answer` by `deadline`.
-    public func run(instructions: String, input: String, answer: String, issues: [String], round: Int, maxTokens: Int,
-                    deadline: Deadline, in context: StepContext) async -> (StepRecord, StepGeneration) {
+    public func run(
+        instructions: String, input: String, answer: String, issues: [String], round: Int, maxTokens: Int,
+        deadline: Deadline, in context: StepContext
+    ) async -> (StepRecord, StepGeneration) {
         let span = StepSpan.start(.refine, round: round, in: context)
         let start = context.offset
         let messages = prompt(instructions, input, answer, issues)

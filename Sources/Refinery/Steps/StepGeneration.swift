@@ -27,7 +27,9 @@ public struct StepGeneration: Sendable {
 /// that cannot finish while leaving the next model time to answer, gives way to the next.
 public enum StepGenerator {
     /// Generates `request` on the context's models by `deadline`.
-    public static func generate(_ request: GenerationRequest, in context: StepContext, deadline: Deadline) async -> StepGeneration {
+    public static func generate(
+        _ request: GenerationRequest, in context: StepContext, deadline: Deadline
+    ) async -> StepGeneration {
         let models = context.models
         var fallbacks: [String] = []
         var partial: StepGeneration?
@@ -37,9 +39,12 @@ public enum StepGenerator {
             // Leave the quickest model after this one enough time to answer on its own, when both fit.
             let now = context.clock.now
             let window = now.duration(to: deadline.instant)
-            let own = context.costs.cost(for: model.name).estimate(promptTokens: promptTokens, generatedTokens: outputTokens)
+            let own = context.costs.cost(for: model.name).estimate(
+                promptTokens: promptTokens, generatedTokens: outputTokens)
             let reserve = models[(index + 1)...]
-                .map { context.costs.cost(for: $0.name).estimate(promptTokens: promptTokens, generatedTokens: outputTokens) }
+                .map {
+                    context.costs.cost(for: $0.name).estimate(promptTokens: promptTokens, generatedTokens: outputTokens)
+                }
                 .min()
             var attemptDeadline = deadline
             if let reserve {
@@ -66,14 +71,21 @@ public enum StepGenerator {
             case .failed(let message):
                 fallbacks.append("\(model.name): \(message)")
                 if index == models.count - 1 {
-                    if var partial { partial.fallbacks = fallbacks; return partial }
+                    if var partial {
+                        partial.fallbacks = fallbacks
+                        return partial
+                    }
                     return result
                 }
             }
         }
-        if var partial { partial.fallbacks = fallbacks; return partial }
-        return StepGeneration(text: "", toolCalls: [], stats: nil, model: models.last?.name ?? "none",
-                              status: .failed("no model could run in the time left"), pieces: 0, fallbacks: fallbacks)
+        if var partial {
+            partial.fallbacks = fallbacks
+            return partial
+        }
+        return StepGeneration(
+            text: "", toolCalls: [], stats: nil, model: models.last?.name ?? "none",
+            status: .failed("no model could run in the time left"), pieces: 0, fallbacks: fallbacks)
     }
 
     /// Rough token count of a request's prompt (4 bytes a token), for cost estimates.
@@ -105,7 +117,9 @@ public enum StepGenerator {
     }
 
     /// One model, one sub-deadline.
-    static func attempt(_ model: any LanguageModel, _ request: GenerationRequest, deadline: Deadline, context: StepContext) async -> StepGeneration {
+    static func attempt(
+        _ model: any LanguageModel, _ request: GenerationRequest, deadline: Deadline, context: StepContext
+    ) async -> StepGeneration {
         let clock = context.clock
         let start = clock.now
         let progress = Shared(Progress())
@@ -159,28 +173,37 @@ public enum StepGenerator {
         var calls: [ToolCall] = []
         for index in p.calls.keys.sorted() {
             let call = p.calls[index]!
-            let arguments = (try? JSONValue(parsing: call.arguments.isEmpty ? "{}" : call.arguments)) ?? .string(call.arguments)
-            calls.append(ToolCall(id: call.id.isEmpty ? "call_\(index)" : call.id, name: call.name, arguments: arguments))
+            let arguments =
+                (try? JSONValue(parsing: call.arguments.isEmpty ? "{}" : call.arguments)) ?? .string(call.arguments)
+            calls.append(
+                ToolCall(id: call.id.isEmpty ? "call_\(index)" : call.id, name: call.name, arguments: arguments))
         }
         var status: StepStatus
         switch end {
         case .finished:
             status = .completed
-            if let stats = p.stats, stats.finishReason == .deadline || stats.finishReason == .cancelled { status = .cutOff }
+            if let stats = p.stats, stats.finishReason == .deadline || stats.finishReason == .cancelled {
+                status = .cutOff
+            }
         case .deadline, .cancelled: status = .cutOff
         case .failed(let message): status = .failed(message)
         }
         if let stats = p.stats, status == .completed {
-            context.costs.observe(model.name, stats: stats, wallTime: wall, firstToken: p.firstToken.map { start.duration(to: $0) })
+            context.costs.observe(
+                model.name, stats: stats, wallTime: wall, firstToken: p.firstToken.map { start.duration(to: $0) })
         } else if status == .cutOff, p.pieces > 0, let first = p.firstToken {
             // A cut-off generation still shows how fast the model was going.
             let decode = first.duration(to: clock.now)
-            let stats = GenerationStats(finishReason: .deadline, promptTokens: 0, generatedTokens: p.pieces, prefillTime: .zero, decodeTime: decode)
+            let stats = GenerationStats(
+                finishReason: .deadline, promptTokens: 0, generatedTokens: p.pieces, prefillTime: .zero,
+                decodeTime: decode)
             context.costs.observe(model.name, stats: stats, wallTime: wall, firstToken: start.duration(to: first))
         } else if status == .cutOff, p.pieces == 0, wall > .zero {
             // Nothing at all in that time: the model is at least this slow to start.
             context.costs.observeNoOutput(model.name, after: wall)
         }
-        return StepGeneration(text: p.text, toolCalls: calls, stats: p.stats, model: model.name, status: status, pieces: p.pieces, fallbacks: [])
+        return StepGeneration(
+            text: p.text, toolCalls: calls, stats: p.stats, model: model.name, status: status, pieces: p.pieces,
+            fallbacks: [])
     }
 }

@@ -14,7 +14,10 @@ public struct ToolLoop: Sendable {
     /// Sampling for every turn.
     public var sampling: SamplingParameters
 
-    public init(tools: any ToolExecutor, maxToolRounds: Int = 4, maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(temperature: 0.2)) {
+    public init(
+        tools: any ToolExecutor, maxToolRounds: Int = 4, maxTokens: Int = 256,
+        sampling: SamplingParameters = SamplingParameters(temperature: 0.2)
+    ) {
         self.tools = tools
         self.maxToolRounds = max(0, maxToolRounds)
         self.maxTokens = maxTokens
@@ -23,7 +26,9 @@ public struct ToolLoop: Sendable {
 
     /// Runs the loop on `messages` by `deadline`. The record's output is the final answer; its
     /// prompt shows the whole transcript, tool turns included.
-    public func run(_ messages: [ChatMessage], maxTokens: Int, deadline: Deadline, in context: StepContext) async -> (StepRecord, StepGeneration) {
+    public func run(
+        _ messages: [ChatMessage], maxTokens: Int, deadline: Deadline, in context: StepContext
+    ) async -> (StepRecord, StepGeneration) {
         let span = StepSpan.start(.toolLoop, round: 0, in: context)
         let start = context.offset
         var transcript = messages
@@ -34,8 +39,9 @@ public struct ToolLoop: Sendable {
         var turn = 0
         while true {
             let allowTools = turn < maxToolRounds
-            let request = GenerationRequest(prompt: .messages(transcript), tools: allowTools ? tools.definitions : [],
-                                            toolChoice: allowTools ? .auto : .none, sampling: sampling, maxTokens: maxTokens)
+            let request = GenerationRequest(
+                prompt: .messages(transcript), tools: allowTools ? tools.definitions : [],
+                toolChoice: allowTools ? .auto : .none, sampling: sampling, maxTokens: maxTokens)
             let generation = await StepGenerator.generate(request, in: context, deadline: deadline)
             last = generation
             promptTokens += generation.stats?.promptTokens ?? 0
@@ -58,14 +64,22 @@ public struct ToolLoop: Sendable {
             turn += 1
             if Task.isCancelled || deadline.instant <= context.clock.now { break }
         }
-        var final = last ?? StepGeneration(text: "", toolCalls: [], stats: nil, model: context.models.first?.name ?? "none", status: .cutOff, pieces: 0, fallbacks: [])
-        if final.status == .completed, !final.toolCalls.isEmpty { final.status = .cutOff } // time ran out between turns
-        if final.status == .completed, deadline.instant <= context.clock.now, final.text.isEmpty { final.status = .cutOff }
+        var final =
+            last
+            ?? StepGeneration(
+                text: "", toolCalls: [], stats: nil, model: context.models.first?.name ?? "none", status: .cutOff,
+                pieces: 0, fallbacks: [])
+        // Calls left unanswered: time ran out between turns.
+        if final.status == .completed, !final.toolCalls.isEmpty { final.status = .cutOff }
+        if final.status == .completed, deadline.instant <= context.clock.now, final.text.isEmpty {
+            final.status = .cutOff
+        }
         final.fallbacks = fallbacks
         let record = StepRecord(
             kind: .toolLoop, round: 0, model: final.model, prompt: PromptText.render(transcript), output: final.text,
             status: final.status, promptTokens: promptTokens, generatedTokens: generated, startOffset: start,
-            elapsed: context.offset - start, allotted: start.duration(to: deadline, from: context), fallbacks: fallbacks,
+            elapsed: context.offset - start, allotted: start.duration(to: deadline, from: context),
+            fallbacks: fallbacks,
             note: turn == 0 ? nil : "\(turn) tool turn\(turn == 1 ? "" : "s")")
         StepSpan.finish(span, with: record)
         return (record, final)

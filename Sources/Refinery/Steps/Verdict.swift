@@ -72,7 +72,8 @@ public struct VerdictError: Error, Sendable, Hashable, CustomStringConvertible {
         VerdictError(code: .invalidJSON, message: "the critique is not valid JSON: \(reason)", text: text)
     }
     static func badField(_ field: String, _ text: String) -> VerdictError {
-        VerdictError(code: .badField, message: "the critique's \"\(field)\" is missing or has the wrong type", text: text)
+        VerdictError(
+            code: .badField, message: "the critique's \"\(field)\" is missing or has the wrong type", text: text)
     }
 
     /// No JSON object in the output.

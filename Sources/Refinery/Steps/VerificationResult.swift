@@ -20,7 +20,9 @@ public struct VerificationResult: Sendable, Hashable {
     public static let pass = VerificationResult(passed: true)
 
     /// A failing result with one message.
-    public static func fail(_ message: String) -> VerificationResult { VerificationResult(passed: false, failures: [message]) }
+    public static func fail(_ message: String) -> VerificationResult {
+        VerificationResult(passed: false, failures: [message])
+    }
 
     /// The share of checks that passed, scaled to a verdict's 0...10.
     public var score: Double { checks == 0 ? 10 : 10 * Double(passedChecks) / Double(checks) }

@@ -20,11 +20,14 @@ public struct Verify: Sendable {
 
     /// Runs every check in `verifiers` concurrently on `answer` by `deadline`. The result is nil
     /// when the deadline passed before all of them answered.
-    public static func run(_ verifiers: [Verify], answer: String, round: Int, deadline: Deadline, in context: StepContext) async -> (StepRecord, VerificationResult?) {
+    public static func run(
+        _ verifiers: [Verify], answer: String, round: Int, deadline: Deadline, in context: StepContext
+    ) async -> (StepRecord, VerificationResult?) {
         let span = StepSpan.start(.verify, round: round, in: context)
         let start = context.offset
         let clock = context.clock
-        let results: [(String, VerificationResult)]? = await withTaskGroup(of: [(String, VerificationResult)]?.self) { group in
+        let results: [(String, VerificationResult)]? = await withTaskGroup(of: [(String, VerificationResult)]?.self) {
+            group in
             group.addTask {
                 await withTaskGroup(of: (Int, String, VerificationResult).self) { checks in
                     for (index, verifier) in verifiers.enumerated() {
@@ -48,7 +51,8 @@ public struct Verify: Sendable {
             let failures = results.flatMap { name, result in result.failures.map { "\(name): \($0)" } }
             let checks = results.reduce(0) { $0 + $1.1.checks }
             let passed = results.reduce(0) { $0 + $1.1.passedChecks }
-            combined = VerificationResult(passed: results.allSatisfy { $0.1.passed }, failures: failures, checks: checks, passedChecks: passed)
+            combined = VerificationResult(
+                passed: results.allSatisfy { $0.1.passed }, failures: failures, checks: checks, passedChecks: passed)
         }
         let record = StepRecord(
             kind: .verify, round: round, prompt: verifiers.map(\.name).joined(separator: ", "),

@@ -9,7 +9,8 @@ import Tracing
 public enum StepSpan {
     /// Starts the span of one step under the run's span.
     public static func start(_ kind: StepKind, round: Int, in context: StepContext) -> any Span {
-        let span = context.tracer.startSpan("refinery.step.\(kind.rawValue)", context: context.traceContext, ofKind: .internal)
+        let span = context.tracer.startSpan(
+            "refinery.step.\(kind.rawValue)", context: context.traceContext, ofKind: .internal)
         span.attributes["refinery.round"] = round
         return span
     }
@@ -27,7 +28,9 @@ public enum StepSpan {
             span.attributes["refinery.verdict.acceptable"] = verdict.acceptable
         }
         if let verification = record.verification { span.attributes["refinery.verify.passed"] = verification.passed }
-        if !record.fallbacks.isEmpty { span.attributes["refinery.fallbacks"] = record.fallbacks.joined(separator: "; ") }
+        if !record.fallbacks.isEmpty {
+            span.attributes["refinery.fallbacks"] = record.fallbacks.joined(separator: "; ")
+        }
         if case .failed(let message) = record.status {
             span.setStatus(SpanStatus(code: .error, message: message))
         }
