@@ -48,6 +48,8 @@ public struct Agent: Sendable {
     /// Where spans go (nil: the process's bootstrapped tracer, `InstrumentationSystem.tracer`).
     public var tracer: (any Tracer)?
 
+    /// An agent answering with `model` first and `fallbacks` after it; every step is optional
+    /// except the draft. Share `costs` between agents on the same models so their figures keep learning.
     public init(
         name: String = "agent", instructions: String = "", model: any LanguageModel,
         fallbacks: [any LanguageModel] = [],

@@ -19,6 +19,7 @@ public struct AgentResult: Sendable {
     /// The answer's score (critique score, or checks passed scaled to 0...10), when known.
     public var score: Double?
 
+    /// A result; agents build it, tests and renderers may too.
     public init(
         answer: String, outcome: AgentOutcome, stopReason: StopReason, elapsed: Duration, deadline: Duration,
         steps: [StepRecord], plans: [ExecutionPlan], answerStep: Int?, score: Double?

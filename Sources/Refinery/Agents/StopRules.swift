@@ -9,6 +9,7 @@ public struct StopRules: Sendable, Hashable {
     /// Refinement rounds at most.
     public var maxRounds: Int
 
+    /// Rules that stop on an acceptable verdict and on no change, after at most `maxRounds` rounds.
     public init(
         stopWhenAcceptable: Bool = true, scoreThreshold: Double? = nil, stopWhenUnchanged: Bool = true,
         maxRounds: Int = 2

@@ -14,6 +14,9 @@ public final class CostBook: Sendable {
         self.store = store
     }
 
+    /// A book persisting to `$REFINERY_HOME/costs` (see ``CostModelStore/fromEnvironment(_:)``).
+    public static func fromEnvironment() -> CostBook { CostBook(store: .fromEnvironment()) }
+
     /// The figures for `model`: known ones, else stored ones, else defaults.
     public func cost(for model: String) -> CostModel {
         if let known = models.withLock({ $0[model] }) { return known }

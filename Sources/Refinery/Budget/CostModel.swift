@@ -24,6 +24,8 @@ public struct CostModel: Sendable, Hashable, Codable {
     /// How many generations the figures were learned from (0: seeded values only).
     public var observations: Int
 
+    /// Figures for `model`; the defaults are a rough guess for a small local model, replaced
+    /// by the first real observation.
     public init(
         model: String, prefillTokensPerSecond: Double = 400, decodeTokensPerSecond: Double = 40,
         timeToFirstToken: Double = 0.05, perCallOverhead: Double = 0.005, cacheHitRate: Double = 0,

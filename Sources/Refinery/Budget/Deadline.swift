@@ -5,8 +5,10 @@
 /// The instant is on `ContinuousClock`'s timeline; code that must be testable reads "now" from a
 /// ``DeadlineClock`` (for tests, `RefineryTesting.ManualClock`) rather than from the system.
 public struct Deadline: Sendable, Hashable, Comparable {
+    /// The instant, on `ContinuousClock`'s timeline.
     public var instant: ContinuousClock.Instant
 
+    /// The deadline at `instant`.
     public init(_ instant: ContinuousClock.Instant) { self.instant = instant }
 
     /// The deadline `duration` from now.

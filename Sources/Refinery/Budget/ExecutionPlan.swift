@@ -49,6 +49,7 @@ public struct ExecutionPlan: Sendable, Hashable {
     /// The steps expected, in order.
     public var steps: [Step]
 
+    /// A plan; the ``LatencyPlanner`` makes them.
     public init(reason: String, remaining: Duration, candidates: Int, rounds: Int, check: Check, steps: [Step]) {
         self.reason = reason
         self.remaining = remaining

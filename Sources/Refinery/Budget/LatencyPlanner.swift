@@ -18,6 +18,7 @@ public struct LatencyPlanner: Sendable {
     /// Extra time each additional candidate costs on a batching model (fraction of one draft).
     public var batchPenalty: Double
 
+    /// A planner over `models` (in order of preference) reading `costs`.
     public init(models: [String], costs: CostBook, batchingModels: Set<String> = [], batchPenalty: Double = 0.25) {
         self.models = models
         self.costs = costs

@@ -27,6 +27,7 @@ public struct PlanningInput: Sendable, Hashable {
     /// Estimated tokens of the current answer.
     public var answerTokens: Int
 
+    /// The state of a run, for the planner.
     public init(
         promptTokens: Int, draftTokens: Int, minimumDraftTokens: Int = 16, critiqueTokens: Int = 160,
         refineTokens: Int?,

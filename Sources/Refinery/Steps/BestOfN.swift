@@ -9,6 +9,7 @@ public struct BestOfN: Sendable {
     /// Seed of the first candidate.
     public var baseSeed: UInt64
 
+    /// Up to `maxCandidates` candidates sampled with `sampling`, seeds from `baseSeed` up.
     public init(
         maxCandidates: Int = 4, sampling: SamplingParameters = SamplingParameters(temperature: 0.8),
         baseSeed: UInt64 = 1

@@ -14,6 +14,7 @@ public struct Critique: Sendable {
     /// The prompt builder.
     public var prompt: Prompt
 
+    /// A critique against `rubric`, capped at `maxTokens`, greedy by default.
     public init(
         rubric: String = "The answer is correct, complete and follows the instructions.", maxTokens: Int = 160,
         sampling: SamplingParameters = .greedy, prompt: @escaping Prompt = Critique.defaultPrompt

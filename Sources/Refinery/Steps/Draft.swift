@@ -12,6 +12,7 @@ public struct Draft: Sendable {
     /// The prompt builder.
     public var prompt: Prompt
 
+    /// A draft capped at `maxTokens`, prompted by `prompt`.
     public init(
         maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(temperature: 0.3),
         stop: [String] = [], prompt: @escaping Prompt = Draft.defaultPrompt

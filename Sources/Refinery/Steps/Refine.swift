@@ -14,6 +14,7 @@ public struct Refine: Sendable {
     /// The prompt builder.
     public var prompt: Prompt
 
+    /// A rewrite capped at `maxTokens`, prompted by `prompt`.
     public init(
         maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(temperature: 0.3),
         prompt: @escaping Prompt = Refine.defaultPrompt

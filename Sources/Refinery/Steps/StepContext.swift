@@ -20,6 +20,7 @@ public struct StepContext: Sendable {
     /// The run's span context, parent of every step span.
     public var traceContext: ServiceContext
 
+    /// A context for steps outside an ``Agent`` (agents build their own).
     public init(
         models: [any LanguageModel], costs: CostBook, clock: any DeadlineClock, budget: LatencyBudget,
         runStart: ContinuousClock.Instant, sessionKey: String, tracer: any Tracer, traceContext: ServiceContext

@@ -31,6 +31,7 @@ public struct StepRecord: Sendable {
     /// Notes for the timeline (a malformed verdict, a candidate picked...).
     public var note: String?
 
+    /// A record; steps build it.
     public init(
         kind: StepKind, round: Int, model: String? = nil, prompt: String = "", output: String = "",
         verdict: Verdict? = nil, verification: VerificationResult? = nil, status: StepStatus = .completed,

@@ -14,6 +14,7 @@ public struct ToolLoop: Sendable {
     /// Sampling for every turn.
     public var sampling: SamplingParameters
 
+    /// A loop over `tools`, forcing an answer after `maxToolRounds` turns of calls.
     public init(
         tools: any ToolExecutor, maxToolRounds: Int = 4, maxTokens: Int = 256,
         sampling: SamplingParameters = SamplingParameters(temperature: 0.2)

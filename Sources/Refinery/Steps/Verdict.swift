@@ -7,6 +7,7 @@ public struct Verdict: Sendable, Hashable {
     /// Whether the answer may be returned as it is.
     public var acceptable: Bool
 
+    /// A verdict with a `score` in 0...10.
     public init(score: Double, issues: [String], acceptable: Bool) {
         self.score = score
         self.issues = issues

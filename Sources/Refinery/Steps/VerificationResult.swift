@@ -9,6 +9,7 @@ public struct VerificationResult: Sendable, Hashable {
     /// Checks that passed.
     public var passedChecks: Int
 
+    /// A result of `checks` checks of which `passedChecks` (all or none, by `passed`, when omitted) passed.
     public init(passed: Bool, failures: [String] = [], checks: Int = 1, passedChecks: Int? = nil) {
         self.passed = passed
         self.failures = failures

@@ -12,6 +12,7 @@ public struct Verify: Sendable {
     /// The check.
     public var check: Check
 
+    /// A check named `name` that usually takes `estimatedTime`.
     public init(_ name: String, estimatedTime: Duration = .milliseconds(5), check: @escaping Check) {
         self.name = name
         self.estimatedTime = estimatedTime
