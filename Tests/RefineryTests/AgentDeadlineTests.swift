@@ -215,4 +215,26 @@ struct AgentDeadlineTests {
         #expect(request.remainingIncludingReserve == .milliseconds(200))
         #expect(result.outcome == .draftOnly)
     }
+
+    @Test("cut off during best-of-N: truncated, the longest partial candidate returned")
+    func cutDuringBestOfN() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", clock: clock) { request, _ in
+            AgentTesting.slow("c\(request.sampling.seed ?? 0)-", chunks: 3, delay: .milliseconds(100))
+        }
+        var agent = agent([model], clock: clock, costs: [AgentTesting.cost("m", tokensPerSecond: 1000)])
+        agent.bestOfN = BestOfN(maxCandidates: 2)
+        let run = Task { await agent.run("q", deadline: .after(.milliseconds(250), on: clock)) }
+        // Two candidates, each with its timer and its next chunk asleep.
+        await clock.advance(by: .milliseconds(100), afterSleepers: 4)
+        await clock.advance(by: .milliseconds(100), afterSleepers: 4)
+        await clock.advance(by: .milliseconds(50), afterSleepers: 4)
+        let result = await run.value
+        #expect(result.plans[0].candidates == 2)
+        #expect(result.steps.map(\.kind) == [.bestOfN])
+        #expect(result.steps[0].status == .cutOff)
+        #expect(result.outcome == .truncated)
+        #expect(result.answer == "c1-0 c1-1 ")
+        #expect(clock.sleeperCount == 0)
+    }
 }
