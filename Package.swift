@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
         // SIMD kernels in C: wide instructions are selected at run time (CPUID), never by
@@ -43,6 +44,7 @@ let package = Package(
             dependencies: [
                 "RefineryInference",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -94,7 +96,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RefineryTests",
-            dependencies: ["Refinery", "RefineryTesting"],
+            dependencies: [
+                "Refinery", "RefineryTesting",
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
