@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
@@ -44,6 +45,7 @@ let package = Package(
             dependencies: [
                 "RefineryInference",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "MCP", package: "swift-sdk"),
             ],
             swiftSettings: swiftSettings
@@ -96,7 +98,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RefineryTests",
-            dependencies: ["Refinery", "RefineryTesting"],
+            dependencies: [
+                "Refinery", "RefineryTesting",
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

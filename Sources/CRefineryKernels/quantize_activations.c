@@ -49,6 +49,7 @@ static float rk_quantize_group(const float *x, int count, int8_t *q) {
 }
 
 void refinery_quantize_activations(int weight_type, const float *x, void *dst, int64_t n) {
+    if (refinery_activation_row_size(weight_type, n) == 0) return; /* unsupported, partial or empty */
     uint8_t *out = (uint8_t *)dst;
     if (rk_is_float(weight_type)) {
         memcpy(out, x, (size_t)n * 4);

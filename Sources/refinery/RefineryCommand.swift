@@ -18,6 +18,7 @@ struct RefineryCommand: AsyncParsableCommand {
         version: Refinery.version,
         subcommands: [
             ModelsCommand.self,
+            GenerateCommand.self, ChatCommand.self, TokenizeCommand.self, PerplexityCommand.self,
             ToolsCommand.self,
         ]
     )

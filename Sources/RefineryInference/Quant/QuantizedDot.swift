@@ -78,4 +78,12 @@ public enum QuantizedDot {
             Int32(level.rawValue), Int32(type.rawValue), Int64(count), Int64(rows), seconds)
         return result < 0 ? nil : result
     }
+
+    /// Single-threaded speed of ``matMat(_:count:weights:rowStride:rows:activations:activationStride:columns:into:outputStride:)``
+    /// with the current kernels, timed for at least `seconds`: weight bytes times activation rows
+    /// per second in GB/s (comparable with ``benchmarkMatVec(_:count:rows:seconds:level:)``), or `nil`.
+    public static func benchmarkMatMat(_ type: GGMLType, count: Int, rows: Int, columns: Int, seconds: Double) -> Double? {
+        let result = refinery_bench_mat_mat(Int32(type.rawValue), Int64(count), Int64(rows), Int64(columns), seconds)
+        return result < 0 ? nil : result
+    }
 }
