@@ -23,11 +23,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // SIMD kernels in C: wide instructions are selected at run time (CPUID), never by
         // global compiler flags, so the package stays usable as a versioned dependency.
         .target(name: "CRefineryKernels"),
+        // libcurl with small C shims for its variadic setters; the remote backend's transport.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(
             name: "RefineryInference",
             dependencies: [
@@ -41,12 +45,14 @@ let package = Package(
             dependencies: [
                 "RefineryInference",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "MCP", package: "swift-sdk"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "RefineryOpenAI",
-            dependencies: ["Refinery"],
+            dependencies: ["Refinery", "CCurl"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -92,12 +98,16 @@ let package = Package(
         ),
         .testTarget(
             name: "RefineryTests",
-            dependencies: ["Refinery", "RefineryTesting"],
+            dependencies: [
+                "Refinery", "RefineryTesting",
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RefineryOpenAITests",
             dependencies: ["RefineryOpenAI", "RefineryTesting"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -55,40 +55,66 @@ static void rk_fill_block(int t, uint8_t *b, int64_t size, uint64_t *s) {
     }
 }
 
+/* CPU time of the calling thread: time other processes take from this core does not count. */
 static double rk_seconds(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-double refinery_bench_mat_vec(int level, int weight_type, int64_t n, int64_t rows, int iterations) {
+/* Times mat_vec (cols == 0, kernels of `level`) or mat_mat over `cols` activation rows (current
+ * kernels); returns weight bytes per second times the activation rows served, in GB/s. */
+static double rk_bench(int level, int weight_type, int64_t n, int64_t rows, int64_t cols, double seconds) {
     int64_t qk, bsize;
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT || rk_block_shape(weight_type, &qk, &bsize) != 0) return -1;
-    if (n <= 0 || rows <= 0 || iterations <= 0 || n % qk != 0) return -1;
+    if (n <= 0 || rows <= 0 || cols < 0 || !(seconds >= 0) || n % qk != 0) return -1;
     const rk_vec_dot_fn f = rk_dot_kernel_at(level, weight_type);
     if (f == NULL) return -1;
+    const int64_t ncols = cols > 0 ? cols : 1;
     const size_t row_bytes = (size_t)(n / qk) * (size_t)bsize;
+    const size_t act_bytes = refinery_activation_row_size(weight_type, n);
     uint8_t *w = malloc(row_bytes * (size_t)rows);
     float *x = malloc((size_t)n * sizeof(float));
-    void *act = malloc(refinery_activation_row_size(weight_type, n));
-    float *out = malloc((size_t)rows * sizeof(float));
+    uint8_t *act = malloc(act_bytes * (size_t)ncols);
+    float *out = malloc((size_t)(rows * ncols) * sizeof(float));
     double result = -1;
     if (w && x && act && out) {
         uint64_t s = 0x9E3779B97F4A7C15ull;
         for (int64_t b = 0; b < (int64_t)(row_bytes / (size_t)bsize) * rows; b++) rk_fill_block(weight_type, w + b * bsize, bsize, &s);
-        for (int64_t j = 0; j < n; j++) x[j] = (float)((int)(rk_next(&s) % 2001) - 1000) / 1000.0f;
-        refinery_quantize_activations(weight_type, x, act, n);
-        rk_mat_vec_with(f, n, w, row_bytes, rows, act, out); /* warm up */
-        const double start = rk_seconds();
-        for (int it = 0; it < iterations; it++) rk_mat_vec_with(f, n, w, row_bytes, rows, act, out);
-        const double elapsed = rk_seconds() - start;
+        for (int64_t c = 0; c < ncols; c++) {
+            for (int64_t j = 0; j < n; j++) x[j] = (float)((int)(rk_next(&s) % 2001) - 1000) / 1000.0f;
+            refinery_quantize_activations(weight_type, x, act + (size_t)c * act_bytes, n);
+        }
+        double start = 0, elapsed = 0;
+        int64_t iterations = 0;
+        for (int warm = 1; warm >= 0; warm--) {
+            start = rk_seconds();
+            iterations = 0;
+            do {
+                for (int k = 0; k < 4; k++) {
+                    if (cols == 0) rk_mat_vec_with(f, n, w, row_bytes, rows, act, out);
+                    else refinery_mat_mat(weight_type, n, w, row_bytes, rows, act, act_bytes, cols, out, rows);
+                }
+                iterations += 4;
+                elapsed = rk_seconds() - start;
+            } while (!warm && elapsed < seconds);
+        }
         volatile float sink = out[0];
         (void)sink;
-        result = (double)row_bytes * (double)rows * (double)iterations / elapsed / 1e9;
+        result = (double)row_bytes * (double)rows * (double)ncols * (double)iterations / elapsed / 1e9;
     }
     free(w);
     free(x);
     free(act);
     free(out);
     return result;
+}
+
+double refinery_bench_mat_vec(int level, int weight_type, int64_t n, int64_t rows, double seconds) {
+    return rk_bench(level, weight_type, n, rows, 0, seconds);
+}
+
+double refinery_bench_mat_mat(int weight_type, int64_t n, int64_t rows, int64_t cols, double seconds) {
+    if (cols <= 0) return -1;
+    return rk_bench(refinery_kernels_level(), weight_type, n, rows, cols, seconds);
 }

@@ -8,31 +8,43 @@
 /* One table of kernels per level; the dispatcher points at one of them. */
 typedef struct {
     rk_vec_dot_fn dot[RT_TYPE_LIMIT];
+    rk_cols_fn cols[RT_TYPE_LIMIT];
+    int cols_count;
     void (*f16_to_f32)(const uint16_t *, float *, int64_t);
     void (*f32_to_f16)(const float *, uint16_t *, int64_t);
+    void (*axpy_f16)(int64_t, float, const uint16_t *, float *);
+    void (*dot_f16_rows)(int64_t, const uint16_t *, size_t, int64_t, const float *, float *);
+    void (*axpy_f16_rows)(int64_t, int64_t, const float *, const uint16_t *, size_t, float *);
 } rk_table;
 
 #define RK_TABLE(S)                                                                              \
-    {                                                                                            \
         .dot = {[RT_F32] = rk_dot_f32_##S, [RT_F16] = rk_dot_f16_##S, [RT_BF16] = rk_dot_bf16_##S, \
                 [RT_Q4_0] = rk_dot_q4_0_##S, [RT_Q4_1] = rk_dot_q4_1_##S, [RT_Q5_0] = rk_dot_q5_0_##S, \
                 [RT_Q5_1] = rk_dot_q5_1_##S, [RT_Q8_0] = rk_dot_q8_0_##S, [RT_Q2_K] = rk_dot_q2_k_##S, \
                 [RT_Q3_K] = rk_dot_q3_k_##S, [RT_Q4_K] = rk_dot_q4_k_##S, [RT_Q5_K] = rk_dot_q5_k_##S, \
                 [RT_Q6_K] = rk_dot_q6_k_##S},                                                    \
-        .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S                 \
-    }
+        .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S, .axpy_f16 = rk_axpy_f16_##S, \
+        .dot_f16_rows = rk_dot_f16_rows_##S, .axpy_f16_rows = rk_axpy_f16_rows_##S
 
-static const rk_table table_portable = RK_TABLE(portable);
-#if defined(__x86_64__)
-static const rk_table table_avx2 = RK_TABLE(avx2);
-static const rk_table table_avx512 = RK_TABLE(avx512);
+#define RK_COLS_TABLE(S)                                                                         \
+    .cols = {[RT_Q4_0] = rk_dot_q4_0_cols_##S, [RT_Q4_1] = rk_dot_q4_1_cols_##S, [RT_Q5_0] = rk_dot_q5_0_cols_##S, \
+             [RT_Q5_1] = rk_dot_q5_1_cols_##S, [RT_Q8_0] = rk_dot_q8_0_cols_##S, [RT_Q4_K] = rk_dot_q4_k_cols_##S, \
+             [RT_Q6_K] = rk_dot_q6_k_cols_##S},                                                  \
+    .cols_count = rk_cols_count_##S
+
+static const rk_table table_portable = {RK_TABLE(portable)};
+#if RK_X86
+static const rk_table table_avx2 = {RK_TABLE(avx2), RK_COLS_TABLE(avx2)};
+static const rk_table table_avx512 = {RK_TABLE(avx512), RK_COLS_TABLE(avx512)};
 #endif
 
 static int hardware_level = -1;   /* highest level the CPU supports */
+#if RK_X86
 static int hardware_vnni = 0;     /* AVX512-VNNI present (the level-2 integer kernels need it) */
+#endif
 
 static void detect_hardware(void) {
-#if defined(__x86_64__)
+#if RK_X86
     __builtin_cpu_init();
     int level = 0;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) level = 1;
@@ -61,7 +73,7 @@ static const rk_table *current_table = NULL;
 static int current_level = -1;
 
 static const rk_table *table_for(int level) {
-#if defined(__x86_64__)
+#if RK_X86
     if (level >= 2) return hardware_vnni ? &table_avx512 : &table_avx2;
     if (level == 1) return &table_avx2;
 #else
@@ -129,6 +141,13 @@ void rk_mat_vec_with(rk_vec_dot_fn f, int64_t n, const uint8_t *w, size_t row_st
     for (int64_t r = 0; r < rows; r++) out[r] = f(n, w + (size_t)r * row_stride, activations);
 }
 
+rk_cols_fn rk_cols_kernel(int weight_type, int *count) {
+    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return NULL;
+    const rk_table *t = rk_kernels();
+    *count = t->cols_count;
+    return t->cols[weight_type];
+}
+
 rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type) {
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return NULL;
     return rk_kernels_at(level)->dot[weight_type];
@@ -141,6 +160,18 @@ void refinery_f32_to_f16_row(const float *src, uint16_t *dst, int64_t n) { rk_ke
 float refinery_dot_f16_f32(int64_t n, const uint16_t *keys, const float *query) {
     return rk_kernels()->dot[RT_F16](n, (const uint8_t *)keys, (const uint8_t *)query);
 }
+
+void refinery_dot_f16_rows(int64_t n, const uint16_t *keys, size_t key_stride, int64_t count, const float *query,
+                           float *out) {
+    rk_kernels()->dot_f16_rows(n, keys, key_stride, count, query, out);
+}
+
+void refinery_axpy_f16_rows(int64_t n, int64_t count, const float *weights, const uint16_t *values, size_t value_stride,
+                            float *y) {
+    rk_kernels()->axpy_f16_rows(n, count, weights, values, value_stride, y);
+}
+
+void refinery_axpy_f16(int64_t n, float alpha, const uint16_t *v, float *y) { rk_kernels()->axpy_f16(n, alpha, v, y); }
 
 void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
                       const void *activations, float *out) {

@@ -5,6 +5,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* x86-64 SIMD kernels are built unless REFINERY_KERNELS_PORTABLE_ONLY is defined (which shows on
+ * x86 that the portable build, as on other architectures, stands alone). */
+#if defined(__x86_64__) && !defined(REFINERY_KERNELS_PORTABLE_ONLY)
+#define RK_X86 1
+#else
+#define RK_X86 0
+#endif
+
 enum {
     RT_F32 = 0, RT_F16 = 1, RT_Q4_0 = 2, RT_Q4_1 = 3, RT_Q5_0 = 6, RT_Q5_1 = 7, RT_Q8_0 = 8,
     RT_Q2_K = 10, RT_Q3_K = 11, RT_Q4_K = 12, RT_Q5_K = 13, RT_Q6_K = 14, RT_BF16 = 30,
@@ -27,7 +35,8 @@ enum {
 #define SIZE_Q6_K 210  /* u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d */
 
 /* Activation blocks (this target's own layouts, written by refinery_quantize_activations).
- * A32: for the 32-value formats. float d; int32 sum of qs; int8 qs[32].            (40 bytes)
+ * A32: for the 32-value formats, stored as arrays over the row's nb blocks:
+ *      float d[nb]; float s[nb] (d times the sum of the block's qs); int8 qs[nb][32]. (40 bytes a block)
  * A256: for the K-quants. float d; int8 qs[256]; int16 bsums[16] (sums of 16).     (292 bytes) */
 #define SIZE_A32 40
 #define SIZE_A256 292
@@ -94,6 +103,12 @@ static inline void rk_scales_q3k(const uint8_t *s, int8_t out[16]) {
 
 /* Kernel tables filled by the dispatcher. */
 typedef float (*rk_vec_dot_fn)(int64_t n, const uint8_t *w, const uint8_t *a);
+
+/* Several activation rows against one weight row: the current level's kernel for a type (NULL
+ * where it has none) and how many rows it takes (at most RK_COLS_MAX). */
+#define RK_COLS_MAX 8
+typedef void (*rk_cols_fn)(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);
+rk_cols_fn rk_cols_kernel(int weight_type, int *count);
 
 /* The dot kernel of `level` (capped at the CPU's) for a type, or NULL; and the row loop. */
 rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type);

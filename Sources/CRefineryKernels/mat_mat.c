@@ -4,25 +4,37 @@
 #include "CRefineryKernels.h"
 #include "kernels_internal.h"
 
-/* Tile sizes by bytes: a weight tile stays in L1/L2 while the activation rows of a tile pass. */
+/* Weight tiles stay in L1/L2 while every activation row passes over them; where the level has a
+ * several-rows kernel, groups of activation rows share each unpacked weight row. */
 #define RK_WEIGHT_TILE_BYTES (24 * 1024)
-#define RK_ACT_TILE_ROWS 8
 
 void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
                       const void *activations, size_t act_stride, int64_t cols, float *out, int64_t out_stride) {
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT || rows <= 0 || cols <= 0) return;
     const uint8_t *w = (const uint8_t *)weights;
     const uint8_t *x = (const uint8_t *)activations;
+    int group = 0;
+    const rk_cols_fn multi = rk_cols_kernel(weight_type, &group);
     int64_t tile_rows = row_stride > 0 ? (int64_t)(RK_WEIGHT_TILE_BYTES / row_stride) : rows;
     if (tile_rows < 1) tile_rows = 1;
     for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
         const int64_t r1 = r0 + tile_rows < rows ? r0 + tile_rows : rows;
-        for (int64_t c0 = 0; c0 < cols; c0 += RK_ACT_TILE_ROWS) {
-            const int64_t c1 = c0 + RK_ACT_TILE_ROWS < cols ? c0 + RK_ACT_TILE_ROWS : cols;
-            for (int64_t c = c0; c < c1; c++) {
-                refinery_mat_vec(weight_type, n, w + (size_t)r0 * row_stride, row_stride, r1 - r0,
-                                 x + (size_t)c * act_stride, out + c * out_stride + r0);
+        int64_t c0 = 0;
+        if (multi != NULL && group > 0 && group <= RK_COLS_MAX) {
+            /* Groups of activation rows against each weight row: weights unpacked once per group. */
+            for (; c0 + group <= cols; c0 += group) {
+                const uint8_t *acts[RK_COLS_MAX];
+                for (int k = 0; k < group; k++) acts[k] = x + (size_t)(c0 + k) * act_stride;
+                for (int64_t r = r0; r < r1; r++) {
+                    float result[RK_COLS_MAX];
+                    multi(n, w + (size_t)r * row_stride, acts, result);
+                    for (int k = 0; k < group; k++) out[(c0 + k) * out_stride + r] = result[k];
+                }
             }
+        }
+        for (int64_t c = c0; c < cols; c++) {
+            refinery_mat_vec(weight_type, n, w + (size_t)r0 * row_stride, row_stride, r1 - r0,
+                             x + (size_t)c * act_stride, out + c * out_stride + r0);
         }
     }
 }

@@ -49,18 +49,32 @@ static float rk_quantize_group(const float *x, int count, int8_t *q) {
 }
 
 void refinery_quantize_activations(int weight_type, const float *x, void *dst, int64_t n) {
+    if (refinery_activation_row_size(weight_type, n) == 0) return; /* unsupported, partial or empty */
     uint8_t *out = (uint8_t *)dst;
     if (rk_is_float(weight_type)) {
         memcpy(out, x, (size_t)n * 4);
     } else if (rk_is_q32(weight_type)) {
-        for (int64_t i = 0; i < n / QK32; i++, x += QK32, out += SIZE_A32) {
+        /* Arrays, for SIMD loads: float d[nb], float s[nb] (d * sum of the quants), int8 qs[nb][32].
+         * For the nibble formats (all but Q8_0) each full group of four blocks stores its four low
+         * halves (values 0..15) and then its four high halves (16..31), as the weights pack them. */
+        const int64_t nb = n / QK32;
+        const int64_t grouped = weight_type == RT_Q8_0 ? 0 : nb / 4 * 4;
+        for (int64_t i = 0; i < nb; i++, x += QK32) {
             int8_t q[QK32];
             const float d = rk_quantize_group(x, QK32, q);
             int32_t sum = 0;
             for (int j = 0; j < QK32; j++) sum += q[j];
-            memcpy(out, &d, 4);
-            memcpy(out + 4, &sum, 4);
-            memcpy(out + 8, q, QK32);
+            const float s = d * (float)sum;
+            memcpy(out + 4 * i, &d, 4);
+            memcpy(out + 4 * (nb + i), &s, 4);
+            uint8_t *qs = out + 8 * nb;
+            if (i < grouped) {
+                uint8_t *group = qs + QK32 * (i / 4 * 4);
+                memcpy(group + 16 * (i % 4), q, 16);
+                memcpy(group + 64 + 16 * (i % 4), q + 16, 16);
+            } else {
+                memcpy(qs + QK32 * i, q, QK32);
+            }
         }
     } else if (rk_is_k_quant(weight_type)) {
         for (int64_t i = 0; i < n / QKK; i++, x += QKK, out += SIZE_A256) {

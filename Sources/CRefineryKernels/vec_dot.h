@@ -1,7 +1,9 @@
 #ifndef REFINERY_VEC_DOT_H
 #define REFINERY_VEC_DOT_H
 /* Private: the kernels of each instruction-set level, gathered into tables by dispatch.c. */
+#include <stddef.h>
 #include <stdint.h>
+#include "kernels_internal.h"
 
 #define RK_DECLARE_LEVEL(SUFFIX)                                                        \
     float rk_dot_q4_0_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
@@ -18,12 +20,32 @@
     float rk_dot_f16_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);           \
     float rk_dot_bf16_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
     void rk_f16_to_f32_row_##SUFFIX(const uint16_t *src, float *dst, int64_t n);        \
-    void rk_f32_to_f16_row_##SUFFIX(const float *src, uint16_t *dst, int64_t n);
+    void rk_f32_to_f16_row_##SUFFIX(const float *src, uint16_t *dst, int64_t n);            \
+    void rk_axpy_f16_##SUFFIX(int64_t n, float alpha, const uint16_t *v, float *y);             \
+    void rk_dot_f16_rows_##SUFFIX(int64_t n, const uint16_t *keys, size_t stride, int64_t count, const float *query, \
+                                  float *out);                                                    \
+    void rk_axpy_f16_rows_##SUFFIX(int64_t n, int64_t count, const float *weights, const uint16_t *values, \
+                                   size_t stride, float *y);
+
+/* Several activation rows against one weight row (rk_cols_count_<level> of them, at most
+ * RK_COLS_MAX), bit-identical per column to the one-row kernel of the same level. */
+#define RK_DECLARE_COLS(SUFFIX)                                                                           \
+    void rk_dot_q4_0_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
+    void rk_dot_q4_1_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
+    void rk_dot_q5_0_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
+    void rk_dot_q5_1_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
+    void rk_dot_q8_0_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
+    void rk_dot_q4_k_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
+    void rk_dot_q6_k_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);
 
 RK_DECLARE_LEVEL(portable)
-#if defined(__x86_64__)
+#if RK_X86
 RK_DECLARE_LEVEL(avx2)
 RK_DECLARE_LEVEL(avx512)
+RK_DECLARE_COLS(avx2)
+RK_DECLARE_COLS(avx512)
+#define rk_cols_count_avx2 4   /* 16 vector registers */
+#define rk_cols_count_avx512 8 /* 32 vector registers */
 #endif
 
 #endif

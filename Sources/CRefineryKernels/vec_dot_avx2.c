@@ -1,5 +1,6 @@
 /* AVX2 + FMA + F16C kernels (Haswell and later, Zen). */
-#if defined(__x86_64__)
+#include "kernels_internal.h"
+#if RK_X86
 #define RK_SUFFIX avx2
 #define RK_VNNI 0
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)

@@ -26,9 +26,10 @@ struct ModelsPullCommand: AsyncParsableCommand {
             throw ValidationError("the catalog is empty")
         }
         let display = PullProgressDisplay()
-        let task = Task { try await store.pull(name) { display.show($0) } }
-        let interrupts = InterruptTrap { task.cancel() }
+        let interrupts = InterruptTrap()
         defer { interrupts.release() }
+        let task = Task { try await store.pull(name) { display.show($0) } }
+        interrupts.cancelOnInterrupt(task)
         do {
             let path = try await task.value
             display.finish()

@@ -21,9 +21,11 @@ final class PullProgressDisplay: Sendable {
         case .verifying:
             text = "\(progress.model): verifying \(ByteCount.format(progress.completedBytes)) (\(percent)%)"
         case .downloading:
-            text = "\(progress.model): downloading \(ByteCount.format(progress.completedBytes)) of about \(ByteCount.format(progress.totalBytes))"
+            text =
+                "\(progress.model): downloading \(ByteCount.format(progress.completedBytes)) of about \(ByteCount.format(progress.totalBytes))"
         case .assembling:
-            text = "\(progress.model): extracting and verifying \(ByteCount.format(progress.completedBytes)) (\(percent)%)"
+            text =
+                "\(progress.model): extracting and verifying \(ByteCount.format(progress.completedBytes)) (\(percent)%)"
         case .installed:
             text = "\(progress.model): installed, sha256 verified (\(ByteCount.format(progress.completedBytes)))"
         case .alreadyInstalled:
@@ -38,7 +40,9 @@ final class PullProgressDisplay: Sendable {
             if terminal {
                 StandardError.write("\r\u{1B}[K" + text + (final ? "\n" : ""))
                 state.drawn = !final
-            } else if state.lastPhase != progress.phase || (percent / 25 != state.lastPercent / 25 && progress.phase != .downloading) {
+            } else if state.lastPhase != progress.phase
+                || (percent / 25 != state.lastPercent / 25 && progress.phase != .downloading)
+            {
                 StandardError.line(text)
             }
         }

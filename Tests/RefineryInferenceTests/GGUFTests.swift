@@ -119,7 +119,7 @@ struct GGUFTests {
 
     @Test("10,000 random mutations of synthetic and real headers never crash")
     func fuzz() throws {
-        var rng = GGUFFuzzRandom(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var seeds: [[UInt8]] = [Self.sample().bytes()]
         var v2 = Self.sample()
         v2.version = 2
@@ -151,18 +151,5 @@ struct GGUFTests {
             if (try? GGUFFile(bytes: bytes)) != nil { accepted += 1 }
         }
         #expect(accepted < 10_000)
-    }
-}
-
-/// A small deterministic generator for reproducible random tests.
-struct GGUFFuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import RefineryTesting
 import Testing
 import RefineryInference
 
@@ -64,6 +65,54 @@ struct QuantHalfRowTests {
                 let level = KernelLevel.current
                 #expect(abs(Double(value) - exact) <= magnitude * 1e-6, "n=\(count) \(level)")
             }
+        }
+    }
+
+    @Test("scores over a strided key cache equal one dot product per row")
+    func scoresOverRows() {
+        var rng = SplitMix64(state: 21)
+        let count = 64, rows = 9, stride = 80 // halves per row: a padded cache row
+        let cache = (0..<rows * stride).map { _ in Float16(Float.random(in: -1...1, using: &rng)).bitPattern }
+        let query = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+        var scores = [Float](repeating: 0, count: rows)
+        cache.withUnsafeBufferPointer { k in
+            HalfRow.dotRows(k.baseAddress!, keyStride: stride * 2, rows: rows, query: query, count: count, into: &scores)
+            for j in 0..<rows {
+                #expect(scores[j].bitPattern == HalfRow.dot(k.baseAddress! + j * stride, query, count: count).bitPattern)
+            }
+        }
+    }
+
+    @Test("adding a scaled F16 value row is one fused multiply-add per element")
+    func addScaled() {
+        var rng = SplitMix64(state: 8)
+        for count in [1, 7, 8, 45, 64] {
+            let values = (0..<count).map { _ in Float16(Float.random(in: -2...2, using: &rng)).bitPattern }
+            let start = (0..<count).map { _ in Float.random(in: -2...2, using: &rng) }
+            let alpha = Float.random(in: -1...1, using: &rng)
+            var y = start
+            HalfRow.addScaled(alpha, values, into: &y, count: count)
+            let expected = (0..<count).map { start[$0].addingProduct(alpha, Float(Float16(bitPattern: values[$0]))) }
+            #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "n=\(count)")
+        }
+    }
+
+    @Test("accumulating many value rows at once gives the bits of one accumulation per row")
+    func addScaledRows() {
+        var rng = SplitMix64(state: 13)
+        for count in [5, 64, 100] {
+            let rows = 11, stride = count + 3
+            let cache = (0..<rows * stride).map { _ in Float16(Float.random(in: -1...1, using: &rng)).bitPattern }
+            let weights = (0..<rows).map { _ in Float.random(in: 0...1, using: &rng) }
+            let start = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+            var together = start, oneByOne = start
+            cache.withUnsafeBufferPointer { v in
+                HalfRow.addScaledRows(weights, v.baseAddress!, valueStride: stride * 2, rows: rows, into: &together, count: count)
+                for j in 0..<rows {
+                    HalfRow.addScaled(weights[j], v.baseAddress! + j * stride, into: &oneByOne, count: count)
+                }
+            }
+            #expect(together.map(\.bitPattern) == oneByOne.map(\.bitPattern), "n=\(count)")
         }
     }
 }

@@ -21,8 +21,16 @@ struct TokenizerFixture: Decodable {
         let add_eos: Bool
         let n_tokens: Int
     }
+    struct Detokenized: Decodable {
+        let ids: [Int32]
+        let out: [String]
+        /// (remove_special, unparse_special) of each entry of `out`.
+        static let flags: [(Bool, Bool)] = [(false, false), (false, true), (true, true)]
+        var outputs: [[UInt8]] { out.map { Array(Data(base64Encoded: $0)!) } }
+    }
     let model: String
     let vocab: Vocab
+    let detokenize: [Detokenized]
     let cases: [Case]
     let bos_cases: [Case]
     let pieces: [[FixtureValue]]
@@ -108,7 +116,7 @@ struct TokenizerReferenceTests {
         // llama.cpp's list. Either way it is an end-of-generation token.
         let eot = try #require(tokenizer.eotID)
         #expect(v.eog.contains(eot))
-        #expect(v.eog.contains(v.eot))
+        if model != TestModels.smolLM2 { #expect(eot == v.eot) }
         #expect(tokenizer.endOfGenerationIDs == Set(v.eog))
         #expect(tokenizer.addsBOS == v.add_bos)
         #expect(tokenizer.addsEOS == v.add_eos)
@@ -121,6 +129,20 @@ struct TokenizerReferenceTests {
         #expect(fixture.pieceList.count > 300)
         for (id, bytes) in fixture.pieceList {
             #expect(tokenizer.piece(id, special: true) == bytes, "token \(id)")
+        }
+    }
+
+    @Test("detokenizing equals llama_detokenize, with and without special tokens",
+          arguments: [TestModels.smolLM2, TestModels.qwen05, TestModels.gemma3])
+    func detokenize(model: String) throws {
+        guard let tokenizer = try RealTokenizers.load(model) else { return }
+        let fixture = try TokenizerFixture.load(Self.models.first { $0.model == model }!.fixture)
+        #expect(fixture.detokenize.count >= 50)
+        for d in fixture.detokenize {
+            for (flags, expected) in zip(TokenizerFixture.Detokenized.flags, d.outputs) {
+                #expect(tokenizer.decode(d.ids, removeSpecial: flags.0, unparseSpecial: flags.1) == expected,
+                        "ids \(d.ids) flags \(flags)")
+            }
         }
     }
 
@@ -162,5 +184,54 @@ struct TokenizerReferenceTests {
             #expect(Array(out.utf8) == c.bytes)
         }
         #expect(heldSomewhere, "some token should end inside a multi-byte character")
+    }
+}
+
+/// Gemma 3's vocabulary with `add_space_prefix` switched on, as Llama-2-style SentencePiece
+/// vocabularies have it, against llama.cpp on a copy of the file with that flag set.
+@Suite("SentencePiece with a space prefix equals llama.cpp")
+struct TokenizerSpacePrefixTests {
+    struct Case: Decodable {
+        let b64: String
+        let ids: [Int32]
+        let ids_special: [Int32]?
+        let ids_bos: [Int32]
+        var bytes: [UInt8] { Array(Data(base64Encoded: b64)!) }
+    }
+    struct Doc: Decodable {
+        let cases: [Case]
+        let detokenize: [TokenizerFixture.Detokenized]
+    }
+
+    @Test("ids, ids after BOS and detokenized text equal llama.cpp's")
+    func spacePrefix() throws {
+        guard let path = TestModels.path(TestModels.gemma3) else {
+            print("skipped: \(TestModels.missingReason(TestModels.gemma3))")
+            return
+        }
+        var data = try TokenizerData(gguf: GGUFFile.open(path: path))
+        data.addSpacePrefix = true
+        let tokenizer = try Tokenizer(data: data)
+        #expect(tokenizer.addsSpacePrefix)
+        let url = try #require(Bundle.module.url(
+            forResource: "gemma3-space-prefix", withExtension: "json", subdirectory: "Fixtures/tokenizer"))
+        let doc = try JSONDecoder().decode(Doc.self, from: Data(contentsOf: url))
+        var equal = 0
+        for c in doc.cases {
+            let plain = tokenizer.encode(c.bytes)
+            let special = tokenizer.encode(c.bytes, parseSpecial: true)
+            let bos = tokenizer.encode(c.bytes, addSpecial: true, parseSpecial: true)
+            #expect(plain == c.ids, "\(String(decoding: c.bytes, as: UTF8.self).debugDescription)")
+            #expect(special == (c.ids_special ?? c.ids), "\(String(decoding: c.bytes, as: UTF8.self).debugDescription)")
+            #expect(bos == c.ids_bos, "\(String(decoding: c.bytes, as: UTF8.self).debugDescription)")
+            if plain == c.ids && special == (c.ids_special ?? c.ids) && bos == c.ids_bos { equal += 1 }
+        }
+        print("gemma-3-270m with add_space_prefix: \(equal)/\(doc.cases.count) inputs equal llama.cpp")
+        for d in doc.detokenize {
+            for (flags, expected) in zip(TokenizerFixture.Detokenized.flags, d.outputs) {
+                #expect(tokenizer.decode(d.ids, removeSpecial: flags.0, unparseSpecial: flags.1) == expected,
+                        "ids \(d.ids) flags \(flags)")
+            }
+        }
     }
 }

@@ -10,13 +10,18 @@ key order, and the globals `raise_exception` and `strftime_now`. `strftime_now` 
 clock here (FIXED_NOW, UTC) so the fixtures are reproducible; the Swift tests pass the same instant.
 
 The templates of the two GGUF models are read from their `tokenizer.chat_template` metadata and
-written next to the others. Output: Fixtures/templates/cases.json and snippets.json, each a list
-of {"name", "template" | "source", "context", "expected" | "error"} objects in key order.
+written next to the others. Output, in key order:
+- Fixtures/templates/cases.json: {"contexts": {conversation: render variables without
+  add_generation_prompt}, "cases": [{"name", "template", "conversation", "add_generation_prompt",
+  "expected" | "error"}]}
+- Fixtures/templates/snippets.json: {"context": shared variables, "snippets": [{"name", "source",
+  "expected" | "error"}]}
 
 Usage: /work/venv-ref/bin/python scripts/reference/gen_templates.py [--models-dir /work/models]
 """
 
 import argparse
+import copy
 import json
 import os
 from datetime import datetime
@@ -107,6 +112,9 @@ WEATHER_TOOL = {
                 "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
                 "days": {"type": "integer", "minimum": 1, "maximum": 7, "default": 1},
                 "threshold": {"type": "number", "default": 0.5},
+                "hours": {"type": "array", "items": {"type": "integer"}, "description": "Hours of the day"},
+                "station": {"type": ["string", "integer"], "description": "Station name or id"},
+                "extra": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Extra filters"},
             },
             "required": ["city"],
         },
@@ -122,7 +130,25 @@ SEARCH_TOOL = {
             "properties": {"query": {"type": "string"}, "strict": {"type": "boolean", "default": False}},
             "required": ["query"],
         },
-        "return": {"type": "string"},
+        "return": {"type": "string", "description": "The best result"},
+    },
+}
+DESCRIBED_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "book_table",
+        "description": "Book a restaurant table",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "restaurant": {"type": "string", "description": "Restaurant name"},
+                "guests": {"type": "integer", "description": "Number of guests"},
+                "times": {"type": "array", "items": {"type": "string"}, "description": "Acceptable times"},
+                "budget": {"type": ["number", "integer"], "description": "Budget per person"},
+                "notes": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Notes"},
+            },
+            "required": ["restaurant", "guests"],
+        },
     },
 }
 TOOL_CALL = {
@@ -214,6 +240,22 @@ CONVERSATIONS = {
         ],
         "tools": [SEARCH_TOOL],
     },
+    "described_tool_call": {
+        "messages": [
+            {"role": "user", "content": "Book a table for two at Chez Ami."},
+            {
+                "role": "assistant",
+                "content": "Booking now.",
+                "tool_calls": [
+                    {"id": "book12345", "type": "function", "function": {"name": "book_table", "arguments": {"restaurant": "Chez Ami", "guests": 2, "times": ["19:00", "19:30"], "notes": {"diet": "végétarien"}}}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "book12345", "content": "{\"confirmed\": true}"},
+            {"role": "assistant", "content": "Booked for 19:00."},
+            {"role": "user", "content": "Thanks"},
+        ],
+        "tools": [DESCRIBED_TOOL],
+    },
     "reasoning": {
         "messages": [
             {"role": "user", "content": "What is 17 * 3?"},
@@ -237,13 +279,12 @@ CONVERSATIONS = {
 }
 
 
-def conversation_context(conv, add_generation_prompt):
+def conversation_context(conv):
     # transformers: render(messages=, tools=, documents=, add_generation_prompt=, **special_tokens, **kwargs)
     return {
         "messages": conv["messages"],
         "tools": conv.get("tools"),
         "documents": None,
-        "add_generation_prompt": add_generation_prompt,
         "bos_token": "<s>",
         "eos_token": "</s>",
         **{k: v for k, v in conv.items() if k not in ("messages", "tools")},
@@ -364,6 +405,7 @@ SNIPPETS = [
     ("ws_crlf", "a\r\n{% if true %}\r\nb\r\n{% endif %}\r\nc\r\n"),
     ("ws_trailing_newlines", "x\n\n"),
     ("ws_block_midline", "a {% if true %}b{% endif %} c\n  {% for x in nums %}\n    {{ x }}\n  {% endfor %}\nend"),
+    ("ws_unicode", "a\u00a0 {%- if true -%} \u3000\n b{{\u00a0name\u2003}} \u3000{%- endif %}"),
     ("raw_block", "{% raw %}{{ not parsed }} {% if %}{% endraw %}"),
     ("comment", "a{# {{ ignored }} {% if %} #}b"),
     # filters
@@ -414,6 +456,54 @@ SNIPPETS = [
     # globals
     ("raise_exception", "before{{ raise_exception('Bad role: ' ~ name) }}after"),
     ("strftime_now", "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%Y-%m-%d %H:%M:%S %A %B %j') }}"),
+
+    # second batch: subtle semantics
+    ("b_unary_pow", "{{ -2 ** 2 }} {{ not 1 == 2 }} {{ 1 ~ 2 }} {{ true + 1 }} {{ 5 // 2.0 }} {{ 2 ** 0.5 }} {{ 10 % 3.5 }} {{ 'abc' * 0 }} {{ [1] * -1 }} {{ 1e300 * 1e10 }}"),
+    ("b_strings_cmp", "{{ 'a' < 'B' }} {{ 'é' > 'z' }} {{ 'İ'|lower|length }} {{ 1 in [1.0] }} {{ {'a': 1, 'b': 2} == {'b': 2, 'a': 1} }} {{ 'tool' in 'tool_calls' }}"),
+    ("b_int_float_filters", "{{ 1.0|int }} {{ '1e3'|int }} {{ ' 42 '|int }} {{ '4_2'|int }} {{ '0x1A'|int }} {{ 'inf'|float }} {{ '1,5'|float }} {{ 2.0|int }} {{ -7|string }} {{ none|int }}"),
+    ("b_round", "{{ 0.1|round(1) }} {{ 3.14159|round(2) }} {{ 2.675|round(2) }} {{ -2.5|round }} {{ 7|round(1) }} {{ 1234.5678|round(-2) }}"),
+    ("b_string_filters", "[{{ 'Hello'|center(11) }}] {{ '  x '|trim|length }} {{ 'ab'|list|join('-') }} {{ none|lower }} {{ true|string|lower }} {{ 3|string|length }} {{ 'abc'|replace('b', 1) }} {{ 'a-b_c d'|title }}"),
+    ("b_format", "{{ '{}'.format(1.5) }} {{ '%d items'|format(3.7) }} {{ '%5.1f|%-4s|%04d'|format(3.14159, 'ab', 7) }} {{ '%x %o %e'|format(255, 8, 12345.678) }} {{ '%r'|format('x') }} {{ '%s'|format([1, 2]) }}"),
+    ("b_format_more", "{{ '%c%c|%x|%o|%X|%5s|%-5d|%+d|%.3s'|format(65, 233, -255, -8, 255, 'ab', 42, 7, 'abcdef') }}"),
+    ("b_format_error", "{{ '%s and %s'|format('a') }}"),
+    ("b_whitespace_loops", "{%- for x in [1, 2] -%}\n  {{ x }}\n{%- endfor %}|\n{% for x in [1, 2] %}\n  {{ x }}\n{% endfor %}\nend"),
+    ("b_namespace_list", "{% set ns = namespace(items=[]) %}{% for x in [1, 2] %}{% set ns.items = ns.items + [x] %}{% endfor %}{{ ns.items }} {{ ns }}"),
+    ("b_scoping", "{% for x in [1, 2] %}{% endfor %}[{{ x }}]{% set y = 1 %}{% for y in [5] %}{% endfor %}{{ y }}{% with a = 1 %}{{ a }}{% endwith %}[{{ a }}][{{ loop }}][{{ varargs }}]{% for x in [] %}{% else %}{{ x is defined }}{% endfor %}"),
+    ("b_caller_missing", "{% macro m() %}{{ caller() }}{% endmacro %}{{ m() }}"),
+    ("b_conditionals", "{{ 'x' if none is none }} {% if not [] %}empty{% endif %} {{ users[-1]['name'] if users else '' }} {{ users[0]['tags'][0] }} {{ d.get('a')[0] }} {{ 'a,b'.split(',')|length }}"),
+    ("b_filter_args", "{{ users|selectattr('admin', 'true')|list|length }} {{ users|rejectattr('tags', 'undefined')|list|length }} {{ users|selectattr('age', '>=', 31)|map(attribute='name')|join(',') }} {{ words|map('length')|list }} {{ words|map('replace', 'a', 'A')|list }} {{ [-1, 2]|map('abs')|sum }}"),
+    ("b_first_last_batch", "[{{ ''|first }}] {{ d|first }} {{ d|last }} {{ 'abc'|batch(2)|list }} {{ [1, '1']|unique|list }} {{ [1, 1.0, true]|unique|list }}"),
+    ("b_tests_more", "{{ none is not none }} {{ 1 is number and '1' is not number }} {{ [] is iterable }} {{ 1 is iterable }} {{ d is sequence }} {{ none is iterable }} {{ 4.0 is even }} {{ 3.0 is odd }} {{ loop is defined }}"),
+    ("b_even_string_error", "{{ 'a' is even }}"),
+    ("b_divisible_zero", "{{ 3 is divisibleby(0) }}"),
+    ("b_sort_mixed_error", "{{ [none, 1]|sort }}"),
+    ("b_nested_loops_macro", "{% macro row(cells) %}{% for c in cells %}{{ c }}{{ ',' if not loop.last }}{% endfor %}{% endmacro %}{% for r in [[1, 2], [3]] %}{{ loop.index }}:{{ row(r) }};{% endfor %}"),
+    ("b_loop_in_macro_call", "{% macro wrap() %}[{{ caller() }}]{% endmacro %}{% for x in [1, 2] %}{% call wrap() %}{{ x }}/{{ loop.index }}{% endcall %}{% endfor %}"),
+    ("b_multiline_tags", "{%\n  if true\n%}\nyes\n{%\n  endif\n%}\n{{\n  name\n}}"),
+    ("b_comment_ws", "a\n  {#- c -#}\n  b\n{# x #}   \nc"),
+    ("b_set_in_if_in_loop", "{% set ns = namespace(last=none) %}{% for m in users %}{% if m.admin %}{% set ns.last = m.name %}{% set local = m.name %}{% endif %}{% endfor %}{{ ns.last }}[{{ local }}]"),
+    ("b_string_index_neg", "{{ 'hello'[-1:] }} {{ 'hello'[:-1] }} {{ 'hello'[10:] }} {{ 'hello'[-10:2] }} {{ nums[1:-1] }} {{ nums[::-2] }} {{ 'abcdef'[4:1:-1] }}"),
+    ("b_tojson_types", "{{ (1, 'a')|tojson }} {{ {1: 'int key', none: 'x', true: 'y', 2.5: 'z'}|tojson }} {{ ''|tojson }} {{ 'é'|tojson(ensure_ascii=true) }} {{ '🎉'|tojson(ensure_ascii=true) }} {{ nums|tojson(indent='\\t') }}"),
+    ("b_items_repr", "{{ d.items()|list|first }} {{ d|items|list|length }}"),
+    ("b_macro_infinite_recursion", "{% macro f(s) %}{% for t in s %}{{ f(t) }}{% endfor %}{% endmacro %}{{ f('ab') }}"),
+    ("b_join_nonstring", "{{ ', '.join(words) }} {{ [1, 2]|join(', ') }}"),
+    # third batch: differences found by differential fuzzing
+    ("c_slice_non_sequence", "{{ t[1:] }}"),
+    ("c_slice_dict", "{{ d[1:] }}"),
+    ("c_slice_none", "{{ nothing[1:] }}"),
+    ("c_indent_list", "{{ nums|indent(2) }}"),
+    ("c_indent_undefined", "{{ nope|indent(2) }}"),
+    ("c_int_undefined", "{{ nope|int }}"),
+    ("c_float_undefined", "{{ nope|float }}"),
+    ("c_percent_list_arg", "{{ 'plain' % [1, 2] }}|{{ 'plain' % {'a': 1} }}|{{ '%s' % [1, 2] }}"),
+    ("c_percent_extra_arg", "{{ 'plain' % 1 }}"),
+    ("c_tuple_repeat", "{{ (1, 'x') * 2 }}"),
+    ("c_unique_unhashable", "{{ users|unique|list }}"),
+    ("c_in_dict_unhashable", "{{ [1] in d }}"),
+    ("c_dictsort_undefined", "{{ nope|dictsort }}"),
+    ("c_for_else_after_break", "{% for x in nums %}{{ x }}{% break %}{% else %}[else ran]{% endfor %}"),
+    ("c_for_else_after_continue", "{% for x in nums %}{% if x > 1 %}{% continue %}{% endif %}{{ x }}{% else %}[else]{% endfor %}|{% for x in nums %}{% continue %}{% else %}[else]{% endfor %}"),
+    ("c_break_in_inner_else", "{% for a in [1, 2, 3] %}{{ a }}{% for b in [] %}{% else %}{% if a == 2 %}{% break %}{% endif %}{% endfor %};{% endfor %}"),
     # errors
     ("syntax_unclosed_if", "{% if true %}never closed"),
     ("syntax_bad_tag", "{% frobnicate %}"),
@@ -441,26 +531,36 @@ def main():
             with open(os.path.join(FIXTURES, name + ".jinja"), "w", encoding="utf-8", newline="") as f:
                 f.write(gguf_template(path))
 
+    contexts = {name: conversation_context(conv) for name, conv in CONVERSATIONS.items()}
     cases = []
     for file in sorted(os.listdir(FIXTURES)):
         if not file.endswith(".jinja"):
             continue
         with open(os.path.join(FIXTURES, file), encoding="utf-8", newline="") as f:
             source = f.read()
-        for conv_name, conv in CONVERSATIONS.items():
+        for conv_name in CONVERSATIONS:
             for agp in (False, True):
-                context = conversation_context(conv, agp)
-                case = {"name": f"{file[:-6]}/{conv_name}/{'gen' if agp else 'nogen'}", "template": file, "context": context}
-                case.update(render(source, context))
+                case = {
+                    "name": f"{file[:-6]}/{conv_name}/{'gen' if agp else 'nogen'}",
+                    "template": file,
+                    "conversation": conv_name,
+                    "add_generation_prompt": agp,
+                }
+                # jinja2 can mutate values in place (`indent` on a list extends it): render copies.
+                case.update(render(source, copy.deepcopy({**contexts[conv_name], "add_generation_prompt": agp})))
                 cases.append(case)
 
     snippets = []
     for name, source in SNIPPETS:
-        snippet = {"name": name, "source": source, "context": SNIPPET_CONTEXT}
-        snippet.update(render(source, SNIPPET_CONTEXT))
+        snippet = {"name": name, "source": source}
+        snippet.update(render(source, copy.deepcopy(SNIPPET_CONTEXT)))
         snippets.append(snippet)
 
-    for filename, data in (("cases.json", cases), ("snippets.json", snippets)):
+    outputs = (
+        ("cases.json", {"contexts": contexts, "cases": cases}),
+        ("snippets.json", {"context": SNIPPET_CONTEXT, "snippets": snippets}),
+    )
+    for filename, data in outputs:
         with open(os.path.join(FIXTURES, filename), "w", encoding="utf-8") as f:
             json.dump(data, f, ensure_ascii=False, indent=1)
             f.write("\n")

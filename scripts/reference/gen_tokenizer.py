@@ -11,8 +11,16 @@ For each model (SmolLM2, Qwen2.5-Coder, Gemma 3) writes OUT_DIR/<name>.json with
   bos_cases: a few inputs tokenized with add_bos=True (add_special)
   vocab:   bos, eos, eot, eog ids, add_bos, add_eos, n_tokens
   pieces:  [[id, b64 of token_to_piece(id, special=True)], ...] for a sample of ids
+  detokenize: [{"ids": BOS + ids + EOS, "out": [b64 of llama_detokenize(remove_special, unparse_special)
+           for (False, False), (False, True), (True, True)]}] for the first 80 inputs
+The inputs are the hand-assembled ones plus 120 seeded random mixes.
+
+It also copies SmolLM2's file with tokenizer.ggml.pre set to each other pre-tokenizer
+(llama-bpe, qwen2, gpt-2, default) — `gguf-new-metadata`, into a temporary folder — and writes
+OUT_DIR/smollm2-pre-<name>.json with the ids llama.cpp gives for the same inputs, so the
+Llama 3, Qwen2 and GPT-2 scanners are checked in CI on the one model CI has.
 """
-import base64, ctypes, json, os, random, sys, unicodedata
+import base64, ctypes, json, os, random, subprocess, sys, tempfile, unicodedata
 
 MODELS = {
     "smollm2": "smollm2-135m-instruct.gguf",
@@ -95,11 +103,89 @@ def inputs():
     return out
 
 
+DETOK_FLAGS = [(False, False), (False, True), (True, True)]
+
+
+def detok_cases(llm, texts):
+    """llama_detokenize of BOS + ids + EOS for some inputs, per (remove_special, unparse_special)."""
+    import llama_cpp as L
+    vocab = L.llama_model_get_vocab(llm.model)
+    out = []
+    for t in texts:
+        ids = [L.llama_vocab_bos(vocab)] + llm.tokenize(t, add_bos=False, special=True) + [L.llama_vocab_eos(vocab)]
+        arr = (L.llama_token * len(ids))(*ids)
+        results = []
+        for rs, us in DETOK_FLAGS:
+            buf = ctypes.create_string_buffer(65536)
+            n = L.llama_detokenize(vocab, arr, len(ids), buf, 65536, rs, us)
+            results.append(base64.b64encode(buf.raw[:n]).decode())
+        out.append({"ids": ids, "out": results})
+    return out
+
+
+def random_inputs(seed, count):
+    """Random mixes of scripts, emoji, whitespace, contractions, digits, special-token text and
+    stray bytes — the kind of input that found differences during development."""
+    rng = random.Random(seed)
+    pools = [
+        list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"), list("0123456789"),
+        list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"), [" ", " ", "  ", "\t", "\n", "\r\n", "\r", "\n\n", "   "],
+        ["'s", "'S", "'t", "'T", "'re", "'RE", "'Re", "'ve", "'m", "'M", "'ll", "'LL", "'d", "'D", "'x"],
+        list("你好世界中文字符日本語カタカナひらがな한국어"), list("مرحبابالعالم"), list("नमस्तेदुनिया"),
+        ["\u0301", "\u0308", "\u0327", "\u20dd", "\u0651"],
+        ["😀", "👍", "🏽", "\u200d", "\ufe0f", "👨‍👩‍👧", "🇺🇸", "❤", "✨"],
+        ["\u00a0", "\u2003", "\u3000", "\u0085", "\u2028", "\u200b", "\u2009", "\u1680"],
+        ["<|im_start|>", "<|im_end|>", "<|endoftext|>", "<end_of_turn>", "<start_of_turn>", "<eos>", "<bos>", "</s>",
+         "<tool_call>", "[multimodal]", "<h1>", "<unused5>"],
+        list("٠١٢٣٤٥６７８９²³½Ⅻªºµ"), list("ÀÉÎÕÜßøåæœçñ"), ["\x00", "\x01", "\x0b", "\x0c", "\x1c", "\x1f", "\x7f"],
+    ]
+
+    def rand_cp():
+        while True:
+            cp = rng.choice([rng.randrange(0x80, 0x800), rng.randrange(0x800, 0x10000),
+                             rng.randrange(0x10000, 0x30000), rng.randrange(0xE0000, 0xE0200)])
+            if not 0xD800 <= cp < 0xE000:
+                return chr(cp)
+
+    out = []
+    while len(out) < count:
+        parts = [rand_cp() if rng.random() < 0.2 else rng.choice(rng.choice(pools)) for _ in range(rng.randrange(1, 25))]
+        b = "".join(parts).encode("utf-8")
+        if rng.random() < 0.15:
+            b = bytearray(b)
+            for _ in range(rng.randrange(1, 4)):
+                pos = rng.randrange(0, len(b) + 1)
+                b[pos:pos] = bytes([rng.choice([0x80, 0xbf, 0xc0, 0xc3, 0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xf8, 0xff])])
+            b = bytes(b)
+        if not aborts_llama(b):
+            out.append(b)
+    return out
+
+
+def aborts_llama(u):
+    """llama.cpp aborts when its lenient UTF-8 decoder yields a value above U+10FFFF."""
+    o = 0
+    while o < len(u):
+        c = u[o]
+        if c & 0xF8 == 0xF0 and o + 3 < len(u) and all(u[o + k] & 0xC0 == 0x80 for k in (1, 2, 3)):
+            cp = ((c & 7) << 18) | ((u[o + 1] & 0x3F) << 12) | ((u[o + 2] & 0x3F) << 6) | (u[o + 3] & 0x3F)
+            if cp > 0x10FFFF:
+                return True
+            o += 4
+        elif c & 0xF0 == 0xE0 and o + 2 < len(u) and all(u[o + k] & 0xC0 == 0x80 for k in (1, 2)):
+            o += 3
+        elif c & 0xE0 == 0xC0 and o + 1 < len(u) and u[o + 1] & 0xC0 == 0x80:
+            o += 2
+        else:
+            o += 1
+    return False
+
+
 def main():
     models_dir, out_dir = sys.argv[1], sys.argv[2]
     import llama_cpp as L
     from llama_cpp import Llama
-    texts = inputs()
+    texts = inputs() + random_inputs(2026, 120)
     assert len(texts) >= 220, len(texts)
     for name, fname in MODELS.items():
         path = os.path.join(models_dir, fname)
@@ -132,10 +218,69 @@ def main():
         meta = {"bos": L.llama_vocab_bos(vocab), "eos": L.llama_vocab_eos(vocab), "eot": L.llama_vocab_eot(vocab),
                 "eog": eog, "add_bos": bool(L.llama_vocab_get_add_bos(vocab)),
                 "add_eos": bool(L.llama_vocab_get_add_eos(vocab)), "n_tokens": n}
-        doc = {"model": fname, "vocab": meta, "cases": cases, "bos_cases": bos_cases, "pieces": pieces}
+        doc = {"model": fname, "vocab": meta, "cases": cases, "bos_cases": bos_cases, "pieces": pieces,
+               "detokenize": detok_cases(llm, texts[:80])}
         with open(os.path.join(out_dir, name + ".json"), "w") as f:
             json.dump(doc, f, separators=(",", ":"))
         print(name, len(cases), "cases", meta["bos"], meta["eos"], meta["eot"], eog)
+    pre_variants(models_dir, out_dir, texts)
+
+
+def pre_variants(models_dir, out_dir, texts):
+    from llama_cpp import Llama
+    src = os.path.join(models_dir, MODELS["smollm2"])
+    if not os.path.exists(src):
+        return
+    tool = os.path.join(os.path.dirname(sys.executable), "gguf-new-metadata")
+    with tempfile.TemporaryDirectory() as tmp:
+        for pre in ["llama-bpe", "qwen2", "gpt-2", "default"]:
+            dst = os.path.join(tmp, pre + ".gguf")
+            subprocess.run([tool, "--pre-tokenizer", pre, "--force", src, dst], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            llm = Llama(model_path=dst, vocab_only=True, verbose=False)
+            cases = []
+            for t in texts:
+                ids = llm.tokenize(t, add_bos=False, special=False)
+                ids_s = llm.tokenize(t, add_bos=False, special=True)
+                c = {"b64": base64.b64encode(t).decode(), "ids": ids}
+                if ids_s != ids:
+                    c["ids_special"] = ids_s
+                cases.append(c)
+            with open(os.path.join(out_dir, "smollm2-pre-" + pre + ".json"), "w") as f:
+                json.dump({"pre": pre, "cases": cases, "detokenize": detok_cases(llm, texts[:80])}, f,
+                          separators=(",", ":"))
+            print("smollm2 as", pre, len(cases), "cases")
+    space_prefix_variant(models_dir, out_dir, texts)
+
+
+def space_prefix_variant(models_dir, out_dir, texts):
+    """Gemma 3 with tokenizer.ggml.add_space_prefix switched on (`gguf-set-metadata` on a copy),
+    as Llama-2-style SentencePiece vocabularies have it: OUT_DIR/gemma3-space-prefix.json."""
+    import shutil
+    from llama_cpp import Llama
+    src = os.path.join(models_dir, MODELS["gemma3"])
+    if not os.path.exists(src):
+        return
+    tool = os.path.join(os.path.dirname(sys.executable), "gguf-set-metadata")
+    with tempfile.TemporaryDirectory() as tmp:
+        dst = os.path.join(tmp, "gemma3-space-prefix.gguf")
+        shutil.copyfile(src, dst)
+        subprocess.run([tool, "--force", dst, "tokenizer.ggml.add_space_prefix", "1"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        llm = Llama(model_path=dst, vocab_only=True, verbose=False)
+        cases = []
+        for t in texts:
+            ids = llm.tokenize(t, add_bos=False, special=False)
+            ids_s = llm.tokenize(t, add_bos=False, special=True)
+            ids_b = llm.tokenize(t, add_bos=True, special=True)
+            c = {"b64": base64.b64encode(t).decode(), "ids": ids}
+            if ids_s != ids:
+                c["ids_special"] = ids_s
+            c["ids_bos"] = ids_b
+            cases.append(c)
+        with open(os.path.join(out_dir, "gemma3-space-prefix.json"), "w") as f:
+            json.dump({"cases": cases, "detokenize": detok_cases(llm, texts[:80])}, f, separators=(",", ":"))
+        print("gemma3 with add_space_prefix", len(cases), "cases")
 
 
 if __name__ == "__main__":

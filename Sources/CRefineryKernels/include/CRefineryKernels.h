@@ -19,12 +19,15 @@ int refinery_dequantize_row(int type, const void *src, float *dst, int64_t n);
 size_t refinery_activation_row_size(int weight_type, int64_t n);
 
 /// Quantizes `n` activations for dot products with weight rows of `weight_type` (Q8_0-style
-/// blocks for the 32-value formats, Q8_K-style for the K-quants, plain F32/F16 where faster).
+/// blocks for the 32-value formats, Q8_K-style for the K-quants, plain F32 for F32/F16/BF16),
+/// writing `refinery_activation_row_size(weight_type, n)` bytes; writes nothing when that is 0.
+/// Each row is quantized on its own (the bytes never depend on other rows or the CPU path).
 void refinery_quantize_activations(int weight_type, const float *x, void *dst, int64_t n);
 
 /// The dot product of one weight row of `weight_type` (length `n`) with activations prepared by
-/// `refinery_quantize_activations`. The summation order depends only on `n`, never on threads
-/// or batch (batch invariance). Returns NaN for an unsupported type.
+/// `refinery_quantize_activations`. The summation order depends only on `n` (and the kernel
+/// level, fixed once per process), never on threads or batch (batch invariance). Returns NaN for
+/// an unsupported type.
 float refinery_vec_dot(int weight_type, int64_t n, const void *weight_row, const void *activations);
 
 /// The highest level this CPU supports (0 portable, 1 AVX2+FMA+F16C, 2 AVX-512 F/BW/VL), before
@@ -55,6 +58,20 @@ void refinery_f32_to_f16_row(const float *src, uint16_t *dst, int64_t n);
 /// kernel as `refinery_vec_dot` for F16 weights; the order depends only on `n`.
 float refinery_dot_f16_f32(int64_t n, const uint16_t *keys, const float *query);
 
+/// Attention scores over an F16 key cache: out[j] = refinery_dot_f16_f32(n, row j, query) for
+/// `count` key rows spaced `key_stride` bytes apart (a multiple of 2).
+void refinery_dot_f16_rows(int64_t n, const uint16_t *keys, size_t key_stride, int64_t count, const float *query,
+                           float *out);
+
+/// y[i] += alpha * v[i] for `n` half floats `v` (an F16 value-cache row) and floats `y`; each y[i]
+/// is rounded once per call (a multiply-add on every level).
+void refinery_axpy_f16(int64_t n, float alpha, const uint16_t *v, float *y);
+
+/// y += weights[j] * value row j for `count` F16 rows spaced `value_stride` bytes (a multiple of 2) apart, in row
+/// order: bit-identical to calling `refinery_axpy_f16` once per row, with `y` kept in registers.
+void refinery_axpy_f16_rows(int64_t n, int64_t count, const float *weights, const uint16_t *values, size_t value_stride,
+                            float *y);
+
 /// out[r] = dot(weight row r, activations) for `rows` rows of `n` values spaced `row_stride` bytes
 /// apart: exactly `refinery_vec_dot` per row.
 void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
@@ -67,11 +84,17 @@ void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t ro
 void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
                       const void *activations, size_t act_stride, int64_t cols, float *out, int64_t out_stride);
 
-/// Microbenchmark: times `iterations` single-threaded matrix-vector products of a `rows` x `n`
+/// Microbenchmark: times single-threaded matrix-vector products (for at least `seconds` of the
+/// calling thread's CPU time, so that other load on the machine does not count) of a `rows` x `n`
 /// matrix of `weight_type` (random blocks with small finite scales) with the kernels of `level`
 /// (capped at the CPU's; the same loop as `refinery_mat_vec`) and
 /// returns the weight bytes read per second, in GB/s (10^9 bytes). Returns a negative number for
 /// an unsupported type or size, or when memory runs out.
-double refinery_bench_mat_vec(int level, int weight_type, int64_t n, int64_t rows, int iterations);
+double refinery_bench_mat_vec(int level, int weight_type, int64_t n, int64_t rows, double seconds);
+
+/// Microbenchmark of `refinery_mat_mat` with the current kernels: `cols` activation rows against a
+/// `rows` x `n` matrix, single-threaded; returns weight bytes times activation rows per second of
+/// the thread's CPU time, in GB/s (comparable with `refinery_bench_mat_vec`), or a negative number.
+double refinery_bench_mat_mat(int weight_type, int64_t n, int64_t rows, int64_t cols, double seconds);
 
 #endif

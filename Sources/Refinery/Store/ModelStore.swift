@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// The folder of installed models, the only part of Refinery that ever fetches one.
 ///
@@ -30,9 +31,11 @@ public struct ModelStore: Sendable {
     /// How packages are fetched.
     public var fetcher: PackageFetcher
 
-    /// A store at `root` (created on first write).
+    /// A store at `root` (created on first write; a relative path is taken from the current
+    /// folder).
     public init(root: String, catalog: ModelCatalog = .builtin, fetcher: PackageFetcher = PackageFetcher()) {
-        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+        let absolute = Self.absolute(root)
+        self.root = absolute.count > 1 && absolute.hasSuffix("/") ? String(absolute.dropLast()) : absolute
         self.catalog = catalog
         self.fetcher = fetcher
     }
@@ -46,7 +49,8 @@ public struct ModelStore: Sendable {
         var catalog = ModelCatalog.builtin
         if let file = environment["REFINERY_CATALOG"], !file.isEmpty {
             guard let bytes = StoreFiles.read(file) else {
-                throw ModelStoreError(code: .invalidCatalog, message: "cannot read the catalog file \(file)", value: file)
+                throw ModelStoreError(
+                    code: .invalidCatalog, message: "cannot read the catalog file \(file)", value: file)
             }
             catalog = try ModelCatalog(json: bytes)
         }
@@ -119,7 +123,8 @@ public struct ModelStore: Sendable {
             guard StoreFiles.status(added.path)?.isRegularFile == true else {
                 throw ModelStoreError(
                     code: .invalidModelFile,
-                    message: "model '\(name)' was added from \(added.path), which no longer exists; remove it with `refinery models rm \(name)`",
+                    message:
+                        "model '\(name)' was added from \(added.path), which no longer exists; remove it with `refinery models rm \(name)`",
                     value: added.path
                 )
             }
@@ -134,7 +139,8 @@ public struct ModelStore: Sendable {
         if reference.contains("/") || reference.hasSuffix(".gguf") {
             if StoreFiles.status(reference)?.isRegularFile == true { return Self.absolute(reference) }
             if reference.contains("/") {
-                throw ModelStoreError(code: .invalidModelFile, message: "no model file at \(reference)", value: reference)
+                throw ModelStoreError(
+                    code: .invalidModelFile, message: "no model file at \(reference)", value: reference)
             }
         }
         return try path(of: reference)

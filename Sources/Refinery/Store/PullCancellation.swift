@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// The cancellation state of one pull, shared between the task that awaits it and the thread
 /// that does the blocking work: cancelling stops the current child process group at once.
@@ -46,7 +47,8 @@ final class PullCancellation: Sendable {
     /// Throws ``ModelStoreError/Code-swift.struct/cancelled`` if the pull was cancelled.
     func check(_ model: String) throws(ModelStoreError) {
         if isCancelled {
-            throw ModelStoreError(code: .cancelled, message: "pull of '\(model)' was cancelled; nothing was installed", value: model)
+            throw ModelStoreError(
+                code: .cancelled, message: "pull of '\(model)' was cancelled; nothing was installed", value: model)
         }
     }
 }

@@ -68,13 +68,22 @@ public enum QuantizedDot {
             Int64(columns), output, Int64(outputStride))
     }
 
-    /// Single-threaded matrix-vector speed with the kernels of `level`: weight bytes read per second
-    /// in GB/s, for a `rows` x `count` matrix of random `type` blocks, or `nil` for a bad shape.
+    /// Single-threaded matrix-vector speed with the kernels of `level`, timed for at least `seconds`:
+    /// weight bytes read per second in GB/s, for a `rows` x `count` matrix of random `type` blocks,
+    /// or `nil` for a bad shape.
     public static func benchmarkMatVec(
-        _ type: GGMLType, count: Int, rows: Int, iterations: Int, level: KernelLevel = .current
+        _ type: GGMLType, count: Int, rows: Int, seconds: Double, level: KernelLevel = .current
     ) -> Double? {
         let result = refinery_bench_mat_vec(
-            Int32(level.rawValue), Int32(type.rawValue), Int64(count), Int64(rows), Int32(iterations))
+            Int32(level.rawValue), Int32(type.rawValue), Int64(count), Int64(rows), seconds)
+        return result < 0 ? nil : result
+    }
+
+    /// Single-threaded speed of ``matMat(_:count:weights:rowStride:rows:activations:activationStride:columns:into:outputStride:)``
+    /// with the current kernels, timed for at least `seconds`: weight bytes times activation rows
+    /// per second in GB/s (comparable with ``benchmarkMatVec(_:count:rows:seconds:level:)``), or `nil`.
+    public static func benchmarkMatMat(_ type: GGMLType, count: Int, rows: Int, columns: Int, seconds: Double) -> Double? {
+        let result = refinery_bench_mat_mat(Int32(type.rawValue), Int64(count), Int64(rows), Int64(columns), seconds)
         return result < 0 ? nil : result
     }
 }

@@ -56,12 +56,19 @@ enum TemplateFormatting {
             }
             if let precision, let p = Int(precision) { piece = String(piece.unicodeScalars.prefix(p)) }
             if let w = Int(width), piece.unicodeScalars.count < w {
+                try TemplateLimits.check(count: w)
                 let pad = String(repeating: " ", count: w - piece.unicodeScalars.count)
                 piece = flags.contains("-") ? piece + pad : pad + piece
             }
             out += piece
         }
-        if next < values.count, case .tuple = args {
+        // CPython skips this check when the argument supports indexing (dict, list, …).
+        var indexable = false
+        switch args {
+        case .dict, .list, .undefined: indexable = true
+        default: break
+        }
+        if next < values.count, !indexable {
             throw TemplateError(code: .type, message: "TypeError: not all arguments converted during string formatting")
         }
         return out
@@ -73,15 +80,41 @@ enum TemplateFormatting {
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: 512)
         defer { buffer.deallocate() }
         switch conversion {
-        case "d", "i", "u", "x", "X", "o", "c":
-            let i: Int
+        case "c":
+            guard case .int(let v) = n, v >= 0, v <= 0x10FFFF, let scalar = Unicode.Scalar(UInt32(v)) else { return "" }
+            return String(scalar)
+        case "d", "i", "u", "x", "X", "o":
+            var i: Int
             if case .int(let v) = n { i = v } else { i = Int(n.asDouble.rounded(.towardZero)) }
             let c = conversion == "u" || conversion == "i" ? "d" : String(conversion)
+            // Python writes a sign and the magnitude (C would print two's complement for %x/%o).
+            let negative = c != "d" && i < 0
+            if negative { i = i == .min ? .max : -i }
             _ = withVaList([i]) { vsnprintf(buffer, 512, spec + "l" + c, $0) }
+            if negative { return "-" + String(cString: buffer) }
         default:
             _ = withVaList([n.asDouble]) { vsnprintf(buffer, 512, spec + String(conversion), $0) }
         }
         return String(cString: buffer)
+    }
+
+    /// Python's `round(x, ndigits)` for a float: correctly rounded (half to even on the exact
+    /// binary value), which C's `%.*f` also gives; negative `ndigits` round to tens, hundreds….
+    static func pyRound(_ x: Double, _ ndigits: Int) -> Double {
+        guard x.isFinite else { return x }
+        if ndigits < 0 {
+            var scale = 1.0
+            for _ in 0..<Swift.min(-ndigits, 400) { scale *= 10 }
+            let y = x / scale
+            var z = y.rounded(.toNearestOrEven)
+            if Swift.abs(y - z) == 0.5 { z = 2.0 * (y / 2.0).rounded(.toNearestOrEven) }
+            return z * scale
+        }
+        if ndigits > 330 { return x }
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: 512)
+        defer { buffer.deallocate() }
+        _ = withVaList([Int32(ndigits), x]) { vsnprintf(buffer, 512, "%.*f", $0) }
+        return Double(String(cString: buffer)) ?? x
     }
 
     /// `str.format(*args, **kwargs)` with `{}`, `{0}`, `{name}`, `{name.attr}`-free fields and

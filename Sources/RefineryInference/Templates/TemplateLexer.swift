@@ -251,9 +251,7 @@ struct TemplateLexer {
         var depth = 0
         while true {
             // Whitespace inside a tag.
-            while pos < src.count, src[pos] == 32 || src[pos] == 9 || src[pos] == 10 || src[pos] == 13 || src[pos] == 12 || src[pos] == 11 {
-                advance(to: pos + 1)
-            }
+            _ = skipWhitespace()
             guard pos < src.count else {
                 throw TemplateError(
                     code: .syntax,
@@ -291,18 +289,24 @@ struct TemplateLexer {
                 tokens.append(TemplateToken(kind: .string(s), location: tokenLocation))
             } else if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
                 tokens.append(TemplateToken(kind: try lexNumber(), location: tokenLocation))
-            } else if isNameStart(c) {
-                var i = pos + 1
-                while i < src.count && (isNameStart(src[i]) || (src[i] >= 48 && src[i] <= 57)) { i += 1 }
+            } else if nameCharacterLength(at: pos, first: true) > 0 {
+                var i = pos
+                while i < src.count {
+                    let n = nameCharacterLength(at: i, first: i == pos)
+                    if n == 0 { break }
+                    i += n
+                }
                 let name = String(decoding: src[pos..<i], as: UTF8.self)
                 advance(to: i)
                 tokens.append(TemplateToken(kind: .name(name), location: tokenLocation))
             } else {
-                let two = pos + 1 < src.count ? String(decoding: src[pos...pos + 1], as: UTF8.self) : ""
+                let second = at(pos + 1)
                 let op: String
-                if ["//", "**", "==", "!=", "<=", ">="].contains(two) {
-                    op = two
-                } else if "+-*/%~<>=.,:|()[]{}".utf8.contains(c) {
+                if (c == UInt8(ascii: "/") && second == c) || (c == UInt8(ascii: "*") && second == c) {
+                    op = c == UInt8(ascii: "/") ? "//" : "**"
+                } else if second == UInt8(ascii: "="), let first = Self.comparisonOperators[c] {
+                    op = first
+                } else if Self.singleOperators.contains(c) {
                     op = String(UnicodeScalar(c))
                 } else {
                     let scalar = String(decoding: src[pos..<min(pos + 4, src.count)], as: UTF8.self).unicodeScalars.first.map(String.init) ?? "?"
@@ -319,8 +323,24 @@ struct TemplateLexer {
         }
     }
 
-    private func isNameStart(_ c: UInt8) -> Bool {
-        (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 || c >= 0x80
+    private static let comparisonOperators: [UInt8: String] = [
+        UInt8(ascii: "="): "==", UInt8(ascii: "!"): "!=", UInt8(ascii: "<"): "<=", UInt8(ascii: ">"): ">=",
+    ]
+    private static let singleOperators: Set<UInt8> = Set("+-*/%~<>=.,:|()[]{}".utf8)
+
+    /// The byte length of the identifier character at `i` (Python's `\w`: letters, digits —
+    /// not first — and `_`), or 0 if there is none.
+    private func nameCharacterLength(at i: Int, first: Bool) -> Int {
+        let c = src[i]
+        if (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 { return 1 }
+        if c >= 48 && c <= 57 { return first ? 0 : 1 }
+        guard c >= 0x80 else { return 0 }
+        var iterator = src[i...].makeIterator()
+        var decoder = UTF8()
+        guard case .scalarValue(let scalar) = decoder.decode(&iterator) else { return 0 }
+        let properties = scalar.properties
+        let isWord = properties.isAlphabetic || (!first && properties.numericType != nil)
+        return isWord ? String(scalar).utf8.count : 0
     }
 
     /// A string literal, unescaped like Python's `unicode-escape` (as jinja2 does).

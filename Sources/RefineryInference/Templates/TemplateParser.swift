@@ -6,6 +6,16 @@ struct TemplateParser {
     private let tokens: [TemplateToken]
     private var index = 0
     private var loopDepth = 0
+    /// Nesting of expressions and blocks, bounded so hostile input cannot exhaust the stack.
+    private var nesting = 0
+    private static let maxNesting = 32
+
+    private mutating func enter() throws {
+        nesting += 1
+        if nesting > Self.maxNesting {
+            throw error("the template nests deeper than \(Self.maxNesting) levels", code: .limit)
+        }
+    }
 
     init(tokens: [TemplateToken]) {
         self.tokens = tokens
@@ -140,6 +150,8 @@ struct TemplateParser {
     }
 
     private mutating func parseStatement(_ tag: String, at location: SourceLocation) throws -> TemplateNode {
+        try enter()
+        defer { nesting -= 1 }
         advance()  // the tag name
         switch tag {
         case "if": return try parseIf()
@@ -291,7 +303,6 @@ struct TemplateParser {
         loopDepth = 0
         let (body, _) = try parseBody(until: ["endmacro"], innermost: "macro")
         loopDepth = savedDepth
-        if case .name = current.kind, !isOp("%}") { _ = skipName(name) }
         try expectBlockEnd()
         return .macro(TemplateMacro(name: name, parameters: parameters, body: body, location: location))
     }
@@ -342,6 +353,8 @@ struct TemplateParser {
     }
 
     private mutating func parseExpression() throws -> TemplateExpr {
+        try enter()
+        defer { nesting -= 1 }
         var expr = try parseOr()
         while isName("if") {
             let location = current.location
@@ -378,6 +391,8 @@ struct TemplateParser {
         if isName("not") {
             let location = current.location
             advance()
+            try enter()
+            defer { nesting -= 1 }
             return TemplateExpr(.not(try parseNot()), location)
         }
         return try parseCompare()
@@ -447,10 +462,13 @@ struct TemplateParser {
     private mutating func parseUnary(withFilter: Bool = true) throws -> TemplateExpr {
         let location = current.location
         var node: TemplateExpr
-        if skipOp("-") {
-            node = TemplateExpr(.negate(try parseUnary(withFilter: false)), location)
-        } else if skipOp("+") {
-            node = TemplateExpr(.plus(try parseUnary(withFilter: false)), location)
+        if isOp("-") || isOp("+") {
+            let negate = isOp("-")
+            advance()
+            try enter()
+            defer { nesting -= 1 }
+            let operand = try parseUnary(withFilter: false)
+            node = TemplateExpr(negate ? .negate(operand) : .plus(operand), location)
         } else {
             node = try parsePrimary()
         }

@@ -94,11 +94,9 @@ extension TemplateInterpreter {
             if case .bool = value { return true }
             return false
         case .even, .odd:
-            guard case .int(let i)? = value.numericValue else {
-                try value.requireDefined()
-                throw TemplateError(code: .type, message: "TypeError: unsupported operand type(s) for %: '\(value.typeName)' and 'int'")
-            }
-            return (i % 2 == 0) == (test == .even)
+            // jinja2: `value % 2 == 0` / `value % 2 == 1` (floats included).
+            let remainder = try TemplateArithmetic.apply(.mod, value, .int(2))
+            return remainder.pyEquals(.int(test == .even ? 0 : 1))
         case .divisibleBy:
             let d = try argument()
             guard case .int(let n)? = d.numericValue, n != 0 else {

@@ -1,8 +1,8 @@
 /// Byte-level BPE merges, as llama.cpp's `llm_tokenizer_bpe_session` applies them to one word.
 ///
-/// Tokens, merge parts and merge results are keyed by the raw bytes they stand for (not by their
-/// byte-level alphabet spelling), so a word is merged from its raw bytes with integer lookups
-/// only: each merge rank knows the id of the string it produces.
+/// Tokens and merge parts are keyed by the raw bytes they stand for (not by their byte-level
+/// alphabet spelling), so a word is merged straight from its raw bytes. Pairs are ranked in the
+/// same order as llama.cpp's (lowest rank first, then leftmost), with the same stale-pair check.
 struct BytePairEncoder: Sendable {
     /// How merge ranks are found for a pair of adjacent symbols.
     private enum Ranks: Sendable {

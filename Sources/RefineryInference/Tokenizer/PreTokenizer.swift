@@ -12,6 +12,10 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     case llama3
     /// Qwen2: as Llama 3 but numbers one digit at a time (`\p{N}`).
     case qwen2
+    /// llama.cpp's fallback for BPE files without a known pre-tokenizer (`default`): runs of
+    /// punctuation (`[\p{P}\$\+<=>\^~\|]+`), then GPT-2's expression, then `\p{N}+`, then
+    /// ASCII digits in threes.
+    case `default`
 
     /// The pre-tokenizer and tokenizer flags llama.cpp uses for a `tokenizer.ggml.pre` name.
     static func forName(_ name: String) -> (kind: PreTokenizer, ignoreMerges: Bool, addBOS: Bool, cleanSpaces: Bool)? {
@@ -35,6 +39,8 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             return (.gpt2, false, false, true)
         case "trillion", "granite-docling":
             return (.gpt2, false, false, false)
+        case "default":
+            return (.default, false, false, true)
         default:
             return nil
         }
@@ -64,8 +70,82 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             Self.splitLlama3(cps, classes, 0, cps.count, maxDigits: 3, &out)
         case .qwen2:
             Self.splitLlama3(cps, classes, 0, cps.count, maxDigits: 1, &out)
+        case .default:
+            // Each expression splits every piece the previous one left.
+            var pieces = Self.splitRuns(cps, [cps.count]) { Self.isDefaultPunctuation(cps[$0]) }
+            var gpt2: [Int] = []
+            var start = 0
+            for length in pieces {
+                Self.splitGPT2(cps, classes, start, start + length, &gpt2)
+                start += length
+            }
+            pieces = Self.splitRuns(cps, gpt2) { classes[$0] == .number }
+            start = 0
+            for length in pieces {
+                Self.splitDigitTriples(cps, start, start + length, &out)
+                start += length
+            }
         }
         return out
+    }
+
+    /// `[\p{P}\$\+<=>\^~\|]` as llama.cpp evaluates it: ASCII punctuation and symbols except
+    /// the backquote, and code points of general category P*.
+    private static func isDefaultPunctuation(_ cp: UInt32) -> Bool {
+        if cp < 0x80 {
+            switch cp {
+            case 0x21...0x2F, 0x3A...0x40, 0x5B...0x5F, 0x7B...0x7E: return true
+            default: return false
+            }
+        }
+        guard CodepointClass.of(cp) == .other, let scalar = Unicode.Scalar(cp) else { return false }
+        switch scalar.properties.generalCategory {
+        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+            .initialPunctuation, .finalPunctuation, .otherPunctuation:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Splits each piece into maximal runs of members and the gaps between them.
+    private static func splitRuns(_ cps: UnsafeBufferPointer<UInt32>, _ pieces: [Int], _ member: (Int) -> Bool) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(pieces.count)
+        var start = 0
+        for length in pieces {
+            let end = start + length
+            var run = start
+            var i = start
+            while i < end {
+                let inside = member(i)
+                var j = i + 1
+                while j < end && member(j) == inside { j += 1 }
+                out.append(j - run)
+                run = j
+                i = j
+            }
+            start = end
+        }
+        return out
+    }
+
+    /// `[0-9][0-9][0-9]`: leftmost triples of ASCII digits, and the gaps between them.
+    private static func splitDigitTriples(_ cps: UnsafeBufferPointer<UInt32>, _ start: Int, _ end: Int, _ out: inout [Int]) {
+        @inline(__always) func digit(_ i: Int) -> Bool { cps[i] >= 0x30 && cps[i] <= 0x39 }
+        var gapStart = start
+        var i = start
+        while i + 3 <= end {
+            if digit(i) && digit(i + 1) && digit(i + 2) {
+                if i > gapStart { out.append(i - gapStart) }
+                out.append(3)
+                i += 3
+                gapStart = i
+            } else {
+                i += 1
+            }
+        }
+        if end > gapStart { out.append(end - gapStart) }
     }
 
     /// Class at `p`, or nil past the end of the current piece.

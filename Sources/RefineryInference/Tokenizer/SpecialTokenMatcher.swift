@@ -9,6 +9,8 @@ struct SpecialTokenMatcher: Sendable {
     private let edges: [UInt64: Int32]
     /// Node → token id ending there, or -1.
     private let terminal: [Int32]
+    /// Whether some candidate starts with the byte.
+    private let firstBytes: [Bool]
 
     /// A piece of the input: a special token, or a byte range still to tokenize.
     enum Fragment: Equatable {
@@ -24,9 +26,11 @@ struct SpecialTokenMatcher: Sendable {
         var texts: [[UInt8]] = []
         var edges: [UInt64: Int32] = [:]
         var terminal: [Int32] = [-1]
+        var firstBytes = [Bool](repeating: false, count: 256)
         for (i, id) in ordered.enumerated() {
             let text = allTexts[Int(id)]
             texts.append(text)
+            if let b = text.first { firstBytes[Int(b)] = true }
             var node: Int32 = 0
             for b in text {
                 let key = UInt64(UInt32(node)) << 8 | UInt64(b)
@@ -45,6 +49,7 @@ struct SpecialTokenMatcher: Sendable {
         self.texts = texts
         self.edges = edges
         self.terminal = terminal
+        self.firstBytes = firstBytes
     }
 
     /// Splits `bytes`; `allowed` says whether a candidate may be matched (by token id).
@@ -53,7 +58,7 @@ struct SpecialTokenMatcher: Sendable {
         guard !ordered.isEmpty else { return [.text(0..<bytes.count)] }
         // Which candidates occur anywhere in the text?
         var present = Set<Int32>()
-        for start in 0..<bytes.count {
+        for start in 0..<bytes.count where firstBytes[Int(bytes[start])] {
             var node: Int32 = 0
             var p = start
             while p < bytes.count, let child = edges[UInt64(UInt32(node)) << 8 | UInt64(bytes[p])] {

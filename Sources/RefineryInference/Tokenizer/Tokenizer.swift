@@ -29,6 +29,8 @@ public final class Tokenizer: Sendable {
     public let unknownID: Int32?
     /// Padding token.
     public let paddingID: Int32?
+    /// Separator token (`tokenizer.ggml.seperator_token_id`, BERT-style vocabularies).
+    public let separatorID: Int32?
     /// Every token that ends generation: EOS, EOT, EOM and the end markers llama.cpp
     /// recognises by text (`<|im_end|>`, `<end_of_turn>`, `<|endoftext|>`, FIM pad/repo/file-sep …).
     public let endOfGenerationIDs: Set<Int32>
@@ -132,6 +134,7 @@ public final class Tokenizer: Sendable {
         var eot = resolve(nil, data.eotID)
         var eom = resolve(nil, data.eomID)
         let pad = resolve(nil, data.paddingID)
+        let sep = resolve(nil, data.separatorID)
         if let v = data.addBOS { addBOS = v }
         if let v = data.addEOS { addEOS = v }
         if addBOS && bos == nil { throw TokenizerError.missingSpecialToken("tokenizer.ggml.bos_token_id") }
@@ -217,6 +220,7 @@ public final class Tokenizer: Sendable {
         self.eomID = eom
         self.unknownID = unk
         self.paddingID = pad
+        self.separatorID = sep
         self.endOfGenerationIDs = eog
         self.addsBOS = addBOS
         self.addsEOS = addEOS
@@ -269,7 +273,10 @@ public final class Tokenizer: Sendable {
     ///   - addSpecial: add BOS/EOS where the vocabulary asks for them (``addsBOS``, ``addsEOS``).
     ///   - parseSpecial: match control tokens written in the text (`<|im_start|>`) as single
     ///     tokens; otherwise they are tokenized as plain text. User-defined tokens always match.
-    /// Invalid UTF-8 is accepted and tokenized as llama.cpp does.
+    /// Invalid UTF-8 is accepted and tokenized as llama.cpp does (each undecodable byte counts
+    /// as U+FFFD in byte-level BPE; SentencePiece spells it with byte tokens). Sequences that
+    /// llama.cpp's lenient decoder reads as values above U+10FFFF, on which llama.cpp aborts,
+    /// count as U+FFFD here.
     public func encode(_ bytes: some Sequence<UInt8>, addSpecial: Bool = false, parseSpecial: Bool = false) -> [Int32] {
         let input = Array(bytes)
         var output: [Int32] = []
@@ -424,6 +431,12 @@ public final class Tokenizer: Sendable {
         }
         if cleansSpaces { text = Self.cleanSpaces(text) }
         return text
+    }
+
+    /// ``decode(_:removeSpecial:unparseSpecial:)`` as a `String`; bytes that are not valid
+    /// UTF-8 become U+FFFD.
+    public func decodeText(_ ids: some Sequence<Int32>, removeSpecial: Bool = false, unparseSpecial: Bool = false) -> String {
+        String(decoding: decode(ids, removeSpecial: removeSpecial, unparseSpecial: unparseSpecial), as: UTF8.self)
     }
 
     /// llama.cpp's `clean_spaces` passes: " ?" " !" " ." " ," lose their space, a lone

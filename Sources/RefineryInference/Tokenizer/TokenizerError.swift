@@ -62,10 +62,8 @@ public struct TokenizerError: Error, Sendable, Equatable, CustomStringConvertibl
         TokenizerError(.missingSpecialToken, "a special token is required by the metadata but its id is not set", value: key)
     }
 
+    /// Errors are equal when code and offending value are; the message is not compared.
     public static func == (a: TokenizerError, b: TokenizerError) -> Bool {
         a.code == b.code && a.value == b.value
     }
-
-    /// Whether two errors have the same code, ignoring message and value.
-    public func hasSameCode(as other: TokenizerError) -> Bool { code == other.code }
 }

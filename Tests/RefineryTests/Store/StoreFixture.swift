@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 import Testing
@@ -6,13 +7,18 @@ import Testing
 
 /// A model store in a fresh temporary folder with a catalog of two fake models whose wheels
 /// live in a local folder: `fake-single` (one package) and `fake-joined` (three parts).
-struct StoreFixture {
+struct StoreFixture: Sendable {
     let packages: FakePackages
     let root: String
     let catalog: ModelCatalog
     /// The bytes `fake-single` and `fake-joined` must install.
     let singleBytes: [UInt8]
     let joinedBytes: [UInt8]
+
+    /// Builds the fixture off the cooperative pool (it runs Python several times).
+    static func make(corruptSingleHash: Bool = false) async throws -> StoreFixture {
+        try await offloaded { try StoreFixture(corruptSingleHash: corruptSingleHash) }
+    }
 
     init(corruptSingleHash: Bool = false) throws {
         packages = try FakePackages()
@@ -73,7 +79,9 @@ struct StoreFixture {
     static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while !condition() {
-            guard ContinuousClock.now < deadline else { throw FakePackageError(message: "timed out waiting until \(what)") }
+            guard ContinuousClock.now < deadline else {
+                throw FakePackageError(message: "timed out waiting until \(what)")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
     }
@@ -84,4 +92,12 @@ final class ProgressLog: Sendable {
     private let storage = Mutex<[PullProgress]>([])
     func record(_ progress: PullProgress) { storage.withLock { $0.append(progress) } }
     var phases: [PullProgress.Phase] { storage.withLock { $0.map(\.phase) } }
+}
+
+/// Runs blocking work (waiting for child processes) on a Dispatch thread, so that tests running
+/// in parallel do not starve Swift's small cooperative pool.
+func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
 }

@@ -1,0 +1,26 @@
+# The README's two commands: `make demo` and `make test`. Both set up the machine first
+# (scripts/setup is idempotent). One build configuration serves the demo and the tests:
+# release (numeric code is unusably slow in debug, and C targets build at -O0 there) with
+# testability on, so `@testable import` works and nothing is compiled twice.
+
+SWIFT_BUILD_FLAGS ?= -c release -Xswiftc -enable-testing
+export SWIFT_BUILD_FLAGS
+BIN = $(shell swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/refinery
+
+.PHONY: setup build test demo clean
+
+setup:
+	./scripts/setup
+
+build: setup
+	swift build $(SWIFT_BUILD_FLAGS)
+
+test: setup
+	swift build $(SWIFT_BUILD_FLAGS) --build-tests
+	swift test -c release --skip-build --no-parallel
+
+demo: setup
+	$(BIN) generate --model smollm2-135m-instruct --max-tokens 64 "Write a haiku about the sea."
+
+clean:
+	rm -rf .build

@@ -1,0 +1,62 @@
+/// Compact JSON text for schema literals (`enum`, `const`, property names), as the grammar
+/// emits them: no whitespace, keys in order, strings escaped minimally (`"`, `\`, control
+/// characters), non-ASCII kept as UTF-8.
+enum JSONLiteral {
+    /// The JSON text of `value`, or `nil` for a non-finite number (not representable in JSON).
+    static func text(_ value: JSONValue) -> String? {
+        var out = ""
+        return write(value, &out) ? out : nil
+    }
+
+    /// The JSON string literal (with quotes) for `s`.
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    private static func write(_ value: JSONValue, _ out: inout String) -> Bool {
+        switch value {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d):
+            guard d.isFinite else { return false }
+            if d == d.rounded(), abs(d) < 1e15 { out += String(Int64(d)) } else { out += "\(d)" }
+        case .string(let s): out += quoted(s)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                guard write(item, &out) else { return false }
+            }
+            out += "]"
+        case .object(let pairs):
+            out += "{"
+            for (i, pair) in pairs.enumerated() {
+                if i > 0 { out += "," }
+                out += quoted(pair.key) + ":"
+                guard write(pair.value, &out) else { return false }
+            }
+            out += "}"
+        }
+        return true
+    }
+}
