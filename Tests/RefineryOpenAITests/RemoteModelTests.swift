@@ -5,6 +5,9 @@ import Testing
 
 /// Tests against the loopback server. They run one at a time: some measure timing, and the
 /// leak check reads process-wide figures (file descriptors, threads, active transfers).
+/// "Ends by the deadline" allows 200–250 ms of slack for a loaded CI machine; the cancel
+/// latency itself (cancel request to the handle's removal, on the transport's thread) is held
+/// to 50 ms.
 @Suite("Remote model over loopback", .serialized, .timeLimit(.minutes(3)))
 struct RemoteModelTests {
     static let fast = RetryPolicy(maxAttempts: 4, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(100))
@@ -142,6 +145,18 @@ extension RemoteModelTests {
         #expect(e.message.contains("[REDACTED]"))
     }
 
+    @Test("excerpts stay bounded and keep no piece of the key, wherever the cut falls")
+    func excerptRedaction() async throws {
+        let key = "sk-0123456789abcdef"
+        for padding in stride(from: 480, through: 520, by: 4) {
+            let r = await collect(model(try server.scenario("auth-padded:\(padding)"), key: key), ask())
+            let e = try #require(r.remoteError)
+            let excerpt = e.excerpt ?? ""
+            #expect(e.code == .authenticationFailed && excerpt.utf8.count <= RemoteModelError.excerptLimit + 3)
+            #expect(!excerpt.contains("sk-0123") && !excerpt.contains("abcdef"), "padding \(padding): \(excerpt.suffix(40))")
+        }
+    }
+
     @Test("a stream cut short, cleanly or mid-event, is truncatedStream after the text it had")
     func truncated() async throws {
         #expect(try await expectError("truncate", .truncatedStream).text == "Hello")
@@ -198,7 +213,7 @@ extension RemoteModelTests {
         let r = await collect(model(try server.scenario("flaky:503:1000:-"), retry: slow), ask(deadline: .milliseconds(1500)))
         let e = try #require(r.remoteError)
         #expect(e.code == .serverError && e.attempts >= 3)
-        #expect(r.elapsed <= .milliseconds(1600))
+        #expect(r.elapsed <= .milliseconds(1800))
     }
 
     @Test("connection refused is connectionFailed by the deadline")
@@ -216,7 +231,7 @@ extension RemoteModelTests {
         let r = await collect(model("http://127.0.0.1:\(port)/v1"), ask(deadline: .seconds(1)))
         let e = try #require(r.remoteError)
         #expect(e.code == .connectionFailed && e.attempts >= 2)
-        #expect(r.elapsed <= .milliseconds(1100))
+        #expect(r.elapsed <= .milliseconds(1300))
     }
 }
 
@@ -228,7 +243,7 @@ extension RemoteModelTests {
         let key = UUID().uuidString
         let r = await collect(model(try server.scenario("stall-head", key: key)), ask(deadline: .milliseconds(300)))
         #expect(r.remoteError?.code == .deadlineExceeded)
-        #expect(r.elapsed >= .milliseconds(290) && r.elapsed < .milliseconds(450), "\(r.elapsed)")
+        #expect(r.elapsed >= .milliseconds(290) && r.elapsed < .milliseconds(600), "\(r.elapsed)")
         try await waitFor { try await server.stats(key: key).disconnects == 1 }
     }
 
@@ -238,7 +253,7 @@ extension RemoteModelTests {
         let r = await collect(model(try server.scenario("stall", key: key)), ask(deadline: .milliseconds(400)))
         #expect(r.error == nil)
         #expect(r.text == "Hel" && r.stats?.finishReason == .deadline)
-        #expect(r.elapsed >= .milliseconds(390) && r.elapsed < .milliseconds(550), "\(r.elapsed)")
+        #expect(r.elapsed >= .milliseconds(390) && r.elapsed < .milliseconds(650), "\(r.elapsed)")
         try await waitFor { try await server.stats(key: key).disconnects == 1 }
     }
 
@@ -247,7 +262,7 @@ extension RemoteModelTests {
         let key = UUID().uuidString
         let r = await collect(model(try server.scenario("done-open", key: key)), ask())
         #expect(r.error == nil && r.text == "Hello" && r.stats?.finishReason == .stop)
-        #expect(r.elapsed < .milliseconds(200), "\(r.elapsed)")
+        #expect(r.elapsed < .milliseconds(400), "\(r.elapsed)")
         try await waitFor { OpenAICompatibleModel.transportStatistics.activeTransfers == 0 }
         try await waitFor { try await server.stats(key: key).disconnects == 1 }
     }
@@ -274,7 +289,7 @@ extension RemoteModelTests {
         try await waitFor { OpenAICompatibleModel.transportStatistics.cancelledTransfers == before + 1 }
         let stats = OpenAICompatibleModel.transportStatistics
         print("cancel: consumer released after \(consumerLatency), transfer removed \(stats.lastCancelLatency) after the cancel")
-        #expect(consumerLatency < .milliseconds(50))
+        #expect(consumerLatency < .milliseconds(100))
         #expect(stats.lastCancelLatency < .milliseconds(50))
         #expect(stats.activeTransfers == 0)
         try await waitFor { try await server.stats(key: key).disconnects == 1 }
@@ -392,7 +407,7 @@ extension RemoteModelTests {
         let failing = await collect(model(try proxy.fault("status:503:1000:-")), ask(deadline: deadline))
         #expect(failing.remoteError?.code == .serverError)
         for r in [stallEarly, stallLate, cut, truncated, failing] {
-            #expect(r.elapsed <= deadline + .milliseconds(150), "\(r.elapsed)")
+            #expect(r.elapsed <= deadline + .milliseconds(250), "\(r.elapsed)")
         }
     }
 }

@@ -36,6 +36,10 @@ final class ForwardState: @unchecked Sendable {
     let scores: UnsafeMutablePointer<Float>
     /// RoPE cos/sin pairs per row, `[2 tables][maxTokens][ropeDimensions]`.
     let ropeTables: UnsafeMutablePointer<Float>
+    /// Per-thread F16 staging (`[threads][halfScratchStride]`) and value rows (`[threads][headDimension]`).
+    let halfScratch: UnsafeMutablePointer<UInt16>
+    let halfScratchStride: Int
+    let valueScratch: UnsafeMutablePointer<Float>
 
     // The batch being run.
     let positions: UnsafeMutablePointer<Int32>
@@ -82,6 +86,9 @@ final class ForwardState: @unchecked Sendable {
         }
         scores = floats(pool.threadCount * maxContext)
         ropeTables = floats(2 * maxTokens * config.ropeDimensions)
+        halfScratchStride = (qDim + 31) / 32 * 32
+        halfScratch = .allocate(capacity: pool.threadCount * halfScratchStride)
+        valueScratch = floats(pool.threadCount * config.headDimension)
         positions = .allocate(capacity: maxTokens)
         rowSequence = .allocate(capacity: maxTokens)
         blockTables = .allocate(capacity: maxSequences * maxBlocksPerSequence)
@@ -89,7 +96,8 @@ final class ForwardState: @unchecked Sendable {
     }
 
     deinit {
-        for p in [x, xn, q, k, v, attention, projected, gate, up, scores, ropeTables] { p.deallocate() }
+        for p in [x, xn, q, k, v, attention, projected, gate, up, scores, ropeTables, valueScratch] { p.deallocate() }
+        halfScratch.deallocate()
         for p in quantized { p.deallocate() }
         positions.deallocate()
         rowSequence.deallocate()
@@ -284,22 +292,26 @@ final class ForwardState: @unchecked Sendable {
         let valueBase = cache.valueBase(layer: layer)
         let n = tokenCount
         // Store K and V (as F16), and round Q to F16 as ggml does before an F16 product.
-        rows(n) { t in
-            let table = self.blockTables + Int(self.rowSequence[t]) &* self.maxBlocksPerSequence
-            let position = Int(self.positions[t])
-            let block = Int(table[position / blockSize])
-            let slot = (block &* blockSize &+ position % blockSize) &* kvDim
-            let kRow = self.k + t &* kvDim, vRow = self.v + t &* kvDim
-            for i in 0..<kvDim {
-                keyBase[slot &+ i] = Float16(kRow[i])
-                valueBase[slot &+ i] = Float16(vRow[i])
+        let halves = halfScratch
+        let halfStride = halfScratchStride
+        pool.parallelFor(n, chunk: 1) { range, thread in
+            let half = halves + thread &* halfStride
+            for t in range {
+                let table = self.blockTables + Int(self.rowSequence[t]) &* self.maxBlocksPerSequence
+                let position = Int(self.positions[t])
+                let block = Int(table[position / blockSize])
+                let slot = (block &* blockSize &+ position % blockSize) &* kvDim
+                refinery_f32_to_f16_row(self.k + t &* kvDim, Self.bits(keyBase + slot), Int64(kvDim))
+                refinery_f32_to_f16_row(self.v + t &* kvDim, Self.bits(valueBase + slot), Int64(kvDim))
+                let qRow = self.q + t &* qDim
+                refinery_f32_to_f16_row(qRow, half, Int64(qDim))
+                refinery_f16_to_f32_row(half, qRow, Int64(qDim))
             }
-            let qRow = self.q + t &* qDim
-            for i in 0..<qDim { qRow[i] = Float(Float16(qRow[i])) }
         }
         let maxContext = self.maxContext
         pool.parallelFor(n * heads, chunk: 1) { range, thread in
             let scores = self.scores + thread &* maxContext
+            let valueRow = self.valueScratch + thread &* hd
             for item in range {
                 let t = item / heads, h = item % heads
                 let kvOffset = (h / group) &* hd
@@ -311,9 +323,7 @@ final class ForwardState: @unchecked Sendable {
                 var p = start
                 while p <= position {
                     let keys = keyBase + ((Int(table[p / blockSize]) &* blockSize &+ p % blockSize) &* kvDim &+ kvOffset)
-                    var dot: Float = 0
-                    for i in 0..<hd { dot += query[i] * Float(keys[i]) }
-                    let s = dot * scale
+                    let s = refinery_dot_f16_f32(Int64(hd), Self.bits(keys), query) * scale
                     scores[p &- start] = s
                     if s > maxScore { maxScore = s }
                     p &+= 1
@@ -325,18 +335,35 @@ final class ForwardState: @unchecked Sendable {
                     scores[j] = e
                     sum += Double(e)
                 }
+                // Normalize, then round the weights to F16 as ggml does before its F16 product with V.
                 let inverse = Float(1 / sum)
+                for j in 0..<count { scores[j] *= inverse }
+                let half = halves + thread &* halfStride
+                var j = 0
+                while j < count {
+                    let span = min(halfStride, count &- j)
+                    refinery_f32_to_f16_row(scores + j, half, Int64(span))
+                    refinery_f16_to_f32_row(half, scores + j, Int64(span))
+                    j &+= span
+                }
                 let out = self.attention + (t &* qDim &+ h &* hd)
                 out.update(repeating: 0, count: hd)
                 p = start
                 while p <= position {
                     let values = valueBase + ((Int(table[p / blockSize]) &* blockSize &+ p % blockSize) &* kvDim &+ kvOffset)
-                    let w = scores[p &- start] * inverse
-                    for i in 0..<hd { out[i] += w * Float(values[i]) }
+                    refinery_f16_to_f32_row(Self.bits(values), valueRow, Int64(hd))
+                    let w = scores[p &- start]
+                    for i in 0..<hd { out[i] += w * valueRow[i] }
                     p &+= 1
                 }
             }
         }
+    }
+
+    /// The F16 cache storage as the kernels' `uint16_t` rows.
+    @inline(__always)
+    static func bits(_ pointer: UnsafeMutablePointer<Float16>) -> UnsafeMutablePointer<UInt16> {
+        UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt16.self)
     }
 
     /// Runs `body` for each row, in parallel when there are several.

@@ -116,39 +116,45 @@ final class Scheduler: @unchecked Sendable {
         batch.removeAll()
         logitRowOwners.removeAll(keepingCapacity: true)
         var budget = transformer.maxBatchTokens
-        var failed: [(ActiveSequence, ModelError)] = []
+        // A sequence whose blocks cannot be reserved waits for others to finish; if nothing can
+        // run, the most recently admitted waiting sequence fails (freeing its blocks).
+        var starved: [ActiveSequence] = []
         // Decoding sequences first (one token each), then prompt chunks.
         for sequence in active where !sequence.isPrefilling {
             guard budget > 0, let token = sequence.pending else { continue }
+            let kv = kvSequence(for: sequence)
             do {
-                let kv = try kvSequence(for: sequence)
                 try kv.reserve(upTo: kv.length + 1)
-                batch.append(CollectionOfOne(token), to: kv, startingAt: kv.length, logitsForLast: true)
-                logitRowOwners.append(sequence)
-                budget -= 1
             } catch {
-                failed.append((sequence, error))
+                starved.append(sequence)
+                continue
             }
+            batch.append(CollectionOfOne(token), to: kv, startingAt: kv.length, logitsForLast: true)
+            logitRowOwners.append(sequence)
+            budget -= 1
         }
         for sequence in active where sequence.isPrefilling {
             guard budget > 0 else { break }
+            let kv = kvSequence(for: sequence)
+            let count = min(budget, sequence.prompt.count - sequence.fed)
             do {
-                let kv = try kvSequence(for: sequence)
-                let count = min(budget, sequence.prompt.count - sequence.fed)
                 try kv.reserve(upTo: kv.length + count)
-                let last = sequence.fed + count == sequence.prompt.count
-                batch.append(sequence.prompt[sequence.fed..<(sequence.fed + count)], to: kv, startingAt: kv.length, logitsForLast: last)
-                if last { logitRowOwners.append(sequence) }
-                sequence.fed += count
-                budget -= count
             } catch {
-                failed.append((sequence, error))
+                starved.append(sequence)
+                continue
             }
+            let last = sequence.fed + count == sequence.prompt.count
+            batch.append(sequence.prompt[sequence.fed..<(sequence.fed + count)], to: kv, startingAt: kv.length, logitsForLast: last)
+            if last { logitRowOwners.append(sequence) }
+            sequence.fed += count
+            budget -= count
         }
-        for (sequence, error) in failed {
-            active.removeAll { $0 === sequence }
-            sequence.kv = nil
-            sequence.continuation.finish(throwing: error)
+        if batch.count == 0, let victim = starved.last {
+            active.removeAll { $0 === victim }
+            victim.kv = nil
+            victim.continuation.finish(throwing: ModelError.contextFull(
+                "\(transformer.cache.blockCount) blocks of \(transformer.cache.blockSize) positions cannot hold this sequence"))
+            return
         }
         guard batch.count > 0 else { return }
         let participants = batch.sequences.count
@@ -169,6 +175,8 @@ final class Scheduler: @unchecked Sendable {
                 }
             }
             active.removeAll()
+            batch.removeAll()
+            logitRowOwners.removeAll(keepingCapacity: true)
             return
         }
         let vocabulary = transformer.config.vocabularySize
@@ -184,6 +192,9 @@ final class Scheduler: @unchecked Sendable {
             }
         }
         if !done.isEmpty { active.removeAll { s in done.contains { $0 === s } } }
+        // Drop the batch's references so finished sequences free their blocks now.
+        batch.removeAll()
+        logitRowOwners.removeAll(keepingCapacity: true)
     }
 
     /// Records a sampled token; returns why the sequence ends, if it does.
@@ -215,7 +226,7 @@ final class Scheduler: @unchecked Sendable {
         sequence.continuation.finish()
     }
 
-    private func kvSequence(for sequence: ActiveSequence) throws(ModelError) -> KVSequence {
+    private func kvSequence(for sequence: ActiveSequence) -> KVSequence {
         if let kv = sequence.kv { return kv }
         let kv = KVSequence(cache: transformer.cache)
         sequence.kv = kv

@@ -10,6 +10,12 @@ import Refinery
 /// included: when it passes before anything was generated the stream throws
 /// ``RemoteModelError/Code/deadlineExceeded``; when text had already arrived, the stream ends
 /// normally with finish reason `.deadline`, keeping what was generated.
+///
+/// Nothing is sent until the stream is first iterated. Text deltas carry no token ids (the
+/// API does not return them); the final stats take token counts from the reply's `usage`
+/// (streamed replies ask for it with `stream_options.include_usage`) and count deltas when a
+/// server sends none. `prefillTime` is the time to the first delta, network included.
+/// Every failure is a ``RemoteModelError``; cancellation is a `CancellationError`.
 public struct OpenAICompatibleModel: LanguageModel {
     public let configuration: RemoteModelConfiguration
 

@@ -96,54 +96,19 @@ public struct RemoteModelError: Error, Sendable, CustomStringConvertible {
     /// At most ``excerptLimit`` bytes of `bytes` as text (cut at a character boundary), with
     /// `secret` replaced.
     static func excerpt(of bytes: some Collection<UInt8>, redacting secret: APIKey?) -> String {
-        var text = String(decoding: bytes.prefix(excerptLimit + 4), as: UTF8.self)
-        var cut = false
+        // Redact before cutting, so that no prefix of the key survives at the cut.
+        let window = excerptLimit + 4 + (secret?.value.utf8.count ?? 0)
+        var text = redact(String(decoding: bytes.prefix(window), as: UTF8.self), secret)
+        var cut = bytes.count > window
         while text.utf8.count > excerptLimit {
             text.removeLast()
             cut = true
         }
-        if bytes.count > excerptLimit { cut = true }
-        text = redact(text, secret)
         return cut ? text + "…" : text
     }
 
     static func redact(_ text: String, _ secret: APIKey?) -> String {
         guard let secret, secret.value.count >= 4 else { return text }
-        return text.replacingAll(secret.value, with: "[REDACTED]")
-    }
-}
-
-extension String {
-    /// Every occurrence of `target` replaced (without Foundation).
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var out = ""
-        var rest = Substring(self)
-        while let range = rest.range(of: target) {
-            out += rest[..<range.lowerBound]
-            out += replacement
-            rest = rest[range.upperBound...]
-        }
-        return out + rest
-    }
-}
-
-extension Substring {
-    /// The first range equal to `target` (by Unicode scalars).
-    func range(of target: String) -> Range<Index>? {
-        let t = Array(target.unicodeScalars)
-        let scalars = unicodeScalars
-        var i = scalars.startIndex
-        while i != scalars.endIndex {
-            var j = i
-            var k = 0
-            while k < t.count, j != scalars.endIndex, scalars[j] == t[k] {
-                j = scalars.index(after: j)
-                k += 1
-            }
-            if k == t.count { return i..<j }
-            i = scalars.index(after: i)
-        }
-        return nil
+        return text.replacing(secret.value, with: "[REDACTED]")
     }
 }

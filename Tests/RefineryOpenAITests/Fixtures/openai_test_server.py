@@ -10,7 +10,7 @@ it never outlives the test process.
 
 Scripted mode (no --upstream), `POST /s/<scenario>/<key>/v1/chat/completions`:
   ok, echo, tools, unknown-fields, crlf, mid-error, malformed, html, html200, badjson,
-  status400, auth, truncate, truncate-mid-event, slow, stall-head, stall, big, drop-mid, done-open,
+  status400, auth, auth-padded:<n>, truncate, truncate-mid-event, slow, stall-head, stall, big, drop-mid, done-open,
   flaky:<status>:<n>:<retry-after or ->  (first n attempts of <key> fail with <status>),
   drop:<n>  (first n attempts of <key> are closed without a reply),
   stats  (the reply's content is the JSON of what the server saw for <key>).
@@ -286,6 +286,9 @@ class Handler(BaseHTTPRequestHandler):
             given = auth[len("Bearer "):] if auth.startswith("Bearer ") else auth
             self.send_json(401, {"error": {"message": "Incorrect API key provided: " + given, "type": "invalid_request_error",
                                            "code": "invalid_api_key"}})
+        elif name == "auth-padded":  # the key echoed after <arg> bytes of padding, as a plain-text body
+            auth = self.headers.get("Authorization", "")
+            self.send_raw(401, "text/plain", b"x" * int(arg) + auth.encode() + b"y" * 100)
         elif name == "truncate":
             self.start_stream()
             self.event(chunk_json(role="assistant", content="Hel"))
