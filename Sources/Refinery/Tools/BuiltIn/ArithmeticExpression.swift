@@ -230,7 +230,6 @@ public struct ArithmeticError: Error, Sendable, Hashable, CustomStringConvertibl
 
     /// Whether `other` has the same code.
     public func isKind(of other: ArithmeticError) -> Bool { code == other.code }
-    public static var divisionByZeroKind: Self { divisionByZero(at: 0) }
 
     public var description: String { message }
 }

@@ -48,8 +48,3 @@ public struct ParsedToolCalls: Sendable, Hashable {
         self.malformed = malformed
     }
 }
-
-extension ToolCallFormat {
-    /// The call schema as a JSON Schema document the grammar engine compiles.
-    public func callGrammarSchema(for tools: [ToolDefinition]) -> JSONValue { callSchema(for: tools) }
-}

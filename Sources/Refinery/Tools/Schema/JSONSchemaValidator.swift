@@ -11,8 +11,8 @@ import RefineryInference
 /// Keywords checked: `type` (a name or a list; `integer` accepts whole doubles), `enum`,
 /// `const`, `properties`, `required`, `additionalProperties` (boolean or schema),
 /// `minProperties`, `maxProperties`, `items` (schema or boolean), `prefixItems`, `minItems`,
-/// `maxItems`, `uniqueItems`, `minLength`, `maxLength` (in Unicode scalars... counted as
-/// characters), `pattern` (searched, not anchored), `minimum`, `maximum`, `exclusiveMinimum`,
+/// `maxItems`, `uniqueItems`, `minLength`, `maxLength` (counted in Unicode code points, as the
+/// specification says), `pattern` (searched, not anchored), `minimum`, `maximum`, `exclusiveMinimum`,
 /// `exclusiveMaximum`, `multipleOf`, `anyOf`, `oneOf`, `allOf`, `not`, and local `$ref`
 /// (`#`, `#/$defs/…`, `#/definitions/…`). Other keywords (`format`, annotations) are ignored.
 public struct JSONSchemaValidator: Sendable {
