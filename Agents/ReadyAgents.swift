@@ -29,6 +29,21 @@ public enum ReadyAgents {
         ReadyAgent(name: "writer", summary: Writer.summary) { input, model, costs in
             Writer.agent(for: input, model: model, costs: costs)
         },
+        ReadyAgent(name: "math", summary: MathSolver.summary) { _, model, costs in
+            MathSolver.agent(model: model, costs: costs)
+        },
+        ReadyAgent(name: "extractor", summary: Extractor.summary) { input, model, costs in
+            Extractor.agent(for: input, model: model, costs: costs)
+        },
+        ReadyAgent(name: "summarizer", summary: Summarizer.summary) { input, model, costs in
+            Summarizer.agent(for: input, model: model, costs: costs)
+        },
+        ReadyAgent(name: "coder", summary: Coder.summary) { input, model, costs in
+            Coder.agent(for: input, model: model, costs: costs)
+        },
+        ReadyAgent(name: "assistant", summary: Assistant.summary) { _, model, costs in
+            Assistant.agent(model: model, costs: costs)
+        },
     ]
 
     /// The ready agent called `name`, if there is one.
