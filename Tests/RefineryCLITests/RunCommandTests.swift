@@ -1,0 +1,75 @@
+import Foundation
+import RefineryInference
+import RefineryTesting
+import Testing
+
+/// `refinery agents` and `refinery run`, run as a user would.
+@Suite("refinery agents and run", .serialized, .timeLimit(.minutes(5)))
+struct RunCommandTests {
+    @Test("agents lists every ready agent with one line each")
+    func agents() async throws {
+        let result = try await ProgramRunner.run("refinery", ["agents"])
+        #expect(result.status == 0)
+        let names = result.stdout.split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) ?? "" }
+        #expect(names == ["writer", "math", "extractor", "summarizer", "coder", "assistant"])
+    }
+
+    @Test("run refuses an unknown agent and a malformed deadline, naming them")
+    func refusals() async throws {
+        let unknown = try await ProgramRunner.run("refinery", ["run", "poet", "x"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("no agent named 'poet'"))
+        let deadline = try await ProgramRunner.run("refinery", ["run", "writer", "--deadline", "2 minutes", "x"])
+        #expect(deadline.status != 0)
+        #expect(deadline.stderr.contains("--deadline"))
+        let help = try await ProgramRunner.run("refinery", ["run", "--help"])
+        #expect(help.stdout.contains("(default: 10s)"))
+    }
+
+    @Test("run --json answers by the deadline, clock started at the command's start", arguments: ["1.5s", "3s"])
+    func runJSON(_ deadline: String) async throws {
+        guard let model = TestModels.path(TestModels.smolLM2) else {
+            print("skipped: \(TestModels.missingReason(TestModels.smolLM2))")
+            return
+        }
+        let result = try await ProgramRunner.run(
+            "refinery", ["run", "writer", "--model", model, "--deadline", deadline, "--json", "-"],
+            input: "Write one sentence about the sea. Use the word \"blue\". At most 20 words.")
+        let json = try JSONValue(parsing: result.stdout)
+        guard case .object(let fields) = json else {
+            Issue.record("not an object: \(result.stdout)")
+            return
+        }
+        let value = { (key: String) in fields.first { $0.key == key }?.value }
+        #expect(result.status == (value("outcome") == .string("failed") ? 1 : 0))
+        guard case .string? = value("answer"), case .string(let outcome)? = value("outcome"),
+            case .int(let elapsed)? = value("elapsed_ms"), case .int(let limit)? = value("deadline_ms"),
+            case .array(let steps)? = value("steps")
+        else {
+            Issue.record("missing fields: \(result.stdout)")
+            return
+        }
+        #expect(["complete", "refined_partially", "draft_only", "truncated", "failed"].contains(outcome))
+        #expect(limit == (deadline == "3s" ? 3000 : 1500))
+        #expect(elapsed <= limit + 250)
+        #expect(!steps.isEmpty)
+        for case .object(let step) in steps {
+            #expect(step.map(\.key).contains("kind"))
+            #expect(step.map(\.key).contains("elapsed_ms"))
+            #expect(step.map(\.key).contains("generated_tokens"))
+        }
+    }
+
+    @Test("run --trace prints the timeline to standard error and only the answer to standard output")
+    func runTrace() async throws {
+        guard let model = TestModels.path(TestModels.smolLM2) else {
+            print("skipped: \(TestModels.missingReason(TestModels.smolLM2))")
+            return
+        }
+        let result = try await ProgramRunner.run(
+            "refinery", ["run", "math", "--model", model, "--deadline", "3s", "--trace", "What is 6 times 7?"])
+        #expect(result.stderr.contains(" ms of 3000 ms"))
+        #expect(result.stderr.contains("plan"))
+        #expect(!result.stdout.contains("plan"))
+    }
+}
