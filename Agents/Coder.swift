@@ -79,7 +79,9 @@ public enum Coder {
             __examples = \(pythonString(examples))
             __test = __doctest.DocTestParser().get_doctest(__examples, dict(globals()), "examples", None, 0)
             __runner = __doctest.DocTestRunner(optionflags=__doctest.NORMALIZE_WHITESPACE)
-            __runner.run(__test, out=lambda s: print(s, end=""))
+            __report = []
+            __runner.run(__test, out=__report.append)
+            print("".join(__report))
             print("__RESULT__", __runner.failures, __runner.tries)
             """
         let run: SandboxRun
@@ -94,13 +96,16 @@ public enum Coder {
         }
         let numbers = summary.split(separator: " ").dropFirst().compactMap { Int($0) }
         let (failed, tried) = (numbers.first ?? 0, numbers.dropFirst().first ?? 0)
+        // doctest reports each failure as "Failed example:", the call, "Expected:", the
+        // expected lines, "Got:" (or "Exception raised:") and what happened.
         var failures: [String] = []
-        if failed > 0 {
-            // doctest's report: "Failed example:", the call, "Expected:", "Got:" — keep it short.
-            let report = run.standardOutput.components(separatedBy: "**********************************************************************")
-            failures = report.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-                .filter { $0.contains("Failed example") }
-                .map { String($0.split(separator: "\n").dropFirst().joined(separator: " ").prefix(300)) }
+        let lines = run.standardOutput.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        for (index, line) in lines.enumerated() where line == "Failed example:" && index + 1 < lines.count {
+            let rest = lines[(index + 2)...].prefix { !$0.hasPrefix("File ") && !$0.hasPrefix("__RESULT__") && !$0.hasPrefix("*****") }
+            let detail = rest.filter { !$0.isEmpty }.joined(separator: " ")
+                .replacingOccurrences(of: "Expected: ", with: "expected ").replacingOccurrences(of: " Got: ", with: ", got ")
+                .replacingOccurrences(of: "Exception raised: ", with: "raised ")
+            failures.append(String("\(lines[index + 1]): \(detail)".prefix(300)))
         }
         return VerificationResult(passed: failed == 0 && tried > 0, failures: failures, checks: max(tried, 1), passedChecks: tried - failed)
     }

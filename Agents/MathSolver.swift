@@ -46,14 +46,13 @@ public enum MathSolver {
         return .fail("the expression \(expression) evaluates to \(result), but the answer says \(ArithmeticExpression.format(stated))")
     }
 
-    /// The text after `label` (case-insensitive) on the first line that starts with it.
+    /// The text after `label` (case-insensitive, Markdown bold allowed) on the first line that starts with it.
     static func line(after label: String, in text: String) -> String? {
         for line in text.split(whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "*", with: "")
-            if trimmed.lowercased().hasPrefix(label) {
-                let rest = trimmed.dropFirst(label.count).trimmingCharacters(in: .whitespaces)
-                if !rest.isEmpty { return rest }
-            }
+            let trimmed = line.trimmingCharacters(in: .whitespaces).drop(while: { $0 == "*" })
+            guard trimmed.lowercased().hasPrefix(label) else { continue }
+            let rest = trimmed.dropFirst(label.count).drop(while: { $0 == "*" || $0 == " " })
+            if !rest.isEmpty { return String(rest).trimmingCharacters(in: .whitespaces) }
         }
         return nil
     }
