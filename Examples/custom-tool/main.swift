@@ -26,7 +26,7 @@ let calls = [
     ToolCall(id: "1", name: "celsius_to_fahrenheit", arguments: ["celsius": 100]),
     ToolCall(id: "2", name: "celsius_to_fahrenheit", arguments: ["celsius": "hot"]),
 ]
-for result in await ToolExecutor().execute(calls, in: tools, deadline: .after(.seconds(5))) {
+for result in await ToolInvoker().execute(calls, in: tools, deadline: .after(.seconds(5))) {
     print("\(result.call.id): \(result.content)")
 }
 

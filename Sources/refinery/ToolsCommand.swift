@@ -97,7 +97,7 @@ struct ToolsCallCommand: AsyncParsableCommand {
         do { parsed = try JSONValue(parsing: arguments) } catch {
             throw ValidationError("the arguments are not valid JSON: \(error)")
         }
-        let result = await ToolExecutor(callTimeout: .milliseconds(Int64(timeout * 1000)))
+        let result = await ToolInvoker(callTimeout: .milliseconds(Int64(timeout * 1000)))
             .execute([ToolCall(id: "cli", name: name, arguments: parsed)], in: set).first!
         await connection?.close()
         if let error = result.error {

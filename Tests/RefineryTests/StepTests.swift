@@ -283,7 +283,7 @@ struct StepTests {
 }
 
 /// A tool executor that adds `a` and `b`, recording its calls.
-final class Adder: ToolLoopExecutor {
+final class Adder: ToolExecutor {
     private let log = Mutex<[ToolCall]>([])
     var calls: [ToolCall] { log.withLock { $0 } }
     let definitions = [

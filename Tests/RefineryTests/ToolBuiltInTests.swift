@@ -36,7 +36,7 @@ struct ToolBuiltInTests {
     @Test("the calculator tool answers through the executor")
     func calculatorTool() async throws {
         let tools = try ToolSet([CalculatorTool()])
-        let results = await ToolExecutor().execute([
+        let results = await ToolInvoker().execute([
             ToolCall(id: "1", name: "calculator", arguments: ["expression": "(2 + 3) * 4"]),
             ToolCall(id: "2", name: "calculator", arguments: ["expression": "1/0"]),
         ], in: tools)

@@ -168,3 +168,20 @@ struct ToolPromptingTests {
         #expect(noSystem[0].content.hasPrefix("# Tools"))
     }
 }
+
+@Suite("Tool-call constraints")
+struct ToolCallConstraintTests {
+    @Test("the constraint follows the tool choice")
+    func choice() throws {
+        let tools: [any Tool] = [CalculatorTool(), BookingTool()]
+        #expect(ToolCallConstraint(tools: try ToolSet(tools, choice: .none), format: HermesToolCallFormat()) == nil)
+        let auto = try #require(ToolCallConstraint(tools: try ToolSet(tools), format: HermesToolCallFormat()))
+        #expect(!auto.mustCall && auto.opening == "<tool_call>\n" && auto.closing == "\n</tool_call>")
+        #expect(auto.schema["anyOf"]?.arrayValue?.count == 2)
+        let named = try #require(ToolCallConstraint(tools: try ToolSet(tools, choice: .named("book")), format: MistralToolCallFormat()))
+        #expect(named.mustCall)
+        let m = try JSONSchemaGrammar(schema: named.schema).makeMatcher()
+        #expect(m.matches(#"[{"name": "book", "arguments": {"city": "Oslo", "nights": 1, "room": "single"}}]"#))
+        #expect(!m.matches(#"[{"name": "calculator", "arguments": {"expression": "1"}}]"#))
+    }
+}

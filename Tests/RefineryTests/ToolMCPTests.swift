@@ -107,7 +107,7 @@ struct ToolMCPTests {
         _ = try JSONSchemaGrammar(schema: ToolCallSchema.call(for: imported.map(\.definition)))
 
         let tools = try ToolSet(imported + [AnyTool(CalculatorTool())])
-        let results = await ToolExecutor(callTimeout: .seconds(20)).execute([
+        let results = await ToolInvoker(callTimeout: .seconds(20)).execute([
             ToolCall(id: "1", name: "add", arguments: ["a": 2, "b": 40]),
             ToolCall(id: "2", name: "shout", arguments: ["text": "hi", "times": 2]),
             ToolCall(id: "3", name: "fail", arguments: ["reason": "no luck"]),

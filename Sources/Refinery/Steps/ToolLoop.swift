@@ -1,12 +1,12 @@
 /// Acts with tools, observes their results, and repeats until the model answers in text.
 ///
 /// Each turn the model may call tools; the calls of one turn run concurrently through the
-/// ``ToolLoopExecutor`` (which turns errors into text the model reads), their results are appended
+/// ``ToolExecutor`` (which turns errors into text the model reads), their results are appended
 /// as `tool` turns, and the model goes on. After ``maxToolRounds`` turns of calls, one last turn
 /// without tools forces an answer. The whole loop shares one sub-deadline.
 public struct ToolLoop: Sendable {
     /// Runs the model's calls.
-    public var tools: any ToolLoopExecutor
+    public var tools: any ToolExecutor
     /// Turns with tool calls allowed before an answer is forced.
     public var maxToolRounds: Int
     /// Token cap of each turn.
@@ -16,7 +16,7 @@ public struct ToolLoop: Sendable {
 
     /// A loop over `tools`, forcing an answer after `maxToolRounds` turns of calls.
     public init(
-        tools: any ToolLoopExecutor, maxToolRounds: Int = 4, maxTokens: Int = 256,
+        tools: any ToolExecutor, maxToolRounds: Int = 4, maxTokens: Int = 256,
         sampling: SamplingParameters = SamplingParameters(temperature: 0.2)
     ) {
         self.tools = tools

@@ -12,15 +12,15 @@ public struct ToolRunner: Sendable {
     /// The tools, the choice for the first round, and the cap on rounds.
     public var tools: ToolSet
     /// How the calls of a round are run.
-    public var executor: ToolExecutor
+    public var invoker: ToolInvoker
     /// Reads calls out of generated text when the stream carries none; `nil` reads only deltas.
     public var format: (any ToolCallFormat)?
     /// Reads text calls with ``ToolCallFormats/parseLeniently(_:format:toolNames:)``.
     public var lenient: Bool
 
-    public init(tools: ToolSet, executor: ToolExecutor = ToolExecutor(), format: (any ToolCallFormat)? = nil, lenient: Bool = false) {
+    public init(tools: ToolSet, invoker: ToolInvoker = ToolInvoker(), format: (any ToolCallFormat)? = nil, lenient: Bool = false) {
         self.tools = tools
-        self.executor = executor
+        self.invoker = invoker
         self.format = format
         self.lenient = lenient
     }
@@ -61,7 +61,7 @@ public struct ToolRunner: Sendable {
             rounds += 1
             transcript.append(.assistant(turn.text, toolCalls: turn.calls))
             let runnable = turn.calls.filter { turn.unparsable[$0.id] == nil }
-            let ran = await executor.execute(runnable, in: set, deadline: request.deadline)
+            let ran = await invoker.execute(runnable, in: set, deadline: request.deadline)
             let roundResults = turn.calls.map { call -> ToolResult in
                 if let problem = turn.unparsable[call.id] {
                     let error = ToolError.invalidArguments(tool: call.name, "the arguments are not valid JSON (\(problem))", arguments: call.arguments.stringValue ?? "")

@@ -1,6 +1,7 @@
 import Foundation
 import MCP
 import RefineryInference
+import Synchronization
 #if canImport(System)
 import System
 #else
@@ -110,12 +111,19 @@ public actor MCPServerConnection {
         return .text(text)
     }
 
-    /// Disconnects and stops the server.
+    /// Disconnects and stops the server (waiting for it to exit without blocking a thread).
     public func close() async {
         await client.disconnect()
         try? toServer.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        let process = self.process
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumed = Mutex(false)
+            let resume: @Sendable () -> Void = {
+                if resumed.withLock({ r in defer { r = true }; return !r }) { continuation.resume() }
+            }
+            process.terminationHandler = { _ in resume() }
+            if process.isRunning { process.terminate() } else { resume() }
+        }
     }
 }
 

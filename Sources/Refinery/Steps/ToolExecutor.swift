@@ -3,7 +3,7 @@
 /// Kept deliberately small so the tool layer (typed `Tool`s, validation, sandboxing, MCP) can
 /// conform to it without the agent layer depending on its details. An executor never throws:
 /// errors, timeouts and invalid arguments come back as text the model reads.
-public protocol ToolLoopExecutor: Sendable {
+public protocol ToolExecutor: Sendable {
     /// The tools offered to the model.
     var definitions: [ToolDefinition] { get }
 

@@ -6,7 +6,7 @@ import Synchronization
 /// A call's limit is the smaller of its tool's own ``AnyTool/timeout`` (or else ``callTimeout``)
 /// and what is left of the deadline passed to ``execute(_:in:deadline:)``. A call that runs past it is cancelled and reported as timed out
 /// at once — the turn does not wait for a tool that ignores cancellation.
-public struct ToolExecutor: Sendable {
+public struct ToolInvoker: Sendable {
     /// The longest any single call may run.
     public var callTimeout: Duration
 

@@ -4,7 +4,7 @@ import RefineryTesting
 import Testing
 
 @Suite("Tool execution")
-struct ToolExecutorTests {
+struct ToolInvokerTests {
     @Test("the calls of one turn run concurrently and come back in call order")
     func parallel() async throws {
         // Each call waits until all three have started: run one after another, the first would
@@ -12,7 +12,7 @@ struct ToolExecutorTests {
         let barrier = StartBarrier(parties: 3)
         let tools = try ToolSet(["a", "b", "c"].map { AnyTool(BarrierTool(name: $0, barrier: barrier)) })
         let calls = ["c", "a", "b"].enumerated().map { ToolCall(id: "id\($0.offset)", name: $0.element, arguments: ["label": .string($0.element)]) }
-        let results = await ToolExecutor(callTimeout: .seconds(60)).execute(calls, in: tools)
+        let results = await ToolInvoker(callTimeout: .seconds(60)).execute(calls, in: tools)
         #expect(results.map(\.content) == ["all started c", "all started a", "all started b"])
         #expect(results.map(\.call.id) == ["id0", "id1", "id2"])
         #expect(results.map(\.message.role) == [.tool, .tool, .tool])
@@ -26,7 +26,7 @@ struct ToolExecutorTests {
         let quick = SleepTool(name: "quick", delay: .milliseconds(10))
         let tools = try ToolSet([slow, stubborn, quick])
         let calls = ["slow", "stubborn", "quick"].map { ToolCall(id: $0, name: $0, arguments: ["label": "x"]) }
-        let results = await ToolExecutor(callTimeout: .milliseconds(300)).execute(calls, in: tools)
+        let results = await ToolInvoker(callTimeout: .milliseconds(300)).execute(calls, in: tools)
         #expect(results[0].error?.isTimeout == true)
         #expect(results[1].error?.isTimeout == true)
         // The turn did not wait for the tool that ignores cancellation: it is still running.
@@ -38,7 +38,7 @@ struct ToolExecutorTests {
     @Test("the timeout derives from the deadline when that is sooner")
     func deadlineTimeout() async throws {
         let tools = try ToolSet([SleepTool(name: "slow", delay: .seconds(120))])
-        let results = await ToolExecutor(callTimeout: .seconds(60))
+        let results = await ToolInvoker(callTimeout: .seconds(60))
             .execute([ToolCall(id: "1", name: "slow", arguments: ["label": "x"])], in: tools, deadline: .after(.milliseconds(200)))
         #expect(results[0].error?.isTimeout == true)
         #expect(results[0].content.contains("within 0."), "\(results[0].content)")
@@ -47,7 +47,7 @@ struct ToolExecutorTests {
     @Test("a throwing tool becomes an error result for the model")
     func throwing() async throws {
         let tools = try ToolSet([ThrowingTool()])
-        let results = await ToolExecutor().execute([ToolCall(id: "1", name: "explode", arguments: [:])], in: tools)
+        let results = await ToolInvoker().execute([ToolCall(id: "1", name: "explode", arguments: [:])], in: tools)
         #expect(results[0].content == "error: tool 'explode' failed: disk on fire")
         #expect(!results[0].succeeded)
     }
@@ -65,7 +65,7 @@ struct ToolExecutorTests {
         let book = BookingTool()
         let tools = try ToolSet([book])
         let call = ToolCall(id: "1", name: "book", arguments: try JSONValue(parsing: json))
-        let results = await ToolExecutor().execute([call], in: tools)
+        let results = await ToolInvoker().execute([call], in: tools)
         #expect(results[0].error?.isInvalidArguments == true)
         #expect(results[0].content.contains(expected), "\(results[0].content)")
         // Also through AnyTool directly.
@@ -78,7 +78,7 @@ struct ToolExecutorTests {
         let book = BookingTool()
         let tools = try ToolSet([book])
         let call = ToolCall(id: "1", name: "book", arguments: try JSONValue(parsing: #"{"room": "double", "nights": 3, "city": "Oslo", "breakfast": true}"#))
-        let results = await ToolExecutor().execute([call], in: tools)
+        let results = await ToolInvoker().execute([call], in: tools)
         #expect(results[0].content == #"{"city":"Oslo","nights":3}"#)
         #expect(book.counter.value == 1)
     }
@@ -86,7 +86,7 @@ struct ToolExecutorTests {
     @Test("an unknown tool is an error result")
     func unknownTool() async throws {
         let tools = try ToolSet([ThrowingTool()])
-        let results = await ToolExecutor().execute([ToolCall(id: "1", name: "nope", arguments: [:])], in: tools)
+        let results = await ToolInvoker().execute([ToolCall(id: "1", name: "nope", arguments: [:])], in: tools)
         #expect(results[0].error?.isUnknownTool == true)
         #expect(results[0].content == "error: unknown tool 'nope'; available tools: explode")
     }
@@ -104,12 +104,12 @@ struct ToolExecutorTests {
         let named = try ToolSet(tools, choice: .named("explode"))
         named.apply(to: &request)
         #expect(request.tools.map(\.name) == ["explode"] && request.toolChoice == .named("explode"))
-        let refused = await ToolExecutor().execute([ToolCall(id: "1", name: "book", arguments: ["city": "a", "nights": 1, "room": "single"])], in: named)
+        let refused = await ToolInvoker().execute([ToolCall(id: "1", name: "book", arguments: ["city": "a", "nights": 1, "room": "single"])], in: named)
         #expect(refused[0].error?.isUnknownTool == true)
 
         let none = try ToolSet(tools, choice: .none)
         #expect(none.definitions.isEmpty)
-        let blocked = await ToolExecutor().execute([ToolCall(id: "1", name: "explode", arguments: [:])], in: none)
+        let blocked = await ToolInvoker().execute([ToolCall(id: "1", name: "explode", arguments: [:])], in: none)
         #expect(blocked[0].content == "error: tool 'explode' refused: tool calls are disabled for this request")
 
         #expect(throws: ToolError.self) { try ToolSet(tools, choice: .named("missing")) }
@@ -214,7 +214,7 @@ struct ToolDeltaTests {
     @Test("a tool's own timeout overrides the executor's")
     func perToolTimeout() async throws {
         let tools = try ToolSet([AnyTool(SleepTool(name: "slow", delay: .seconds(120))).withTimeout(.milliseconds(100))])
-        let results = await ToolExecutor(callTimeout: .seconds(60)).execute([ToolCall(id: "1", name: "slow", arguments: ["label": "x"])], in: tools)
+        let results = await ToolInvoker(callTimeout: .seconds(60)).execute([ToolCall(id: "1", name: "slow", arguments: ["label": "x"])], in: tools)
         #expect(results[0].error?.isTimeout == true)
         #expect(results[0].content.contains("within 0.1 s"), "the executor's 60 s applied instead: \(results[0].content)")
     }
@@ -227,7 +227,7 @@ struct ToolCancellationTests {
         // Semantic checks rather than a stopwatch: under a busy test run the cooperative pool can
         // stall for many seconds, but a call that was not stopped would report "done", not this.
         let tools = try ToolSet([SleepTool(name: "slow", delay: .seconds(120))])
-        let task = Task { await ToolExecutor().execute([ToolCall(id: "1", name: "slow", arguments: ["label": "x"])], in: tools) }
+        let task = Task { await ToolInvoker().execute([ToolCall(id: "1", name: "slow", arguments: ["label": "x"])], in: tools) }
         try await Task.sleep(for: .milliseconds(100))
         task.cancel()
         let results = await task.value
@@ -242,5 +242,17 @@ struct ToolCancellationTests {
         let run = try await task.value
         #expect(run.stop == .cancelled)
         #expect(run.signal == SIGKILL)
+    }
+}
+
+@Suite("Tool sets in the agents' tool loop")
+struct ToolSetLoopTests {
+    @Test("a ToolSet is the ToolExecutor a ToolLoop runs calls through")
+    func conformance() async throws {
+        let executor: any ToolExecutor = try ToolSet([CalculatorTool(), BookingTool()] as [any Tool])
+        #expect(executor.definitions.map(\.name) == ["calculator", "book"])
+        #expect(await executor.execute(ToolCall(id: "1", name: "calculator", arguments: ["expression": "7*6"]), deadline: .after(.seconds(30))) == "42")
+        let refused = await executor.execute(ToolCall(id: "2", name: "book", arguments: ["city": "Oslo"]), deadline: .after(.seconds(30)))
+        #expect(refused.hasPrefix("error: invalid arguments for 'book'"))
     }
 }
