@@ -11,7 +11,7 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a ready agent on an input and answer within a deadline.",
         discussion: """
-            The clock starts when the command starts: loading the model counts against the \
+            The clock starts when the process starts: loading the model counts against the \
             deadline, and elapsed_ms is measured from that instant. The agent drafts, checks and \
             refines as far as the deadline allows and returns its best answer so far; the outcome \
             says how far it got (complete, refined_partially, draft_only, truncated, failed). \
@@ -54,7 +54,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let start = ContinuousClock.now
+        let start = ProcessStart.instant()
         let due = Deadline(start.advanced(by: deadline.duration))
         guard let ready = ReadyAgents.named(agent) else { throw ValidationError("no agent named '\(agent)'") }
         let text = String(decoding: InputText.bytes(input), as: UTF8.self)

@@ -16,7 +16,7 @@ struct ProgramRunner: Sendable {
         URL(fileURLWithPath: CLIRunner.executable).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
-    /// Runs `name arguments…` with `environment` added (and `removing` taken out), on a Dispatch
+    /// Runs `name arguments…` in a fresh `$REFINERY_HOME`, with `environment` added (and `removing` taken out), on a Dispatch
     /// thread so parallel tests do not starve the cooperative pool.
     static func run(
         _ name: String, _ arguments: [String], environment: [String: String] = [:], removing: [String] = [],
@@ -32,6 +32,8 @@ struct ProgramRunner: Sendable {
                         process.executableURL = URL(fileURLWithPath: path(name))
                         process.arguments = arguments
                         var env = ProcessInfo.processInfo.environment
+                        // A store of its own: runs must not teach the user's cost figures.
+                        env["REFINERY_HOME"] = folder + "/home"
                         for key in removing { env.removeValue(forKey: key) }
                         for (key, value) in environment { env[key] = value }
                         process.environment = env
