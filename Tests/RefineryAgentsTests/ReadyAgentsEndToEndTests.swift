@@ -8,6 +8,14 @@ import Testing
 /// outcome, steps recorded, the deadline kept — not the small model's quality.
 @Suite("ready agents on SmolLM2", .serialized, .timeLimit(.minutes(5)))
 struct ReadyAgentsEndToEndTests {
+    /// How far past its deadline a run may answer: 250 ms in release (what `make test` builds);
+    /// a debug engine's forward step, the unit cancellation waits for, is several times longer.
+    #if DEBUG
+    static let slack = Duration.milliseconds(600)
+    #else
+    static let slack = Duration.milliseconds(250)
+    #endif
+
     static let inputs: [String: String] = [
         "writer": "Write one sentence about the sea. Use the word \"blue\". At most 20 words.",
         "math": "A shop sells 12 boxes with 6 apples each. How many apples is that?",
@@ -34,12 +42,12 @@ struct ReadyAgentsEndToEndTests {
         let start = ContinuousClock.now
         let result = await ready.make(input, model, CostBook()).run(input, deadline: Deadline(start.advanced(by: deadline)), startedAt: start)
         #expect(!result.steps.isEmpty)
-        #expect(result.elapsed <= deadline + .milliseconds(250), "elapsed \(result.elapsed)")
-        #expect(start.duration(to: .now) <= deadline + .milliseconds(250))
+        #expect(result.elapsed <= deadline + Self.slack, "elapsed \(result.elapsed)")
+        #expect(start.duration(to: .now) <= deadline + Self.slack)
         if [.complete, .refinedPartially, .draftOnly].contains(result.outcome) {
             #expect(!result.answer.isEmpty)
         }
-        #expect(result.steps.allSatisfy { $0.elapsed <= deadline + .milliseconds(250) })
+        #expect(result.steps.allSatisfy { $0.elapsed <= deadline + Self.slack })
         let json = result.json()
         guard case .object(let fields) = json else {
             Issue.record("not an object")

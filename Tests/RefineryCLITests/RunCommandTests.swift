@@ -6,6 +6,15 @@ import Testing
 /// `refinery agents` and `refinery run`, run as a user would.
 @Suite("refinery agents and run", .serialized, .timeLimit(.minutes(5)))
 struct RunCommandTests {
+    /// How far past its deadline a run may answer: 250 ms in release (what `make test` builds).
+    /// A debug engine's forward step, the unit cancellation waits for, takes several times longer
+    /// on a loaded machine, hence more there.
+    #if DEBUG
+    static let slackMS: Int64 = 600
+    #else
+    static let slackMS: Int64 = 250
+    #endif
+
     @Test("agents lists every ready agent with one line each")
     func agents() async throws {
         let result = try await ProgramRunner.run("refinery", ["agents"])
@@ -59,7 +68,7 @@ struct RunCommandTests {
             Issue.record("no start_ms")
             return
         }
-        #expect(elapsed <= max(limit, loaded) + 250, "loaded after \(loaded) ms")
+        #expect(elapsed <= max(limit, loaded) + Self.slackMS, "loaded after \(loaded) ms")
         for case .object(let step) in steps {
             #expect(step.map(\.key).contains("kind"))
             #expect(step.map(\.key).contains("elapsed_ms"))
