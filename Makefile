@@ -17,7 +17,7 @@ build: setup
 
 test: setup
 	swift build $(SWIFT_BUILD_FLAGS) --build-tests
-	swift test -c release --skip-build
+	swift test -c release --skip-build --no-parallel
 
 demo: setup
 	$(BIN) run writer --model smollm2-135m-instruct --deadline 3s --trace \
