@@ -61,10 +61,14 @@ public enum Coder {
     /// only a body, the prompt's signature is put in front of it.
     public static func code(in answer: String, prompt: String) -> String {
         var code = answer
-        if let open = answer.range(of: "```") {
-            let afterFence = answer[open.upperBound...]
-            let body = afterFence.drop(while: { $0 != "\n" }).dropFirst()
-            code = String(body.range(of: "```").map { body[..<$0.lowerBound] } ?? body)
+        if let fence = answer.range(of: "```") {
+            let before = answer[..<fence.lowerBound]
+            if before.contains("def ") {
+                code = String(before)  // the opening fence is missing: the code ends at the first fence
+            } else {
+                let body = answer[fence.upperBound...].drop(while: { $0 != "\n" }).dropFirst()
+                code = String(body.range(of: "```").map { body[..<$0.lowerBound] } ?? body)
+            }
         }
         if !code.contains("def ") { code = prompt + "\n" + code }
         return code

@@ -122,6 +122,7 @@ struct ReadyAgentLogicTests {
         #expect(Coder.examples(in: Self.prompt) == ">>> add(2, 3)\n5\n>>> add(-1, 1)\n0")
         #expect(Coder.code(in: "Here:\n```python\ndef f():\n    return 1\n```\nDone.", prompt: "") == "def f():\n    return 1\n")
         #expect(Coder.code(in: "    return a + b", prompt: Self.prompt).hasPrefix("def add(a, b):"))
+        #expect(Coder.code(in: "def f():\n    return 1\n```\nIt returns one.", prompt: "") == "def f():\n    return 1\n")
     }
 
     @Test("coder: the sandbox runs the examples against the code")
