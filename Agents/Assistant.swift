@@ -19,9 +19,11 @@ public enum Assistant {
         let tools = (try? ToolSet(builtIn + extraTools)) ?? (try! ToolSet([CalculatorTool()]))
         return Agent(
             name: "assistant",
-            instructions: "You are a helpful, precise assistant. Use a tool when it gives a fact you would otherwise guess. Answer briefly.",
+            instructions:
+                "You are a helpful, precise assistant. Use a tool when it gives a fact you would otherwise guess. Answer briefly.",
             model: model, toolLoop: ToolLoop(tools: tools, maxToolRounds: 4, maxTokens: 256),
             critique: Critique(rubric: "The answer is correct, complete and answers exactly what was asked."),
-            refine: Refine(maxTokens: 256), stopRules: StopRules(scoreThreshold: 8, maxRounds: 1), costs: costs, clock: clock)
+            refine: Refine(maxTokens: 256), stopRules: StopRules(scoreThreshold: 8, maxRounds: 1), costs: costs,
+            clock: clock)
     }
 }

@@ -1,5 +1,5 @@
-import Refinery
 import Foundation
+import Refinery
 
 /// The `coder` agent: writes the Python function a prompt asks for (a signature with a
 /// docstring, HumanEval style), runs the docstring's examples against it in the sandboxed
@@ -105,13 +105,18 @@ public enum Coder {
         var failures: [String] = []
         let lines = run.standardOutput.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         for (index, line) in lines.enumerated() where line == "Failed example:" && index + 1 < lines.count {
-            let rest = lines[(index + 2)...].prefix { !$0.hasPrefix("File ") && !$0.hasPrefix("__RESULT__") && !$0.hasPrefix("*****") }
+            let rest = lines[(index + 2)...].prefix {
+                !$0.hasPrefix("File ") && !$0.hasPrefix("__RESULT__") && !$0.hasPrefix("*****")
+            }
             let detail = rest.filter { !$0.isEmpty }.joined(separator: " ")
-                .replacingOccurrences(of: "Expected: ", with: "expected ").replacingOccurrences(of: " Got: ", with: ", got ")
+                .replacingOccurrences(of: "Expected: ", with: "expected ").replacingOccurrences(
+                    of: " Got: ", with: ", got "
+                )
                 .replacingOccurrences(of: "Exception raised: ", with: "raised ")
             failures.append(String("\(lines[index + 1]): \(detail)".prefix(300)))
         }
-        return VerificationResult(passed: failed == 0 && tried > 0, failures: failures, checks: max(tried, 1), passedChecks: tried - failed)
+        return VerificationResult(
+            passed: failed == 0 && tried > 0, failures: failures, checks: max(tried, 1), passedChecks: tried - failed)
     }
 
     /// `text` as a Python string literal.

@@ -1,5 +1,5 @@
-import Refinery
 import Foundation
+import Refinery
 
 /// The `extractor` agent: turns free text into typed JSON — the people, organizations, places,
 /// dates and amounts it mentions. Code checks that the output is JSON, that it fits the schema,
@@ -51,7 +51,10 @@ public enum Extractor {
             return .fail("the reply is not one valid JSON object")
         }
         let violations = JSONSchemaValidator(schema: schema).violations(of: json)
-        if !violations.isEmpty { return VerificationResult(passed: false, failures: violations.map(\.description), checks: 2, passedChecks: 1) }
+        if !violations.isEmpty {
+            return VerificationResult(
+                passed: false, failures: violations.map(\.description), checks: 2, passedChecks: 1)
+        }
         let haystack = source.lowercased()
         var failures: [String] = []
         var values = 0
@@ -60,11 +63,14 @@ public enum Extractor {
                 guard case .array(let items) = value else { continue }
                 for case .string(let item) in items {
                     values += 1
-                    if !haystack.contains(item.lowercased()) { failures.append("\"\(item)\" in \(key) does not appear in the text") }
+                    if !haystack.contains(item.lowercased()) {
+                        failures.append("\"\(item)\" in \(key) does not appear in the text")
+                    }
                 }
             }
         }
-        return VerificationResult(passed: failures.isEmpty, failures: failures, checks: 2 + values, passedChecks: 2 + values - failures.count)
+        return VerificationResult(
+            passed: failures.isEmpty, failures: failures, checks: 2 + values, passedChecks: 2 + values - failures.count)
     }
 
     /// The record in `answer`, when it is valid.

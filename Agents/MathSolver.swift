@@ -1,5 +1,5 @@
-import Refinery
 import Foundation
+import Refinery
 
 /// The `math` agent: solves a word problem by writing its calculation as one arithmetic
 /// expression, which the calculator tool evaluates; an answer whose stated result differs from
@@ -23,7 +23,11 @@ public enum MathSolver {
             name: "math", instructions: instructions, model: model,
             draft: Draft(maxTokens: 160, sampling: SamplingParameters(temperature: 0.2)),
             bestOfN: BestOfN(maxCandidates: 3, sampling: SamplingParameters(temperature: 0.7)),
-            verifiers: [Verify("calculator", estimatedTime: .milliseconds(2)) { answer, deadline in await check(answer, deadline: deadline) }],
+            verifiers: [
+                Verify("calculator", estimatedTime: .milliseconds(2)) { answer, deadline in
+                    await check(answer, deadline: deadline)
+                }
+            ],
             refine: Refine(maxTokens: 160), stopRules: StopRules(maxRounds: 3), costs: costs, clock: clock)
     }
 
@@ -43,7 +47,9 @@ public enum MathSolver {
             return .fail("the calculator could not evaluate \"\(expression)\": \(result)")
         }
         if abs(computed - stated) <= 1e-6 * max(1, abs(computed)) { return .pass }
-        return .fail("the expression \(expression) evaluates to \(result), but the answer says \(ArithmeticExpression.format(stated))")
+        return .fail(
+            "the expression \(expression) evaluates to \(result), but the answer says \(ArithmeticExpression.format(stated))"
+        )
     }
 
     /// The text after `label` (case-insensitive, Markdown bold allowed) on the first line that starts with it.

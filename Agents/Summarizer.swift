@@ -27,7 +27,9 @@ public enum Summarizer {
                 Verify("length and coverage", estimatedTime: .milliseconds(1)) { answer, _ in
                     let problems = constraints.violations(of: answer)
                     let checks = 1 + terms.count
-                    return VerificationResult(passed: problems.isEmpty, failures: problems, checks: checks, passedChecks: checks - problems.count)
+                    return VerificationResult(
+                        passed: problems.isEmpty, failures: problems, checks: checks,
+                        passedChecks: checks - problems.count)
                 }
             ],
             refine: Refine(maxTokens: limit * 2 + 16), stopRules: StopRules(maxRounds: 3), costs: costs, clock: clock)

@@ -33,8 +33,9 @@ for result in await ToolInvoker().execute(calls, in: tools, deadline: .after(.se
 // An agent acting with it: the tool loop offers the tool, runs the calls, answers in text.
 if let name = ProcessInfo.processInfo.environment["REFINERY_MODEL"] {
     let model = try LocalModel(path: try ModelStore.fromEnvironment().locate(name))
-    let agent = Agent(name: "weather", instructions: "Use the tool to convert temperatures.", model: model,
-                      toolLoop: ToolLoop(tools: tools, maxToolRounds: 2, maxTokens: 96))
+    let agent = Agent(
+        name: "weather", instructions: "Use the tool to convert temperatures.", model: model,
+        toolLoop: ToolLoop(tools: tools, maxToolRounds: 2, maxTokens: 96))
     let result = await agent.run("What is 37 degrees Celsius in Fahrenheit?", timeout: .seconds(5))
     print("agent: \(result.answer) [\(result.outcome.rawValue)]")
 }

@@ -5,7 +5,8 @@ import RefineryAgents
 // Runs the ready `writer` agent on the default model; the answer comes within 3 seconds of the
 // start, model loading included. REFINERY_MODEL may name another model or a GGUF path.
 let start = ContinuousClock.now
-let task = CommandLine.arguments.dropFirst().first
+let task =
+    CommandLine.arguments.dropFirst().first
     ?? "Write one sentence about the sea. Use the word \"blue\". At most 20 words."
 do {
     let name = ProcessInfo.processInfo.environment["REFINERY_MODEL"] ?? "smollm2-135m-instruct"

@@ -11,7 +11,8 @@ do {
     configuration = try RemoteModelConfiguration.fromEnvironment()
 } catch {
     FileHandle.standardError.write(Data("remote-model: \((error as? RemoteModelError)?.message ?? "\(error)")\n".utf8))
-    FileHandle.standardError.write(Data("set REFINERY_REMOTE (a preset or a base URL) and REFINERY_REMOTE_MODEL\n".utf8))
+    FileHandle.standardError.write(
+        Data("set REFINERY_REMOTE (a preset or a base URL) and REFINERY_REMOTE_MODEL\n".utf8))
     exit(2)
 }
 let model = OpenAICompatibleModel(configuration: configuration)

@@ -23,7 +23,9 @@ struct Meeting: Codable, JSONSchemaConvertible {
             return (nil, ["the reply is not a JSON object"])
         }
         let problems = JSONSchemaValidator(schema: jsonSchema).violations(of: json).map(\.description)
-        guard problems.isEmpty, let meeting = try? JSONDecoder().decode(Meeting.self, from: Data(json.serializedBytes())) else {
+        guard problems.isEmpty,
+            let meeting = try? JSONDecoder().decode(Meeting.self, from: Data(json.serializedBytes()))
+        else {
             return (nil, problems.isEmpty ? ["the JSON does not decode"] : problems)
         }
         return (meeting, [])
@@ -31,7 +33,8 @@ struct Meeting: Codable, JSONSchemaConvertible {
 }
 
 let start = ContinuousClock.now
-let text = CommandLine.arguments.dropFirst().first
+let text =
+    CommandLine.arguments.dropFirst().first
     ?? "Budget review on Tuesday with Ana, Bo and Chen."
 do {
     let name = ProcessInfo.processInfo.environment["REFINERY_MODEL"] ?? "smollm2-135m-instruct"
@@ -40,10 +43,12 @@ do {
         name: "typed-extraction",
         instructions: "Reply with one JSON object only, matching this schema: \(Meeting.jsonSchema.serialized())",
         model: model, draft: Draft(maxTokens: 128, sampling: .greedy),
-        verifiers: [Verify("schema") { answer, _ in
-            let problems = Meeting.decode(answer).problems
-            return VerificationResult(passed: problems.isEmpty, failures: problems)
-        }],
+        verifiers: [
+            Verify("schema") { answer, _ in
+                let problems = Meeting.decode(answer).problems
+                return VerificationResult(passed: problems.isEmpty, failures: problems)
+            }
+        ],
         refine: Refine(maxTokens: 128))
     let result = await agent.run(text, deadline: Deadline(start.advanced(by: .seconds(5))), startedAt: start)
     let (meeting, problems) = Meeting.decode(result.answer)

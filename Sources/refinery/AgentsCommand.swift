@@ -12,7 +12,8 @@ struct AgentsCommand: ParsableCommand {
     func run() throws {
         let width = ReadyAgents.all.map(\.name.count).max() ?? 0
         for agent in ReadyAgents.all {
-            StandardOutput.write(agent.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + agent.summary + "\n")
+            StandardOutput.write(
+                agent.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + agent.summary + "\n")
         }
     }
 }

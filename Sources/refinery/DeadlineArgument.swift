@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 
 /// A `--deadline` value: a number followed by `ms` or `s` (`250ms`, `1.5s`, `2s`).
 struct DeadlineArgument: ExpressibleByArgument, CustomStringConvertible, Sendable {

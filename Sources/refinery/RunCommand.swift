@@ -30,13 +30,16 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The input, or '-' for standard input.", valueName: "INPUT"))
     var input: String
 
-    @Option(name: .long, help: ArgumentHelp("A catalog or added model name, or a path to a GGUF file.", valueName: "name|path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A catalog or added model name, or a path to a GGUF file.", valueName: "name|path"))
     var model: String = "smollm2-135m-instruct"
 
     @Option(name: .long, help: ArgumentHelp("Time for the whole command, as 250ms, 1.5s or 2s.", valueName: "time"))
     var deadline: DeadlineArgument = DeadlineArgument(argument: "10s")!
 
-    @Option(name: .long, help: ArgumentHelp("Threads of the forward pass (default: the number of cores).", valueName: "n"))
+    @Option(
+        name: .long, help: ArgumentHelp("Threads of the forward pass (default: the number of cores).", valueName: "n"))
     var threads: Int?
 
     @Flag(name: .long, help: "Print the run's timeline (plans, steps, timings) to standard error.")
@@ -68,7 +71,8 @@ struct RunCommand: AsyncParsableCommand {
             switch event {
             case .plan(let plan): progress.show("plan: \(plan.summary)")
             case .step(let step):
-                progress.show("\(step.kind.rawValue) \(Int(step.elapsed.milliseconds)) ms, \(step.generatedTokens) tokens")
+                progress.show(
+                    "\(step.kind.rawValue) \(Int(step.elapsed.milliseconds)) ms, \(step.generatedTokens) tokens")
             case .answer: break
             case .finished(let final): result = final
             }

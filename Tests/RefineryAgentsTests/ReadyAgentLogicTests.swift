@@ -34,8 +34,11 @@ struct ReadyAgentLogicTests {
         #expect(await MathSolver.check("**Expression:** 1,000 / 8\n**Answer:** $125.", deadline: far).passed == false)
         let wrong = await MathSolver.check("Expression: 12 * (3 + 4)\nAnswer: 80 apples", deadline: far)
         #expect(wrong.failures == ["the expression 12 * (3 + 4) evaluates to 84, but the answer says 80"])
-        #expect(await MathSolver.check("Answer: 3", deadline: far).failures == ["no line starting with \"Expression:\""])
-        #expect(await MathSolver.check("Expression: 2 +\nAnswer: 2", deadline: far).failures.first?.hasPrefix("the calculator could not evaluate") == true)
+        #expect(
+            await MathSolver.check("Answer: 3", deadline: far).failures == ["no line starting with \"Expression:\""])
+        #expect(
+            await MathSolver.check("Expression: 2 +\nAnswer: 2", deadline: far).failures.first?.hasPrefix(
+                "the calculator could not evaluate") == true)
     }
 
     @Test("math: a wrong result is refined with the calculator's verdict")
@@ -46,7 +49,8 @@ struct ReadyAgentLogicTests {
                 ? .init("Expression: 12 * (3 + 4)\nAnswer: 84") : .init("Expression: 12 * (3 + 4)\nAnswer: 82")
         }
         let agent = MathSolver.agent(model: model, costs: Self.fastCosts(), clock: clock)
-        let result = await agent.run("12 boxes of 3 red and 4 blue balls: how many balls?", deadline: .after(.seconds(3), on: clock))
+        let result = await agent.run(
+            "12 boxes of 3 red and 4 blue balls: how many balls?", deadline: .after(.seconds(3), on: clock))
         #expect(result.answer == "Expression: 12 * (3 + 4)\nAnswer: 84")
         #expect(result.outcome == .complete)
         #expect(result.stopReason == .verified)
@@ -64,7 +68,10 @@ struct ReadyAgentLogicTests {
         #expect(Extractor.check(good, source: text).passed)
         #expect(Extractor.record(from: good)?.people == ["Ada Lovelace", "Charles Babbage"])
         let invented = #"{"people": ["Alan Turing"], "organizations": [], "places": [], "dates": [], "amounts": []}"#
-        #expect(Extractor.check(invented, source: text).failures == ["\"Alan Turing\" in people does not appear in the text"])
+        #expect(
+            Extractor.check(invented, source: text).failures == [
+                "\"Alan Turing\" in people does not appear in the text"
+            ])
         #expect(Extractor.check(#"{"people": "Ada"}"#, source: text).passed == false)
         #expect(Extractor.check("Ada and Charles", source: text).failures == ["the reply is not one valid JSON object"])
         #expect(Extractor.record(from: "not json") == nil)
@@ -73,7 +80,8 @@ struct ReadyAgentLogicTests {
     @Test("extractor: an invalid reply is refined into valid JSON")
     func extractorRefines() async {
         let clock = ManualClock()
-        let valid = #"{"people": ["Grace Hopper"], "organizations": ["Navy"], "places": [], "dates": ["1944"], "amounts": []}"#
+        let valid =
+            #"{"people": ["Grace Hopper"], "organizations": ["Navy"], "places": [], "dates": ["1944"], "amounts": []}"#
         let model = ScriptedModel(name: "m", clock: clock) { request, index in
             index == 0 ? .init("Grace Hopper joined the Navy in 1944.") : .init(valid)
         }
@@ -87,7 +95,10 @@ struct ReadyAgentLogicTests {
 
     @Test("summarizer: the word limit and key terms come from the text")
     func summarizerTerms() {
-        let text = String(repeating: "The harbor opened in spring. Fishing boats crowd the harbor while tourists visit the lighthouse and the harbor market. ", count: 3)
+        let text = String(
+            repeating:
+                "The harbor opened in spring. Fishing boats crowd the harbor while tourists visit the lighthouse and the harbor market. ",
+            count: 3)
         #expect(Summarizer.keyTerms(of: text, count: 3) == ["harbor", "opened", "spring"])
         #expect(Summarizer.wordLimit(for: text) == 19)
         #expect(Summarizer.wordLimit(for: "short") == 10)
@@ -96,7 +107,10 @@ struct ReadyAgentLogicTests {
     @Test("summarizer: a summary missing key terms is refined until they appear")
     func summarizerRefines() async {
         let clock = ManualClock()
-        let text = String(repeating: "The harbor opened in spring. Fishing boats crowd the harbor while tourists visit the lighthouse and the harbor market. ", count: 3)
+        let text = String(
+            repeating:
+                "The harbor opened in spring. Fishing boats crowd the harbor while tourists visit the lighthouse and the harbor market. ",
+            count: 3)
         let model = ScriptedModel(name: "m", clock: clock) { request, _ in
             Self.lastMessage(request).contains("does not contain")
                 ? .init("The harbor opened in spring.") : .init("Boats and tourists.")
@@ -120,9 +134,12 @@ struct ReadyAgentLogicTests {
     @Test("coder: docstring examples become doctest source")
     func coderExamples() {
         #expect(Coder.examples(in: Self.prompt) == ">>> add(2, 3)\n5\n>>> add(-1, 1)\n0")
-        #expect(Coder.code(in: "Here:\n```python\ndef f():\n    return 1\n```\nDone.", prompt: "") == "def f():\n    return 1\n")
+        #expect(
+            Coder.code(in: "Here:\n```python\ndef f():\n    return 1\n```\nDone.", prompt: "")
+                == "def f():\n    return 1\n")
         #expect(Coder.code(in: "    return a + b", prompt: Self.prompt).hasPrefix("def add(a, b):"))
-        #expect(Coder.code(in: "def f():\n    return 1\n```\nIt returns one.", prompt: "") == "def f():\n    return 1\n")
+        #expect(
+            Coder.code(in: "def f():\n    return 1\n```\nIt returns one.", prompt: "") == "def f():\n    return 1\n")
     }
 
     @Test("coder: the sandbox runs the examples against the code")
@@ -130,7 +147,8 @@ struct ReadyAgentLogicTests {
         let examples = Coder.examples(in: Self.prompt)
         let right = await Coder.test("def add(a, b):\n    return a + b\n", examples: examples, sandbox: PythonSandbox())
         #expect(right == VerificationResult(passed: true, failures: [], checks: 2, passedChecks: 2))
-        let wrong = await Coder.test("def add(a, b):\n    return abs(a) + b\n", examples: examples, sandbox: PythonSandbox())
+        let wrong = await Coder.test(
+            "def add(a, b):\n    return abs(a) + b\n", examples: examples, sandbox: PythonSandbox())
         #expect(wrong.passed == false)
         #expect(wrong.passedChecks == 1)
         #expect(wrong.failures.count == 1)
@@ -145,7 +163,8 @@ struct ReadyAgentLogicTests {
         let clock = ManualClock()
         let model = ScriptedModel(name: "m", clock: clock) { request, _ in
             Self.lastMessage(request).contains("add(2, 3): expected 5, got 6")
-                ? .init("```python\ndef add(a, b):\n    return a + b\n```") : .init("```python\ndef add(a, b):\n    return a * b\n```")
+                ? .init("```python\ndef add(a, b):\n    return a + b\n```")
+                : .init("```python\ndef add(a, b):\n    return a * b\n```")
         }
         let result = await Coder.agent(for: Self.prompt, model: model, costs: Self.fastCosts(), clock: clock)
             .run(Self.prompt, deadline: .after(.seconds(5), on: clock))
@@ -156,19 +175,23 @@ struct ReadyAgentLogicTests {
 
     @Test("assistant: the model's tool calls run through the built-in tools")
     func assistantUsesTools() async {
-        let model = ScriptedModel(name: "m") { request, index in
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", clock: clock) { request, index in
             if Self.lastMessage(request).hasPrefix("Task:") {  // the critique
                 return .init(#"{"score": 9, "issues": [], "acceptable": true}"#)
             }
             if index == 0 {
-                return .init("", toolCalls: [ToolCall(id: "1", name: "calculator", arguments: ["expression": "17 * 23"])])
+                return .init(
+                    "", toolCalls: [ToolCall(id: "1", name: "calculator", arguments: ["expression": "17 * 23"])])
             }
-            guard case .messages(let messages) = request.prompt, let tool = messages.last(where: { $0.role == .tool }) else {
+            guard case .messages(let messages) = request.prompt, let tool = messages.last(where: { $0.role == .tool })
+            else {
                 return .init("no tool result")
             }
             return .init("17 × 23 = \(tool.content)")
         }
-        let result = await Assistant.agent(model: model, costs: Self.fastCosts()).run("What is 17 * 23?", timeout: .seconds(5))
+        let result = await Assistant.agent(model: model, costs: Self.fastCosts(), clock: clock).run(
+            "What is 17 * 23?", deadline: .after(.seconds(5), on: clock))
         #expect(result.steps.first?.kind == .toolLoop)
         #expect(result.steps.first?.output == "17 × 23 = 391")
         #expect(result.answer == "17 × 23 = 391")

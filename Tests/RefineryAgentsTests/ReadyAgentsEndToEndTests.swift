@@ -40,7 +40,8 @@ struct ReadyAgentsEndToEndTests {
         let input = try #require(Self.inputs[name])
         let deadline = Duration.seconds(4)
         let start = ContinuousClock.now
-        let result = await ready.make(input, model, CostBook()).run(input, deadline: Deadline(start.advanced(by: deadline)), startedAt: start)
+        let result = await ready.make(input, model, CostBook()).run(
+            input, deadline: Deadline(start.advanced(by: deadline)), startedAt: start)
         #expect(!result.steps.isEmpty)
         #expect(result.elapsed <= deadline + Self.slack, "elapsed \(result.elapsed)")
         #expect(start.duration(to: .now) <= deadline + Self.slack)

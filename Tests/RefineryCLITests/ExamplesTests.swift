@@ -70,16 +70,20 @@ struct ExamplesTests {
             server.waitUntilExit()
         }
         let first = String(decoding: stdout.fileHandleForReading.availableData, as: UTF8.self)
-        let port = try #require(first.split(separator: "\n").first.flatMap { $0.hasPrefix("PORT ") ? Int($0.dropFirst(5)) : nil })
+        let port = try #require(
+            first.split(separator: "\n").first.flatMap { $0.hasPrefix("PORT ") ? Int($0.dropFirst(5)) : nil })
         let result = try await ProgramRunner.run(
             "remote-model", ["Say hello."],
-            environment: ["REFINERY_REMOTE": "http://127.0.0.1:\(port)/s/ok/examples/v1", "REFINERY_REMOTE_MODEL": "test"])
+            environment: [
+                "REFINERY_REMOTE": "http://127.0.0.1:\(port)/s/ok/examples/v1", "REFINERY_REMOTE_MODEL": "test",
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.split(separator: "\n").last?.hasPrefix("[") == true)
     }
 
     func lines(of path: String) -> Int {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let text = (try? String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)) ?? ""
         return text.split(separator: "\n", omittingEmptySubsequences: false).count - (text.hasSuffix("\n") ? 1 : 0)
     }

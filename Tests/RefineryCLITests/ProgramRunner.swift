@@ -42,7 +42,9 @@ struct ProgramRunner: Sendable {
                         try Data((input ?? "").utf8).write(to: URL(fileURLWithPath: inp))
                         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
                         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-                        process.standardInput = input == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: URL(fileURLWithPath: inp))
+                        process.standardInput =
+                            input == nil
+                            ? FileHandle.nullDevice : try FileHandle(forReadingFrom: URL(fileURLWithPath: inp))
                         let start = ContinuousClock.now
                         try process.run()
                         process.waitUntilExit()

@@ -63,7 +63,8 @@ struct RunCommandTests {
         #expect(!steps.isEmpty)
         // Loading the model counts against the deadline; the one overshoot allowed is a load
         // that alone outlasts it (on a machine this loaded, the run then returns at once).
-        guard case .object(let first)? = steps.first, case .int(let loaded)? = first.first(where: { $0.key == "start_ms" })?.value
+        guard case .object(let first)? = steps.first,
+            case .int(let loaded)? = first.first(where: { $0.key == "start_ms" })?.value
         else {
             Issue.record("no start_ms")
             return
