@@ -90,6 +90,14 @@ let package = Package(
             path: "Examples/hello-agent",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "typed-extraction", dependencies: ["Refinery"], path: "Examples/typed-extraction",
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "custom-tool", dependencies: ["Refinery"], path: "Examples/custom-tool", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "remote-model", dependencies: ["Refinery", "RefineryOpenAI", "RefineryAgents"],
+            path: "Examples/remote-model", swiftSettings: swiftSettings),
         .testTarget(
             name: "RefineryInferenceTests",
             dependencies: ["RefineryInference", "RefineryTesting"],
@@ -123,7 +131,7 @@ let package = Package(
         // Runs the built `refinery` executable and the examples as a user would.
         .testTarget(
             name: "RefineryCLITests",
-            dependencies: ["refinery", "hello-agent"],
+            dependencies: ["refinery", "hello-agent", "typed-extraction", "custom-tool", "remote-model", "RefineryTesting"],
             swiftSettings: swiftSettings
         ),
     ]
