@@ -70,7 +70,7 @@ struct ChatCompletionsRoute: Sendable {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(.bodyTooLarge, "the body is larger than the limit of \(configuration.maxBodyBytes) bytes")
         }
         let json: JSONValue
