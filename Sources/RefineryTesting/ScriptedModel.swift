@@ -5,8 +5,11 @@ import Synchronization
 /// budgets without a real model.
 ///
 /// Each call to `generate` takes the next ``Reply`` in order (the last one repeats when the
-/// script runs out) and streams its text in chunks, waiting `delayPerChunk` on the given clock
-/// between chunks so tests can simulate slow steps. Every request is recorded.
+/// script runs out) — or asks a responder closure, for concurrent callers whose order is not
+/// fixed — and streams its text in chunks, waiting `delayPerChunk` on the given clock before
+/// each chunk so tests can simulate slow steps. Each chunk counts as one token (so
+/// `maxTokens` caps the chunks), and the final stats report the prompt's size (4 bytes a
+/// token) and the time slept as decode time. Every request is recorded.
 public final class ScriptedModel: LanguageModel, Sendable {
     /// One scripted answer.
     public struct Reply: Sendable {
@@ -35,6 +38,7 @@ public final class ScriptedModel: LanguageModel, Sendable {
     public let capabilities: ModelCapabilities
     private let clock: any Clock<Duration>
     private let state: Mutex<(replies: [Reply], next: Int, requests: [GenerationRequest])>
+    private let responder: (@Sendable (GenerationRequest, Int) -> Reply)?
 
     /// A model that answers with `replies` in order, waiting on `clock` between chunks.
     public init(name: String = "scripted", replies: [Reply], clock: any Clock<Duration> = ContinuousClock(),
@@ -43,6 +47,19 @@ public final class ScriptedModel: LanguageModel, Sendable {
         self.capabilities = capabilities
         self.clock = clock
         self.state = Mutex((replies, 0, []))
+        self.responder = nil
+    }
+
+    /// A model that answers each request with what `respond` returns for it and its call index
+    /// (0-based), waiting on `clock` between chunks.
+    public init(name: String = "scripted", clock: any Clock<Duration> = ContinuousClock(),
+                capabilities: ModelCapabilities = ModelCapabilities(constrainedDecoding: false, prefixCache: false, batching: false, toolCalls: true, contextLength: 8192),
+                respond: @escaping @Sendable (GenerationRequest, Int) -> Reply) {
+        self.name = name
+        self.capabilities = capabilities
+        self.clock = clock
+        self.state = Mutex(([], 0, []))
+        self.responder = respond
     }
 
     /// Convenience: plain text replies.
@@ -54,8 +71,13 @@ public final class ScriptedModel: LanguageModel, Sendable {
     public var requests: [GenerationRequest] { state.withLock { $0.requests } }
 
     public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
+        let responder = self.responder
         let reply: Reply? = state.withLock { s in
             s.requests.append(request)
+            if let responder {
+                s.next += 1
+                return responder(request, s.next - 1)
+            }
             guard !s.replies.isEmpty else { return nil }
             let r = s.replies[min(s.next, s.replies.count - 1)]
             s.next += 1
@@ -76,23 +98,31 @@ public final class ScriptedModel: LanguageModel, Sendable {
                 var generated = 0
                 let limit = request.maxTokens ?? Int.max
                 var reason = FinishReason.stop
+                var slept = Duration.zero
                 for chunk in chunks {
                     if generated >= limit { reason = .length; break }
                     if reply.delayPerChunk > .zero {
-                        do { try await clock.sleep(for: reply.delayPerChunk, tolerance: nil) } catch {
+                        do {
+                            try await clock.sleep(for: reply.delayPerChunk, tolerance: nil)
+                            slept += reply.delayPerChunk
+                        } catch {
                             continuation.finish(throwing: CancellationError())
                             return
                         }
                     }
                     if Task.isCancelled { continuation.finish(throwing: CancellationError()); return }
-                    continuation.yield(.text(chunk, tokens: []))
-                    generated += 1
+                    if !chunk.isEmpty {
+                        continuation.yield(.text(chunk, tokens: []))
+                        generated += 1
+                    }
                 }
                 for (i, call) in reply.toolCalls.enumerated() {
                     continuation.yield(.toolCallDelta(ToolCallDelta(index: i, id: call.id, name: call.name, argumentsFragment: call.arguments.serialized())))
                 }
                 if !reply.toolCalls.isEmpty { reason = .toolCalls }
-                continuation.yield(.finished(GenerationStats(finishReason: reason, promptTokens: 0, generatedTokens: generated, prefillTime: .zero, decodeTime: .zero)))
+                continuation.yield(.finished(GenerationStats(
+                    finishReason: reason, promptTokens: Self.promptTokens(request), generatedTokens: generated,
+                    prefillTime: .zero, decodeTime: slept)))
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }
@@ -100,7 +130,20 @@ public final class ScriptedModel: LanguageModel, Sendable {
     }
 }
 
+extension ScriptedModel {
+    /// The prompt's size in tokens as the scripted model counts it: 4 bytes a token.
+    public static func promptTokens(_ request: GenerationRequest) -> Int {
+        switch request.prompt {
+        case .raw(let text): return text.utf8.count / 4
+        case .messages(let messages): return messages.reduce(0) { $0 + $1.content.utf8.count / 4 }
+        }
+    }
+}
+
 /// The scripted model was asked for more than its script holds.
 public struct ScriptedModelError: Error, Sendable, Hashable {
     public let message: String
+
+    /// An error with `message` (also what scripted failures throw).
+    public init(message: String) { self.message = message }
 }

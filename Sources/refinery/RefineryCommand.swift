@@ -17,7 +17,8 @@ struct RefineryCommand: AsyncParsableCommand {
             """,
         version: Refinery.version,
         subcommands: [
-            ModelsCommand.self
+            ModelsCommand.self,
+            GenerateCommand.self, ChatCommand.self, TokenizeCommand.self, PerplexityCommand.self,
         ]
     )
 

@@ -261,7 +261,7 @@ struct GrammarPropertyTests {
         let pipe = Pipe()
         process.standardOutput = pipe
         let errorFile = input.appendingPathExtension("stderr")
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errorFile) }
         process.standardError = try FileHandle(forWritingTo: errorFile)
         do { try process.run() } catch {
@@ -272,7 +272,7 @@ struct GrammarPropertyTests {
         process.waitUntilExit()
         let errorText = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
         if process.terminationStatus == 3 || process.terminationStatus == 127 {
-            print("skipping the jsonschema cross-check: \(python) has no jsonschema module (set REFINERY_PYTHON)")
+            print("skipping the jsonschema cross-check: \(python) is missing or lacks the jsonschema module (set REFINERY_PYTHON)")
             return
         }
         let result = try #require(TestJSONParser.parse(Array(data)), "validator output: \(String(decoding: data, as: UTF8.self)) \(errorText.suffix(2000))")

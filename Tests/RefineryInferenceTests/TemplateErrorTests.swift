@@ -1,3 +1,4 @@
+import Foundation
 import RefineryTesting
 import Testing
 import RefineryInference
@@ -86,7 +87,59 @@ struct TemplateErrorTests {
         // Unbalanced brackets hide the closing delimiter, as in jinja2: a syntax error.
         #expect(parseError("{{ " + String(repeating: "(", count: 100_000) + "1 }}")?.code == .syntax)
         // Moderate nesting is fine.
-        #expect(try ChatTemplate(source: "{{ " + String(repeating: "(", count: 50) + "1" + String(repeating: ")", count: 50) + " }}").render(context: [:]) == "1")
+        #expect(try ChatTemplate(source: "{{ " + String(repeating: "(", count: 30) + "1" + String(repeating: ")", count: 30) + " }}").render(context: [:]) == "1")
+    }
+
+    @Test("resource exhaustion is refused with .limit, not a crash or a hang")
+    func limits() {
+        #expect(renderError("{{ 'x' * 1000000000000 }}")?.code == .limit)
+        #expect(renderError("{{ [1, 2] * 1000000000000 }}")?.code == .limit)
+        #expect(renderError("{{ 'x'|center(1000000000000) }}")?.code == .limit)
+        #expect(renderError("{{ 'x'.zfill(1000000000000) }}")?.code == .limit)
+        #expect(renderError("{{ 'x'|indent(1000000000000, true) }}")?.code == .limit)
+        #expect(renderError("{{ '%1000000000000s'|format('x') }}")?.code == .limit)
+        #expect(renderError("{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}")?.code == .limit)
+        #expect(renderError("{% for i in range(2000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}")?.code == .limit)
+        #expect(renderError("{{ range(1000000000000000000)|length }}")?.code == .limit)
+        #expect(renderError("{{ range(-9223372036854775807, 9223372036854775807, 2)|length }}")?.code == .limit)
+        // Values nested without bound (only possible through a namespace) are refused.
+        #expect(renderError("{% set ns = namespace(x=[]) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}")?.code == .limit)
+        #expect(renderError("{% set ns = namespace(x={}) %}{% for i in range(100000) %}{% set ns.x = {'k': ns.x} %}{% endfor %}")?.code == .limit)
+        // Up to the limit, repr, equality and JSON work.
+        let deep = "{% set ns = namespace(x=[]) %}{% for i in range(400) %}{% set ns.x = [ns.x] %}{% endfor %}"
+        #expect(renderError(deep + "{{ ns.x|tojson|length }}{{ ns.x == ns.x }}{{ ns.x|string|length > 0 }}") == nil)
+        #expect(renderError("{% for i in range(2000) %}{% for j in range(1000) if j > 5000 %}{% endfor %}{% endfor %}")?.code == .limit)
+        #expect(renderError("{% set s = 'x' * 100000 %}{% for i in range(1000) %}{{ s }}{% endfor %}")?.code == .limit)
+        #expect(renderError("{% set s = 'x' * 100000 %}{% for i in range(1000) %}{{ s }}{% endfor %}")?.message.contains("output") == true)
+    }
+
+    @Test("deep nesting and recursion fit a 512 KiB thread stack (macOS secondary threads)")
+    func smallStack() async throws {
+        // Debug builds spend several times the stack per level that release builds do.
+        #if DEBUG
+        let depth = 24
+        #else
+        let depth = 31
+        #endif
+        let sources = [
+            "{{ " + String(repeating: "(", count: 31) + "1" + String(repeating: ")", count: 31) + " }}",
+            "{{ " + String(repeating: "[", count: 31) + String(repeating: "]", count: 31) + " }}",
+            String(repeating: "{% if true %}", count: 31) + "x" + String(repeating: "{% endif %}", count: 31),
+            "{% macro f(n) %}{% if n > 0 %}{% for i in [1] %}{{ f(n - 1) }}{% endfor %}{% endif %}{% endmacro %}{{ f(\(depth)) }}",
+            "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+        ]
+        let outcomes: [String] = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: sources.map { source in
+                    do { return try ChatTemplate(source: source).render(context: [:]) } catch { return "\(error)" }
+                })
+            }
+            thread.stackSize = 512 << 10
+            thread.start()
+        }
+        #expect(outcomes.count == sources.count)
+        #expect(outcomes[0] == "1")
+        #expect(outcomes[4].contains("limit"))
     }
 
     @Test("mutated real templates never crash: each renders or throws a TemplateError")

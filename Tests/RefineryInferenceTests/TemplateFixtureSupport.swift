@@ -27,20 +27,34 @@ enum TemplateFixtures {
         String(decoding: try Data(contentsOf: try url(name)), as: UTF8.self)
     }
 
+    /// The cases of `cases.json` (template × conversation) or `snippets.json` (one shared context).
     static func cases(_ file: String) throws -> [Case] {
-        guard case .array(let items) = try FixtureJSONReader.parse(try text(file)) else {
-            throw FixtureError(message: "\(file) is not a JSON array")
-        }
-        return try items.map { item in
-            let name = item["name"]?.stringValue ?? "?"
-            let source: String
-            if let template = item["template"]?.stringValue {
-                source = try text(template)
-            } else {
-                source = item["source"]?.stringValue ?? ""
+        let root = try FixtureJSONReader.parse(try text(file))
+        if case .array(let items)? = root["cases"] {
+            let contexts = root["contexts"] ?? [:]
+            return try items.map { item in
+                guard case .object(var variables)? = contexts[item["conversation"]?.stringValue ?? ""] else {
+                    throw FixtureError(message: "\(file): case without a known conversation")
+                }
+                variables.append(("add_generation_prompt", item["add_generation_prompt"] ?? false))
+                return Case(
+                    name: item["name"]?.stringValue ?? "?",
+                    source: try text(item["template"]?.stringValue ?? ""),
+                    context: .object(variables),
+                    expected: item["expected"]?.stringValue,
+                    errorKind: item["error"]?["kind"]?.stringValue,
+                    errorMessage: item["error"]?["message"]?.stringValue)
             }
-            return Case(
-                name: name, source: source, context: item["context"] ?? [:],
+        }
+        guard case .array(let items)? = root["snippets"] else {
+            throw FixtureError(message: "\(file) has neither cases nor snippets")
+        }
+        let context = root["context"] ?? [:]
+        return items.map { item in
+            Case(
+                name: item["name"]?.stringValue ?? "?",
+                source: item["source"]?.stringValue ?? "",
+                context: context,
                 expected: item["expected"]?.stringValue,
                 errorKind: item["error"]?["kind"]?.stringValue,
                 errorMessage: item["error"]?["message"]?.stringValue)

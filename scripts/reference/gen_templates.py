@@ -10,13 +10,18 @@ key order, and the globals `raise_exception` and `strftime_now`. `strftime_now` 
 clock here (FIXED_NOW, UTC) so the fixtures are reproducible; the Swift tests pass the same instant.
 
 The templates of the two GGUF models are read from their `tokenizer.chat_template` metadata and
-written next to the others. Output: Fixtures/templates/cases.json and snippets.json, each a list
-of {"name", "template" | "source", "context", "expected" | "error"} objects in key order.
+written next to the others. Output, in key order:
+- Fixtures/templates/cases.json: {"contexts": {conversation: render variables without
+  add_generation_prompt}, "cases": [{"name", "template", "conversation", "add_generation_prompt",
+  "expected" | "error"}]}
+- Fixtures/templates/snippets.json: {"context": shared variables, "snippets": [{"name", "source",
+  "expected" | "error"}]}
 
 Usage: /work/venv-ref/bin/python scripts/reference/gen_templates.py [--models-dir /work/models]
 """
 
 import argparse
+import copy
 import json
 import os
 from datetime import datetime
@@ -274,13 +279,12 @@ CONVERSATIONS = {
 }
 
 
-def conversation_context(conv, add_generation_prompt):
+def conversation_context(conv):
     # transformers: render(messages=, tools=, documents=, add_generation_prompt=, **special_tokens, **kwargs)
     return {
         "messages": conv["messages"],
         "tools": conv.get("tools"),
         "documents": None,
-        "add_generation_prompt": add_generation_prompt,
         "bos_token": "<s>",
         "eos_token": "</s>",
         **{k: v for k, v in conv.items() if k not in ("messages", "tools")},
@@ -483,6 +487,23 @@ SNIPPETS = [
     ("b_items_repr", "{{ d.items()|list|first }} {{ d|items|list|length }}"),
     ("b_macro_infinite_recursion", "{% macro f(s) %}{% for t in s %}{{ f(t) }}{% endfor %}{% endmacro %}{{ f('ab') }}"),
     ("b_join_nonstring", "{{ ', '.join(words) }} {{ [1, 2]|join(', ') }}"),
+    # third batch: differences found by differential fuzzing
+    ("c_slice_non_sequence", "{{ t[1:] }}"),
+    ("c_slice_dict", "{{ d[1:] }}"),
+    ("c_slice_none", "{{ nothing[1:] }}"),
+    ("c_indent_list", "{{ nums|indent(2) }}"),
+    ("c_indent_undefined", "{{ nope|indent(2) }}"),
+    ("c_int_undefined", "{{ nope|int }}"),
+    ("c_float_undefined", "{{ nope|float }}"),
+    ("c_percent_list_arg", "{{ 'plain' % [1, 2] }}|{{ 'plain' % {'a': 1} }}|{{ '%s' % [1, 2] }}"),
+    ("c_percent_extra_arg", "{{ 'plain' % 1 }}"),
+    ("c_tuple_repeat", "{{ (1, 'x') * 2 }}"),
+    ("c_unique_unhashable", "{{ users|unique|list }}"),
+    ("c_in_dict_unhashable", "{{ [1] in d }}"),
+    ("c_dictsort_undefined", "{{ nope|dictsort }}"),
+    ("c_for_else_after_break", "{% for x in nums %}{{ x }}{% break %}{% else %}[else ran]{% endfor %}"),
+    ("c_for_else_after_continue", "{% for x in nums %}{% if x > 1 %}{% continue %}{% endif %}{{ x }}{% else %}[else]{% endfor %}|{% for x in nums %}{% continue %}{% else %}[else]{% endfor %}"),
+    ("c_break_in_inner_else", "{% for a in [1, 2, 3] %}{{ a }}{% for b in [] %}{% else %}{% if a == 2 %}{% break %}{% endif %}{% endfor %};{% endfor %}"),
     # errors
     ("syntax_unclosed_if", "{% if true %}never closed"),
     ("syntax_bad_tag", "{% frobnicate %}"),
@@ -510,26 +531,36 @@ def main():
             with open(os.path.join(FIXTURES, name + ".jinja"), "w", encoding="utf-8", newline="") as f:
                 f.write(gguf_template(path))
 
+    contexts = {name: conversation_context(conv) for name, conv in CONVERSATIONS.items()}
     cases = []
     for file in sorted(os.listdir(FIXTURES)):
         if not file.endswith(".jinja"):
             continue
         with open(os.path.join(FIXTURES, file), encoding="utf-8", newline="") as f:
             source = f.read()
-        for conv_name, conv in CONVERSATIONS.items():
+        for conv_name in CONVERSATIONS:
             for agp in (False, True):
-                context = conversation_context(conv, agp)
-                case = {"name": f"{file[:-6]}/{conv_name}/{'gen' if agp else 'nogen'}", "template": file, "context": context}
-                case.update(render(source, context))
+                case = {
+                    "name": f"{file[:-6]}/{conv_name}/{'gen' if agp else 'nogen'}",
+                    "template": file,
+                    "conversation": conv_name,
+                    "add_generation_prompt": agp,
+                }
+                # jinja2 can mutate values in place (`indent` on a list extends it): render copies.
+                case.update(render(source, copy.deepcopy({**contexts[conv_name], "add_generation_prompt": agp})))
                 cases.append(case)
 
     snippets = []
     for name, source in SNIPPETS:
-        snippet = {"name": name, "source": source, "context": SNIPPET_CONTEXT}
-        snippet.update(render(source, SNIPPET_CONTEXT))
+        snippet = {"name": name, "source": source}
+        snippet.update(render(source, copy.deepcopy(SNIPPET_CONTEXT)))
         snippets.append(snippet)
 
-    for filename, data in (("cases.json", cases), ("snippets.json", snippets)):
+    outputs = (
+        ("cases.json", {"contexts": contexts, "cases": cases}),
+        ("snippets.json", {"context": SNIPPET_CONTEXT, "snippets": snippets}),
+    )
+    for filename, data in outputs:
         with open(os.path.join(FIXTURES, filename), "w", encoding="utf-8") as f:
             json.dump(data, f, ensure_ascii=False, indent=1)
             f.write("\n")

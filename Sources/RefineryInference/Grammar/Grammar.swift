@@ -41,20 +41,25 @@ public final class Grammar: Sendable {
     /// The state before any byte: the start rule expanded until every stack's top is a byte set.
     func initialState() -> [UInt32] {
         var out: [[UInt32]] = []
+        var seen = Set<[UInt32]>()
         let r = Int(startRule)
         for a in Int(ruleAltStart[r])..<Int(ruleAltStart[r + 1]) {
             let p = altStarts[a]
-            if elements[Int(p)] == Grammar.end { out.append([]) } else { expand([p], &out) }
+            if elements[Int(p)] == Grammar.end { out.append([]) } else { expand([p], &out, &seen) }
         }
         return Grammar.canonical(out)
     }
 
     /// Expands rule references on top of `stack` until the top is a byte set (or the stack is
     /// empty, which means "the document may end here"), appending every resulting stack.
-    private func expand(_ stack: [UInt32], _ out: inout [[UInt32]]) {
+    ///
+    /// `seen` holds the stacks already expanded in this step: several empty paths can reach the
+    /// same stack (`(a?|b?){0,9}`), and expanding it once keeps the work polynomial.
+    private func expand(_ stack: [UInt32], _ out: inout [[UInt32]], _ seen: inout Set<[UInt32]>) {
         guard let top = stack.last else { out.append(stack); return }
         let e = elements[Int(top)]
         if e & Grammar.ruleFlag == 0 { out.append(stack); return }
+        guard seen.insert(stack).inserted else { return }
         var base = stack
         base.removeLast()
         let cont = top &+ 1
@@ -63,11 +68,11 @@ public final class Grammar: Sendable {
         for a in Int(ruleAltStart[r])..<Int(ruleAltStart[r + 1]) {
             let p = altStarts[a]
             if elements[Int(p)] == Grammar.end {
-                expand(base, &out)
+                expand(base, &out, &seen)
             } else {
                 var s = base
                 s.append(p)
-                expand(s, &out)
+                expand(s, &out, &seen)
             }
         }
     }
@@ -91,6 +96,7 @@ public final class Grammar: Sendable {
     /// The state after `byte`, or `nil` when no stack accepts it.
     func advance(_ state: [UInt32], _ byte: UInt8) -> [UInt32]? {
         var out: [[UInt32]] = []
+        var seen = Set<[UInt32]>()
         var i = 0
         while i < state.count {
             let n = Int(state[i])
@@ -105,9 +111,28 @@ public final class Grammar: Sendable {
             } else {
                 s[n - 1] = top &+ 1
             }
-            expand(s, &out)
+            expand(s, &out, &seen)
         }
         return out.isEmpty ? nil : Grammar.canonical(out)
+    }
+
+    /// For each byte, which stacks (by index, the first 64) accept it; `nil` with more stacks.
+    func acceptanceSignatures(_ state: [UInt32]) -> [UInt64]? {
+        var signatures = [UInt64](repeating: 0, count: 256)
+        var i = 0
+        var k = 0
+        while i < state.count {
+            let n = Int(state[i])
+            i += n + 1
+            if n > 0 {
+                guard k < 64 else { return nil }
+                let set = classes[Int(elements[Int(state[i - 1])])]
+                let bit = UInt64(1) << UInt64(k)
+                for b in 0..<256 where set.contains(UInt8(b)) { signatures[b] |= bit }
+            }
+            k += 1
+        }
+        return signatures
     }
 
     /// Whether some stack is empty (the input so far is a complete document).

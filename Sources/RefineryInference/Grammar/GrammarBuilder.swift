@@ -83,6 +83,22 @@ public struct GrammarBuilder: Sendable {
         return add(name, [seq])
     }
 
+    /// Adds the rules of a JSON schema (see ``JSONSchemaGrammar`` for the subset) and returns
+    /// the rule matching its documents, to embed a JSON document in a larger grammar — a tool
+    /// call's tags around its arguments, several calls in a row.
+    public mutating func addJSONSchema(_ schema: JSONValue, options: JSONSchemaGrammar.Options = .init()) throws(GrammarError) -> Int {
+        var compiler = JSONSchemaCompiler(root: schema, options: options, builder: self)
+        let rule = try compiler.compileRoot()
+        self = compiler.b
+        return rule
+    }
+
+    /// Like ``build(start:)``, reporting a failure in rules added by ``addJSONSchema(_:options:)``
+    /// as the ``GrammarError`` naming the schema keyword and path at fault.
+    public func buildReportingSchemaErrors(start: Int) throws(GrammarError) -> Grammar {
+        do { return try build(start: start) } catch { throw JSONSchemaCompiler.error(for: error) }
+    }
+
     /// Compiles the rules into a ``Grammar`` whose documents are the strings `start` matches.
     public func build(start: Int) throws(Failure) -> Grammar {
         let n = rules.count

@@ -4,7 +4,7 @@ struct JSONSchemaCompiler {
 
     private let root: JSONValue
     private let options: JSONSchemaGrammar.Options
-    private var b = GrammarBuilder()
+    private(set) var b: GrammarBuilder
     private var refRules: [String: Int] = [:]
     private var shared: [String: Int] = [:]
     private var wsRules: [Int: Int] = [:]
@@ -23,32 +23,41 @@ struct JSONSchemaCompiler {
         objectKeywords.union(arrayKeywords).union(stringKeywords).union(numberKeywords).union(combinators).union(valueKeywords)
     }
 
-    init(root: JSONValue, options: JSONSchemaGrammar.Options) {
+    init(root: JSONValue, options: JSONSchemaGrammar.Options, builder: GrammarBuilder = GrammarBuilder()) {
         self.root = root
+        self.b = builder
         self.options = options
     }
 
     // MARK: - Entry
 
+    /// The rule matching documents of the root schema, added to the builder.
+    mutating func compileRoot() throws(GrammarError) -> Int { try compile(root, path: "") }
+
     mutating func compileDocument() throws(GrammarError) -> Grammar {
-        let start = try compile(root, path: "")
+        let start = try compileRoot()
         do {
             return try b.build(start: start)
         } catch {
-            switch error {
-            case .leftRecursive(let name):
-                let (keyword, path) = Self.split(name)
-                if keyword == "pattern" { throw .invalidPattern("", path: path, "a repeated part can match the empty string") }
-                throw .invalidReference(keyword, path: path, "it refers to itself without producing any output")
-            case .unproductive(let name):
-                let (keyword, path) = Self.split(name)
-                throw .unsatisfiable(keyword, path: path, "every value would be infinitely deep")
-            case .undefined(let name):
-                let (keyword, path) = Self.split(name)
-                throw .invalidSchema(keyword, path: path, "internal: rule never defined")
-            case .tooLarge:
-                throw .tooLarge("schema", path: "", "the compiled grammar is too large")
-            }
+            throw Self.error(for: error)
+        }
+    }
+
+    /// The schema-level error for a grammar build failure of rules this compiler named.
+    static func error(for failure: GrammarBuilder.Failure) -> GrammarError {
+        switch failure {
+        case .leftRecursive(let name):
+            let (keyword, path) = split(name)
+            if keyword == "pattern" { return .invalidPattern("", path: path, "a repeated part can match the empty string") }
+            return .invalidReference(keyword, path: path, "it refers to itself without producing any output")
+        case .unproductive(let name):
+            let (keyword, path) = split(name)
+            return .unsatisfiable(keyword, path: path, "every value would be infinitely deep")
+        case .undefined(let name):
+            let (keyword, path) = split(name)
+            return .invalidSchema(keyword, path: path, "rule never defined")
+        case .tooLarge:
+            return .tooLarge("schema", path: "", "the compiled grammar is too large")
         }
     }
 
@@ -245,14 +254,46 @@ struct JSONSchemaCompiler {
             }
         }
         guard !values.isEmpty else { throw .unsatisfiable(keyword, path: path, "no allowed value") }
-        var alts: [[Item]] = []
-        var seen = Set<String>()
+        var texts = Set<[UInt8]>()
         for v in values {
             guard let text = JSONLiteral.text(v) else { throw .invalidSchema(keyword, path: path, "non-finite number") }
-            if seen.insert(text).inserted { alts.append(Self.lit(text)) }
+            texts.insert(Array(text.utf8))
         }
-        return b.add(keyword + "@" + path, alts)
+        let sorted = texts.sorted { $0.lexicographicallyPrecedes($1) }
+        return prefixTree(sorted[...], depth: 0, name: keyword + "@" + path)
     }
+
+    /// A rule matching exactly the byte strings `sorted` (ascending, distinct), shaped as their
+    /// prefix tree so that shared prefixes are one path: the matcher stays deterministic however
+    /// many values an `enum` lists.
+    private mutating func prefixTree(_ sorted: ArraySlice<[UInt8]>, depth: Int, name: String) -> Int {
+        var alts: [[Item]] = []
+        var i = sorted.startIndex
+        while i < sorted.endIndex {
+            guard sorted[i].count > depth else {
+                alts.append([])  // a value ends here
+                i += 1
+                continue
+            }
+            let byte = sorted[i][depth]
+            var j = i
+            while j < sorted.endIndex, sorted[j].count > depth, sorted[j][depth] == byte { j += 1 }
+            let group = sorted[i..<j]
+            // Follow the run of bytes every member of the group shares.
+            var end = depth + 1
+            let first = group[group.startIndex]
+            while group.allSatisfy({ $0.count > end }), group.allSatisfy({ $0[end] == first[end] }) { end += 1 }
+            var seq: [Item] = Self.literalItems(first[depth..<end])
+            if !(group.count == 1 && first.count == end) {
+                seq.append(.rule(prefixTree(group, depth: end, name: name)))
+            }
+            alts.append(seq)
+            i = j
+        }
+        return b.add(name, alts)
+    }
+
+    private static func literalItems(_ bytes: ArraySlice<UInt8>) -> [Item] { GrammarBuilder.literal(bytes) }
 
     // MARK: - Whitespace
 

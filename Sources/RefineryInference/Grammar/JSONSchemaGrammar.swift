@@ -20,10 +20,12 @@
 ///   `pattern` or length keyword is present) and ignored otherwise.
 /// - Integers: `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum` (numbers).
 ///   Numbers with any of these are generated as integers in the range.
-/// - `enum`, `const` (any JSON values, emitted in compact form), `anyOf`, `oneOf` (alternatives;
-///   exclusivity of `oneOf` is not enforced — the branches are assumed disjoint), `allOf` with one
-///   schema, `$ref` to a local JSON pointer (`#`, `#/$defs/…`, `#/definitions/…`), recursion
-///   included.
+/// - `enum`, `const` (any JSON values, emitted exactly in compact form, filtered by `type` when
+///   present; other sibling keywords are assumed to hold for them), `anyOf`, `oneOf`
+///   (alternatives; exclusivity of `oneOf` is not enforced — the branches are assumed disjoint),
+///   `allOf` with one schema, `$ref` to a local JSON pointer (`#`, `#/$defs/…`,
+///   `#/definitions/…`), recursion included. `$ref`, `anyOf`, `oneOf` and `allOf` stand alone:
+///   a constraining keyword next to them is an error (annotations and `$defs` are fine).
 /// - Ignored annotations: `title`, `description`, `examples`, `default`, `$comment`, `$schema`,
 ///   `$id`, `deprecated`, `readOnly`, `writeOnly`, `contentEncoding`, `contentMediaType`, and any
 ///   `x-…` extension. Every other keyword is a ``GrammarError`` naming it and its path.
@@ -55,6 +57,8 @@ public struct JSONSchemaGrammar: Sendable {
         /// Digits after a number's decimal point.
         public var maxFractionDigits: Int
 
+        /// Options with the given whitespace policy and digit bounds (integer digits are kept
+        /// within 1...18, fraction digits at least 1).
         public init(whitespace: Whitespace = .spaceAfterSeparators, maxIntegerDigits: Int = 15, maxFractionDigits: Int = 15) {
             self.whitespace = whitespace
             self.maxIntegerDigits = min(max(maxIntegerDigits, 1), 18)

@@ -49,19 +49,23 @@ public struct TokenMask: Sendable, Hashable {
     /// Sets the logit of every forbidden token to `-infinity` (`logits.count` must be `count`).
     public func apply(to logits: UnsafeMutableBufferPointer<Float>) {
         precondition(logits.count >= count, "logits shorter than the mask")
+        guard let base = logits.baseAddress else { return }
         words.withUnsafeBufferPointer { w in
             var i = 0
             while i < count {
                 let word = w[i >> 6]
-                if word != ~0 {
-                    let end = min(i + 64, count)
-                    var j = i
-                    while j < end {
-                        if (word >> UInt64(j & 63)) & 1 == 0 { logits[j] = -.infinity }
-                        j &+= 1
+                let end = min(i &+ 64, count)
+                if word == 0 {
+                    (base + i).update(repeating: -.infinity, count: end &- i)
+                } else if word != ~0 {
+                    var forbidden = ~word
+                    if end &- i < 64 { forbidden &= (UInt64(1) << UInt64(end &- i)) &- 1 }
+                    while forbidden != 0 {
+                        base[i &+ forbidden.trailingZeroBitCount] = -.infinity
+                        forbidden &= forbidden &- 1
                     }
                 }
-                i &+= 64
+                i = end
             }
         }
     }

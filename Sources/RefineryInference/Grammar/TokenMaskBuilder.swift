@@ -14,7 +14,9 @@ import Synchronization
 /// counting one token per byte. Vocabularies with a token for every single byte (byte-level
 /// BPE, e.g. Qwen, Llama 3, SmolLM) can always do so, so a generation that starts with a
 /// budget of at least ``GrammarMatcher/minimumBytesToComplete`` ends with a complete document;
-/// near the end only closing moves remain allowed.
+/// near the end only closing moves remain allowed. Given a budget too small to finish in at all,
+/// the mask holds the tokens that come closest to the end (it is never empty while the grammar
+/// can continue).
 ///
 /// Thread-safe; caches are per grammar (the most recent 16) and bounded.
 public final class TokenMaskBuilder: Sendable {
@@ -85,24 +87,52 @@ public final class TokenMaskBuilder: Sendable {
 
     private func mask(in space: GrammarStateSpace, _ matcher: GrammarMatcher, _ budget: Int?) -> TokenMask {
         let state = space.intern(matcher.state)
-        let cached: (words: [UInt64], maxAfter: Int32)
+        let cached: GrammarStateSpace.CachedMask
         if let hit = space.masks[state] {
             cached = hit
         } else {
             cached = walk(space, from: state, budget: nil)
             space.masks[state] = cached
         }
-        if let budget, Int(cached.maxAfter) > budget - 1 {
-            return TokenMask(count: vocabulary.count, words: walk(space, from: state, budget: budget).words)
+        guard let budget, Int(cached.maxAfter) > budget - 1 else {
+            return TokenMask(count: vocabulary.count, words: cached.words)
         }
-        return TokenMask(count: vocabulary.count, words: cached.words)
+        // The budget binds: trim the cached mask with the tokens whose distance differs.
+        var limit = Int32(clamping: budget - 1)
+        guard let uneven = cached.uneven else {
+            let trimmed = walk(space, from: state, budget: budget).words
+            let empty = trimmed.allSatisfy { $0 == 0 }
+            return TokenMask(count: vocabulary.count, words: empty ? cached.words : trimmed)
+        }
+        // A budget too small to finish in: keep the tokens that come closest.
+        let evenExists = cached.words.reduce(0) { $0 + $1.nonzeroBitCount } > uneven.count
+        let floor = min(evenExists ? cached.base : Int32.max, uneven.map(\.after).min() ?? Int32.max)
+        if floor > limit, floor != Int32.max { limit = floor }
+        var words: [UInt64]
+        if limit >= cached.base {
+            words = cached.words
+            for (token, after) in uneven where after > limit {
+                words[Int(token) >> 6] &= ~(UInt64(1) << UInt64(token & 63))
+            }
+        } else {
+            words = [UInt64](repeating: 0, count: cached.words.count)
+            for (token, after) in uneven where after <= limit {
+                words[Int(token) >> 6] |= UInt64(1) << UInt64(token & 63)
+            }
+        }
+        return TokenMask(count: vocabulary.count, words: words)
     }
+
+    /// Most tokens with an uneven completion distance a cached mask keeps.
+    static let maxUneven = 16_384
 
     /// The preorder scan of the trie from `start`: each node's state is its parent's state
     /// advanced by the node's byte; a dead state skips the subtree.
-    private func walk(_ space: GrammarStateSpace, from start: Int32, budget: Int?) -> (words: [UInt64], maxAfter: Int32) {
+    private func walk(_ space: GrammarStateSpace, from start: Int32, budget: Int?) -> GrammarStateSpace.CachedMask {
         var words = [UInt64](repeating: 0, count: (vocabulary.count + 63) / 64)
         var maxAfter: Int32 = 0
+        let base = space.minComplete[Int(start)]
+        var uneven: [(token: Int32, after: Int32)]? = []
         let limit = Int32(clamping: (budget ?? Int(Int32.max)) - 1)
         let budgeted = budget != nil
         var stateAt = [Int32](repeating: 0, count: trie.maxDepth + 1)
@@ -114,8 +144,13 @@ public final class TokenMaskBuilder: Sendable {
                 trie.subtreeEnd.withUnsafeBufferPointer { subtreeEnd in
                 trie.firstToken.withUnsafeBufferPointer { firstToken in
                 trie.maxBelow.withUnsafeBufferPointer { maxBelow in
+                trie.nextToken.withUnsafeBufferPointer { nextToken in
+                trie.subtreeCategories.withUnsafeBufferPointer { categories in
+                trie.tokenOrder.withUnsafeBufferPointer { tokenOrder in
+                trie.tokenStart.withUnsafeBufferPointer { tokenStart in
                     var transitions = space.transitions
                     var minComplete = space.minComplete
+                    var loops = space.loopCategories
                     let n = byte.count
                     var i = 1
                     while i < n {
@@ -127,9 +162,29 @@ public final class TokenMaskBuilder: Sendable {
                             next = space.computeTransition(parent, b)
                             transitions = space.transitions
                             minComplete = space.minComplete
+                            loops = space.loopCategories
                         }
                         if next < 0 {
                             i = Int(subtreeEnd[i])
+                            continue
+                        }
+                        if next == parent, categories[i] & ~loops[Int(parent)] == 0 {
+                            // Every byte below loops back to this state: take the subtree whole.
+                            let end = Int(subtreeEnd[i])
+                            let m = minComplete[Int(parent)]
+                            if m <= limit {
+                                if m > maxAfter { maxAfter = m }
+                                let even = m == base
+                                for k in Int(tokenStart[i])..<Int(tokenStart[end]) {
+                                    let token = tokenOrder[k]
+                                    bits[Int(token) >> 6] |= UInt64(1) << UInt64(token & 63)
+                                    if !even, uneven != nil {
+                                        uneven!.append((token, m))
+                                        if uneven!.count > Self.maxUneven { uneven = nil }
+                                    }
+                                }
+                            }
+                            i = end
                             continue
                         }
                         at[d] = next
@@ -141,19 +196,24 @@ public final class TokenMaskBuilder: Sendable {
                         var token = firstToken[i]
                         if token >= 0, m <= limit {
                             if m > maxAfter { maxAfter = m }
+                            let even = m == base
                             repeat {
                                 bits[Int(token) >> 6] |= UInt64(1) << UInt64(token & 63)
-                                token = trie.nextToken[Int(token)]
+                                if !even, uneven != nil {
+                                    uneven!.append((token, m))
+                                    if uneven!.count > Self.maxUneven { uneven = nil }
+                                }
+                                token = nextToken[Int(token)]
                             } while token >= 0
                         }
                         i &+= 1
                     }
-                }}}}}
+                }}}}}}}}}
             }
         }
         if space.isComplete(start) {
             for t in eogList { words[t >> 6] |= UInt64(1) << UInt64(t & 63) }
         }
-        return (words, maxAfter)
+        return GrammarStateSpace.CachedMask(words: words, maxAfter: maxAfter, base: base, uneven: uneven)
     }
 }

@@ -13,7 +13,29 @@ struct TokenTrie: Sendable {
     let nextToken: [Int32]
     /// The most bytes any token below this node has beyond it.
     let maxBelow: [UInt16]
+    /// The byte categories (see ``category(of:)``) met in the subtree, the node's own byte included.
+    let subtreeCategories: [UInt8]
+    /// Token ids in preorder of their nodes; the tokens of node `i`'s subtree are
+    /// `tokenOrder[tokenStart[i] ..< tokenStart[subtreeEnd[i]]]` (`tokenStart` has one extra entry).
+    let tokenOrder: [Int32]
+    let tokenStart: [Int32]
     let maxDepth: Int
+
+    /// One of eight byte categories: letters and digits, space, other printable ASCII, `"`,
+    /// `\`, control characters, UTF-8 continuation bytes, UTF-8 lead bytes. A grammar state that
+    /// loops on whole categories (a string's body) lets a mask take whole subtrees at once.
+    static func category(of b: UInt8) -> UInt8 {
+        switch b {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return 1 << 0
+        case 0x20: return 1 << 1
+        case 0x22: return 1 << 3
+        case 0x5C: return 1 << 4
+        case 0x00...0x1F: return 1 << 5
+        case 0x80...0xBF: return 1 << 6
+        case 0xC0...0xFF: return 1 << 7
+        default: return 1 << 2
+        }
+    }
 
     var nodeCount: Int { byte.count }
 
@@ -74,5 +96,24 @@ struct TokenTrie: Sendable {
         self.nextToken = nextToken
         self.maxBelow = (0..<n).map { deepest[$0] - depth[$0] }
         self.maxDepth = Int(deepest[0])
+        var categories = [UInt8](repeating: 0, count: n)
+        for j in stride(from: n - 1, through: 1, by: -1) {
+            categories[j] |= Self.category(of: byte[j])
+            categories[Int(parent[j])] |= categories[j]
+        }
+        self.subtreeCategories = categories
+        var order: [Int32] = []
+        var start = [Int32](repeating: 0, count: n + 1)
+        for j in 0..<n {
+            start[j] = Int32(order.count)
+            var t = firstToken[j]
+            while t >= 0 {
+                order.append(t)
+                t = nextToken[Int(t)]
+            }
+        }
+        start[n] = Int32(order.count)
+        self.tokenOrder = order
+        self.tokenStart = start
     }
 }

@@ -24,13 +24,28 @@ enum TemplateArithmetic {
             return try float(op, x.asDouble, y.asDouble)
         }
         switch (op, a, b) {
-        case let (.add, .string(x), .string(y)): return .string(x + y)
-        case let (.add, .list(x), .list(y)): return .list(x + y)
+        case let (.add, .string(x), .string(y)):
+            try TemplateLimits.check(count: x.utf8.count + y.utf8.count)
+            return .string(x + y)
+        case let (.add, .list(x), .list(y)):
+            try TemplateLimits.check(count: x.count + y.count, unitSize: 16)
+            return .list(x + y)
         case let (.add, .tuple(x), .tuple(y)): return .tuple(x + y)
         case let (.mul, .string(s), n), let (.mul, n, .string(s)):
-            if let count = repeatCount(n) { return .string(String(repeating: s, count: count)) }
+            if let count = repeatCount(n) {
+                try TemplateLimits.check(count: count, unitSize: s.utf8.count)
+                return .string(String(repeating: s, count: count))
+            }
         case let (.mul, .list(items), n), let (.mul, n, .list(items)):
-            if let count = repeatCount(n) { return .list(Array(repeating: items, count: count).flatMap { $0 }) }
+            if let count = repeatCount(n) {
+                try TemplateLimits.check(count: count, unitSize: items.count * 16)
+                return .list(Array(repeating: items, count: count).flatMap { $0 })
+            }
+        case let (.mul, .tuple(items), n), let (.mul, n, .tuple(items)):
+            if let count = repeatCount(n) {
+                try TemplateLimits.check(count: count, unitSize: items.count * 16)
+                return .tuple(Array(repeating: items, count: count).flatMap { $0 })
+            }
         case let (.mod, .string(format), args):
             return .string(try TemplateFormatting.percentFormat(format, args))
         default: break

@@ -12,6 +12,7 @@ public struct TemplateClock: Sendable, Hashable {
     /// Seconds east of UTC of the local time zone.
     public var utcOffsetSeconds: Int
 
+    /// A fixed instant, for reproducible renderings (tests, cached prompts).
     public init(secondsSinceEpoch: Int, utcOffsetSeconds: Int = 0) {
         self.secondsSinceEpoch = secondsSinceEpoch
         self.utcOffsetSeconds = utcOffsetSeconds

@@ -44,6 +44,7 @@ public struct TemplateError: Error, Sendable, Hashable, CustomStringConvertible 
     /// 1-based column in the template source, or 0 when unknown.
     public let column: Int
 
+    /// An error of kind `code`; `line` and `column` are 0 when the position is unknown.
     public init(code: Code, message: String, line: Int = 0, column: Int = 0) {
         self.code = code
         self.message = message
@@ -65,4 +66,21 @@ public struct TemplateError: Error, Sendable, Hashable, CustomStringConvertible 
 struct SourceLocation: Sendable, Hashable {
     var line: Int
     var column: Int
+}
+
+/// Resource bounds that keep a hostile template from exhausting memory or time.
+enum TemplateLimits {
+    /// The most bytes one rendering, or one value built during it, may hold.
+    static let maxBytes = 64 << 20
+    /// The most `for` iterations (and loop-filter tests) one rendering may run; a chat of a
+    /// thousand messages needs a few thousand.
+    static let maxIterations = 1_000_000
+
+    /// Throws `.limit` when a value of `count` units of `unitSize` bytes would exceed `maxBytes`.
+    static func check(count: Int, unitSize: Int = 1) throws {
+        let (total, overflow) = count.multipliedReportingOverflow(by: Swift.max(unitSize, 1))
+        if overflow || total > maxBytes {
+            throw TemplateError(code: .limit, message: "a value of \(count) × \(unitSize) bytes exceeds the \(maxBytes)-byte limit")
+        }
+    }
 }

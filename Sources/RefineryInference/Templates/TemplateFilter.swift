@@ -81,7 +81,9 @@ extension TemplateInterpreter {
         case .tojson:
             var indent: String?
             switch a.value(0, "indent") {
-            case .int(let n)?: indent = String(repeating: " ", count: Swift.max(n, 0))
+            case .int(let n)?:
+                try TemplateLimits.check(count: n)
+                indent = String(repeating: " ", count: Swift.max(n, 0))
             case .string(let s)?: indent = s
             default: indent = nil
             }
@@ -142,11 +144,13 @@ extension TemplateInterpreter {
         case .string:
             return .string(value.pyStr)
         case .int:
+            try value.requireDefined()  // Undefined.__int__ raises
             let fallback = a.value(0, "default") ?? .int(0)
             var base = 10
             if case .int(let b)? = a.value(1, "base") { base = b }
             return Self.pyInt(value, base: base) ?? fallback
         case .float:
+            try value.requireDefined()  // Undefined.__float__ raises
             let fallback = a.value(0, "default") ?? .double(0)
             return Self.pyFloat(value).map { .double($0) } ?? fallback
         case .items:
@@ -198,6 +202,11 @@ extension TemplateInterpreter {
                 var key = item
                 if let attribute, !attribute.pyEquals(.none) { key = try lookupAttribute(item, attribute) }
                 if !caseSensitive, case .string(let s) = key { key = .string(PythonStrings.lower(s)) }
+                switch key {
+                case .list, .dict, .undefined, .object:
+                    throw TemplateError(code: .type, message: "TypeError: unhashable type: '\(key.typeName)'")
+                default: break
+                }
                 if !seen.contains(where: { $0.pyEquals(key) }) {
                     seen.append(key)
                     out.append(item)
@@ -228,7 +237,6 @@ extension TemplateInterpreter {
             case .double(let d): return .double(Swift.abs(d))
             case .bool(let b): return .int(b ? 1 : 0)
             default:
-                try value.requireDefined()
                 throw TemplateError(code: .type, message: "TypeError: bad operand type for abs(): '\(value.typeName)'")
             }
         case .round:
@@ -236,7 +244,6 @@ extension TemplateInterpreter {
             if case .int(let p)? = a.value(0, "precision") { precision = p }
             let method = a.value(1, "method")?.pyStr ?? "common"
             guard let number = value.numericValue else {
-                try value.requireDefined()
                 throw TemplateError(code: .type, message: "TypeError: type \(value.typeName) doesn't define __round__ method")
             }
             let scale = pow10(precision)
@@ -272,12 +279,19 @@ extension TemplateInterpreter {
             let indentation: String
             switch a.value(0, "width") {
             case .string(let s)?: indentation = s
-            case .int(let n)?: indentation = String(repeating: " ", count: Swift.max(n, 0))
+            case .int(let n)?:
+                try TemplateLimits.check(count: n)
+                indentation = String(repeating: " ", count: Swift.max(n, 0))
             default: indentation = "    "
             }
             let first = a.value(1, "first")?.isTruthy ?? false
             let blank = a.value(2, "blank")?.isTruthy ?? false
-            let lines = PythonStrings.splitLines(value.pyStr + "\n")
+            // jinja2 does `s += "\n"`: only strings (and Markup) can be indented.
+            guard case .string(let text) = value else {
+                try value.requireDefined()
+                throw TemplateError(code: .type, message: "TypeError: indent expects a string, not \(value.typeName)")
+            }
+            let lines = PythonStrings.splitLines(text + "\n")
             var result: String
             if blank {
                 result = lines.joined(separator: "\n" + indentation)
@@ -316,6 +330,7 @@ extension TemplateInterpreter {
             }
             return total
         case .dictsort:
+            try value.requireDefined()
             guard case .dict(let d) = value else {
                 throw TemplateError(code: .type, message: "TypeError: dictsort expects a mapping")
             }
@@ -357,6 +372,7 @@ extension TemplateInterpreter {
         case .center:
             var width = 80
             if case .int(let w)? = a.value(0, "width") { width = w }
+            try TemplateLimits.check(count: width)
             return .string(PythonStrings.center(value.pyStr, width, " "))
         }
     }

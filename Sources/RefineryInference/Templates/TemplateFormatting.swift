@@ -56,12 +56,19 @@ enum TemplateFormatting {
             }
             if let precision, let p = Int(precision) { piece = String(piece.unicodeScalars.prefix(p)) }
             if let w = Int(width), piece.unicodeScalars.count < w {
+                try TemplateLimits.check(count: w)
                 let pad = String(repeating: " ", count: w - piece.unicodeScalars.count)
                 piece = flags.contains("-") ? piece + pad : pad + piece
             }
             out += piece
         }
-        if next < values.count, !(args.isMapping) {
+        // CPython skips this check when the argument supports indexing (dict, list, …).
+        var indexable = false
+        switch args {
+        case .dict, .list, .undefined: indexable = true
+        default: break
+        }
+        if next < values.count, !indexable {
             throw TemplateError(code: .type, message: "TypeError: not all arguments converted during string formatting")
         }
         return out

@@ -18,12 +18,13 @@ enum TemplateGlobals {
             default: throw TemplateError(code: .type, message: "TypeError: range expected 1 to 3 arguments, got \(ints.count)")
             }
             guard step != 0 else { throw TemplateError(code: .value, message: "ValueError: range() arg 3 must not be zero") }
-            let values = step > 0 ? Array(stride(from: start, to: stop, by: step)) : Array(stride(from: start, to: stop, by: step))
-            // jinja2's sandbox refuses ranges over MAX_RANGE items.
-            guard values.count <= 100_000 else {
+            // jinja2's sandbox refuses ranges over MAX_RANGE items; count before building.
+            let span = step > 0 ? Double(stop) - Double(start) : Double(start) - Double(stop)
+            let count = span <= 0 ? 0 : (span / Double(step.magnitude)).rounded(.up)
+            guard count <= 100_000 else {
                 throw TemplateError(code: .limit, message: "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).")
             }
-            return .list(values.map { .int($0) })
+            return .list(stride(from: start, to: stop, by: step).map { .int($0) })
         })
         globals["dict"] = .object(TemplateCallable(name: "dict") { a, _ in
             var d = TemplateDict()

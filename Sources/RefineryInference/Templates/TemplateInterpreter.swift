@@ -17,8 +17,9 @@ final class TemplateInterpreter {
     deinit {
         for m in macroScopes { m.scope = nil }
     }
-    private static let maxCallDepth = 200
-    private static let maxOutputBytes = 64 << 20
+    private static let maxCallDepth = 32
+    private static let maxOutputBytes = TemplateLimits.maxBytes
+    private var iterations = 0
 
     enum Flow { case normal, breakLoop, continueLoop }
 
@@ -28,64 +29,118 @@ final class TemplateInterpreter {
 
     // MARK: Statements
 
+    // Each statement and expression kind runs in its own small function: a debug build gives
+    // a function one stack slot per local of every switch case, and template recursion (macros,
+    // recursive loops) multiplies frames, so small frames keep deep templates within a
+    // 512 KiB thread stack.
+
     func execute(_ nodes: [TemplateNode], in scope: TemplateScope) throws -> Flow {
         for node in nodes {
-            switch node {
-            case .text(let s):
-                output += s
-            case .output(let expr):
-                let value = try evaluate(expr, in: scope)
-                switch value {
-                case .string(let s), .markup(let s): output += s
-                default: output += value.pyStr
-                }
-                if output.utf8.count > Self.maxOutputBytes {
-                    throw TemplateError(code: .limit, message: "rendered output exceeds \(Self.maxOutputBytes) bytes").located(expr.location)
-                }
-            case .conditional(let branches, let otherwise):
-                var taken = false
-                for branch in branches where try evaluate(branch.condition, in: scope).isTruthy {
-                    taken = true
-                    let flow = try execute(branch.body, in: scope)
-                    if flow != .normal { return flow }
-                    break
-                }
-                if !taken {
-                    let flow = try execute(otherwise, in: scope)
-                    if flow != .normal { return flow }
-                }
-            case .forLoop(let loop):
-                let iterable = try evaluate(loop.iterable, in: scope)
-                try runLoop(loop, over: iterable, in: scope, depth: 1)
-            case .set(let target, let expr, let location):
-                let value = try evaluate(expr, in: scope)
-                try bind(value, to: target, in: scope, at: location)
-            case .setBlock(let target, let filters, let body, let location):
-                var value = TemplateValue.string(try capture(body, in: scope))
-                for filter in filters { value = try applyFilter(filter, to: value, in: scope) }
-                try bind(value, to: target, in: scope, at: location)
-            case .macro(let macro):
-                scope.variables[macro.name] = .object(makeMacro(macro, definedIn: scope))
-            case .callBlock(let block):
-                guard case .call(let calleeExpr, let argumentExprs) = block.call.kind else { continue }
-                let callee = try evaluate(calleeExpr, in: scope)
-                var arguments = try evaluateArguments(argumentExprs, in: scope)
-                arguments.keyword.append(("caller", .object(makeMacro(block.callerMacro, definedIn: scope))))
-                output += try call(callee, arguments, at: block.call.location).pyStr
-            case .filterBlock(let filters, let body):
-                var value = TemplateValue.string(try capture(body, in: scope))
-                for filter in filters { value = try applyFilter(filter, to: value, in: scope) }
-                output += value.pyStr
-            case .with(let assignments, let body):
-                let inner = TemplateScope(parent: scope)
-                for (name, expr) in assignments { inner.variables[name] = try evaluate(expr, in: scope) }
-                let flow = try execute(body, in: inner)
-                if flow != .normal { return flow }
-            case .loopControl(let isBreak, _):
-                return isBreak ? .breakLoop : .continueLoop
-            }
+            let flow = try executeNode(node, in: scope)
+            if flow != .normal { return flow }
         }
         return .normal
+    }
+
+    private func executeNode(_ node: TemplateNode, in scope: TemplateScope) throws -> Flow {
+        switch node {
+        case .text(let s):
+            try append(s)
+        case .output(let expr):
+            try executeOutput(expr, in: scope)
+        case .conditional(let branches, let otherwise):
+            return try executeConditional(branches, otherwise, in: scope)
+        case .forLoop(let loop):
+            return try executeFor(loop, in: scope)
+        case .set(let target, let expr, let location):
+            try executeSet(target, expr, location, in: scope)
+        case .setBlock(let target, let filters, let body, let location):
+            try executeSetBlock(target, filters, body, location, in: scope)
+        case .macro(let macro):
+            scope.variables[macro.name] = .object(makeMacro(macro, definedIn: scope))
+        case .callBlock(let block):
+            try executeCallBlock(block, in: scope)
+        case .filterBlock(let filters, let body):
+            try executeFilterBlock(filters, body, in: scope)
+        case .with(let assignments, let body):
+            return try executeWith(assignments, body, in: scope)
+        case .loopControl(let isBreak, _):
+            return isBreak ? .breakLoop : .continueLoop
+        }
+        return .normal
+    }
+
+    @inline(never)
+    private func append(_ s: String) throws {
+        output += s
+        if output.utf8.count > Self.maxOutputBytes {
+            throw TemplateError(code: .limit, message: "rendered output exceeds \(Self.maxOutputBytes) bytes")
+        }
+    }
+
+    @inline(never)
+    private func executeOutput(_ expr: TemplateExpr, in scope: TemplateScope) throws {
+        let value = try evaluate(expr, in: scope)
+        switch value {
+        case .string(let s), .markup(let s): output += s
+        default: output += value.pyStr
+        }
+        if output.utf8.count > Self.maxOutputBytes {
+            throw TemplateError(code: .limit, message: "rendered output exceeds \(Self.maxOutputBytes) bytes").located(expr.location)
+        }
+    }
+
+    @inline(never)
+    private func executeConditional(_ branches: [(condition: TemplateExpr, body: [TemplateNode])], _ otherwise: [TemplateNode],
+                                    in scope: TemplateScope) throws -> Flow {
+        for branch in branches where try evaluate(branch.condition, in: scope).isTruthy {
+            return try execute(branch.body, in: scope)
+        }
+        return try execute(otherwise, in: scope)
+    }
+
+    @inline(never)
+    private func executeFor(_ loop: TemplateForLoop, in scope: TemplateScope) throws -> Flow {
+        let iterable = try evaluate(loop.iterable, in: scope)
+        return try runLoop(loop, over: iterable, in: scope, depth: 1)
+    }
+
+    @inline(never)
+    private func executeSet(_ target: TemplateAssignTarget, _ expr: TemplateExpr, _ location: SourceLocation, in scope: TemplateScope) throws {
+        let value = try evaluate(expr, in: scope)
+        try bind(value, to: target, in: scope, at: location)
+    }
+
+    @inline(never)
+    private func executeSetBlock(_ target: TemplateAssignTarget, _ filters: [TemplateFilterCall], _ body: [TemplateNode],
+                                 _ location: SourceLocation, in scope: TemplateScope) throws {
+        var value = TemplateValue.string(try capture(body, in: scope))
+        for filter in filters { value = try applyFilter(filter, to: value, in: scope) }
+        try bind(value, to: target, in: scope, at: location)
+    }
+
+    @inline(never)
+    private func executeCallBlock(_ block: TemplateCallBlock, in scope: TemplateScope) throws {
+        guard case .call(let calleeExpr, let argumentExprs) = block.call.kind else { return }
+        let callee = try evaluate(calleeExpr, in: scope)
+        var arguments = try evaluateArguments(argumentExprs, in: scope)
+        arguments.keyword.append(("caller", .object(makeMacro(block.callerMacro, definedIn: scope))))
+        try append(try call(callee, arguments, at: block.call.location).pyStr)
+    }
+
+    @inline(never)
+    private func executeFilterBlock(_ filters: [TemplateFilterCall], _ body: [TemplateNode], in scope: TemplateScope) throws {
+        var value = TemplateValue.string(try capture(body, in: scope))
+        for filter in filters { value = try applyFilter(filter, to: value, in: scope) }
+        try append(value.pyStr)
+    }
+
+    @inline(never)
+    private func executeWith(_ assignments: [(name: String, value: TemplateExpr)], _ body: [TemplateNode],
+                             in scope: TemplateScope) throws -> Flow {
+        let inner = TemplateScope(parent: scope)
+        for (name, expr) in assignments { inner.variables[name] = try evaluate(expr, in: scope) }
+        return try execute(body, in: inner)
     }
 
     /// Renders `nodes` into a separate buffer and returns the text.
@@ -97,19 +152,18 @@ final class TemplateInterpreter {
         return output
     }
 
-    private func runLoop(_ loop: TemplateForLoop, over iterable: TemplateValue, in scope: TemplateScope, depth: Int) throws {
+    /// Runs a `for` loop; returns the flow of its `else` block, which (compiled after the
+    /// loop in jinja2) breaks or continues the enclosing loop.
+    private func runLoop(_ loop: TemplateForLoop, over iterable: TemplateValue, in scope: TemplateScope, depth: Int) throws -> Flow {
         var items: [TemplateValue]
         do { items = try iterable.iterate() } catch let e as TemplateError { throw e.located(loop.iterable.location) }
         if let condition = loop.condition {
             let probe = TemplateScope(parent: scope)
             items = try items.filter { item in
+                try countIteration(loop)
                 try bind(item, to: loop.target, in: probe, at: loop.location)
                 return try evaluate(condition, in: probe).isTruthy
             }
-        }
-        if items.isEmpty {
-            _ = try execute(loop.otherwise, in: TemplateScope(parent: scope))
-            return
         }
         let recurse: ((TemplateValue, TemplateInterpreter) throws -> TemplateValue)?
         if loop.recursive {
@@ -122,7 +176,7 @@ final class TemplateInterpreter {
                 if interpreter.callDepth > Self.maxCallDepth {
                     throw TemplateError(code: .limit, message: "recursion deeper than \(Self.maxCallDepth) levels").located(loop.location)
                 }
-                try interpreter.runLoop(loop, over: value, in: scope, depth: depth + 1)
+                _ = try interpreter.runLoop(loop, over: value, in: scope, depth: depth + 1)
                 return .string(interpreter.output)
             }
         } else {
@@ -130,12 +184,30 @@ final class TemplateInterpreter {
         }
         let state = TemplateLoop(items: items, depth: depth, recurse: recurse)
         let loopValue = TemplateValue.object(state)
+        // jinja2 clears its "no iteration" flag at the end of the body, so `else` also runs when
+        // every iteration ended in `break` or `continue`.
+        var completedAny = false
         for (i, item) in items.enumerated() {
+            try countIteration(loop)
             state.index0 = i
             let iteration = TemplateScope(parent: scope)
             iteration.variables["loop"] = loopValue
             try bind(item, to: loop.target, in: iteration, at: loop.location)
-            if try execute(loop.body, in: iteration) == .breakLoop { break }
+            let flow = try execute(loop.body, in: iteration)
+            if flow == .breakLoop { break }
+            if flow == .normal { completedAny = true }
+        }
+        if !completedAny && !loop.otherwise.isEmpty {
+            return try execute(loop.otherwise, in: TemplateScope(parent: scope))
+        }
+        return .normal
+    }
+
+    private func countIteration(_ loop: TemplateForLoop) throws {
+        iterations += 1
+        if iterations > TemplateLimits.maxIterations {
+            throw TemplateError(code: .limit, message: "more than \(TemplateLimits.maxIterations) loop iterations")
+                .located(loop.location)
         }
     }
 
@@ -157,6 +229,12 @@ final class TemplateInterpreter {
         case .attribute(let object, let attribute):
             guard case .object(let o)? = scope.lookup(object), let ns = o as? TemplateNamespace else {
                 throw TemplateError(code: .type, message: "cannot assign attribute on non-namespace object",
+                                    line: location.line, column: location.column)
+            }
+            // A namespace is the only value that outlives a loop iteration, so the only way to
+            // nest values without bound; deep nesting would overflow the stack when freed.
+            if value.nestingExceeds(TemplateValue.maxNesting) {
+                throw TemplateError(code: .limit, message: "values nested deeper than \(TemplateValue.maxNesting) levels",
                                     line: location.line, column: location.column)
             }
             ns.attributes[.string(attribute)] = value
@@ -214,104 +292,212 @@ final class TemplateInterpreter {
     }
 
     private func evaluateUnlocated(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        // Dispatch without binding payloads here (each binding is a stack slot in a debug
+        // build); every kind's helper takes the payload apart itself.
         switch expr.kind {
-        case .constant(let c):
-            switch c {
-            case .none: return .none
-            case .bool(let b): return .bool(b)
-            case .int(let i): return .int(i)
-            case .double(let d): return .double(d)
-            case .string(let s): return .string(s)
-            }
-        case .name(let name):
-            if let value = scope.lookup(name) { return value }
-            return .undefined(hint: "'\(name)' is undefined")
-        case .list(let items):
-            return .list(try items.map { try evaluate($0, in: scope) })
-        case .tuple(let items):
-            return .tuple(try items.map { try evaluate($0, in: scope) })
-        case .dict(let items):
-            var dict = TemplateDict()
-            for (k, v) in items { dict[try evaluate(k, in: scope)] = try evaluate(v, in: scope) }
-            return .dict(dict)
-        case .getattr(let objectExpr, let name):
-            return try getAttribute(try evaluate(objectExpr, in: scope), name)
-        case .getitem(let objectExpr, let keyExpr):
-            return try getItem(try evaluate(objectExpr, in: scope), try evaluate(keyExpr, in: scope))
-        case .slice(let objectExpr, let start, let stop, let step):
-            let object = try evaluate(objectExpr, in: scope)
-            try object.requireDefined()
-            return try slice(object,
-                             start: try start.map { try evaluate($0, in: scope) } ?? .none,
-                             stop: try stop.map { try evaluate($0, in: scope) } ?? .none,
-                             step: try step.map { try evaluate($0, in: scope) } ?? .none)
-        case .call(let calleeExpr, let argumentExprs):
-            if case .getattr(let objectExpr, let name) = calleeExpr.kind {
-                let object = try evaluate(objectExpr, in: scope).plain
-                switch object {
-                case .string, .dict, .list, .tuple:
-                    let arguments = try evaluateArguments(argumentExprs, in: scope)
-                    return try callMethod(object, name, arguments)
-                default: break
-                }
-                let callee = try getAttribute(object, name)
-                return try call(callee, try evaluateArguments(argumentExprs, in: scope), at: expr.location)
-            }
-            let callee = try evaluate(calleeExpr, in: scope)
-            return try call(callee, try evaluateArguments(argumentExprs, in: scope), at: expr.location)
-        case .filter(let valueExpr, let filter):
-            return try applyFilter(filter, to: try evaluate(valueExpr, in: scope), in: scope)
-        case .test(let valueExpr, let test, let negated):
-            let value = try evaluate(valueExpr, in: scope)
-            let arguments = try evaluateArguments(test.arguments, in: scope)
-            let result = try applyTest(test.test, value, arguments)
-            return .bool(negated ? !result : result)
-        case .negate(let operand):
-            let value = try evaluate(operand, in: scope)
-            switch value {
-            case .int(let i):
-                guard i != .min else { throw TemplateError(code: .value, message: "integer overflow") }
-                return .int(-i)
-            case .double(let d): return .double(-d)
-            case .bool(let b): return .int(b ? -1 : 0)
-            case .undefined(let hint): throw TemplateError(code: .undefined, message: hint)
-            default: throw TemplateError(code: .type, message: "bad operand type for unary -: '\(value.typeName)'")
-            }
-        case .plus(let operand):
-            let value = try evaluate(operand, in: scope)
-            switch value {
-            case .int, .double: return value
-            case .bool(let b): return .int(b ? 1 : 0)
-            case .undefined(let hint): throw TemplateError(code: .undefined, message: hint)
-            default: throw TemplateError(code: .type, message: "bad operand type for unary +: '\(value.typeName)'")
-            }
-        case .not(let operand):
-            return .bool(!(try evaluate(operand, in: scope).isTruthy))
-        case .binary(let op, let lhs, let rhs):
-            return try TemplateArithmetic.apply(op, try evaluate(lhs, in: scope), try evaluate(rhs, in: scope))
+        case .constant: return Self.constant(expr)
+        case .name: return lookup(expr, in: scope)
+        case .list, .tuple: return try evaluateSequence(expr, in: scope)
+        case .dict: return try evaluateDict(expr, in: scope)
+        case .getattr: return try evaluateGetattr(expr, in: scope)
+        case .getitem: return try evaluateGetitem(expr, in: scope)
+        case .slice: return try evaluateSlice(expr, in: scope)
+        case .call: return try evaluateCall(expr, in: scope)
+        case .filter: return try evaluateFilter(expr, in: scope)
+        case .test: return try evaluateTest(expr, in: scope)
+        case .negate, .plus, .not: return try evaluateUnary(expr, in: scope)
+        case .binary: return try evaluateBinary(expr, in: scope)
+        case .and, .or: return try evaluateLogic(expr, in: scope)
+        case .compare: return try evaluateCompare(expr, in: scope)
+        case .concat: return try evaluateConcat(expr, in: scope)
+        case .conditional: return try evaluateConditional(expr, in: scope)
+        }
+    }
+
+    private static func constant(_ expr: TemplateExpr) -> TemplateValue {
+        guard case .constant(let c) = expr.kind else { return .none }
+        return constant(c)
+    }
+
+    @inline(never)
+    private func lookup(_ expr: TemplateExpr, in scope: TemplateScope) -> TemplateValue {
+        guard case .name(let name) = expr.kind else { return .none }
+        if let value = scope.lookup(name) { return value }
+        return .undefined(hint: "'\(name)' is undefined")
+    }
+
+    @inline(never)
+    private func evaluateSequence(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        switch expr.kind {
+        case .list(let items): return .list(try evaluateItems(items, in: scope))
+        case .tuple(let items): return .tuple(try evaluateItems(items, in: scope))
+        default: return .none
+        }
+    }
+
+    @inline(never)
+    private func evaluateGetattr(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        guard case .getattr(let objectExpr, let name) = expr.kind else { return .none }
+        return try getAttribute(try evaluate(objectExpr, in: scope), name)
+    }
+
+    @inline(never)
+    private func evaluateGetitem(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        guard case .getitem(let objectExpr, let keyExpr) = expr.kind else { return .none }
+        return try getItem(try evaluate(objectExpr, in: scope), try evaluate(keyExpr, in: scope))
+    }
+
+    @inline(never)
+    private func evaluateFilter(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        guard case .filter(let valueExpr, let filter) = expr.kind else { return .none }
+        return try applyFilter(filter, to: try evaluate(valueExpr, in: scope), in: scope)
+    }
+
+    @inline(never)
+    private func evaluateUnary(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        switch expr.kind {
+        case .negate(let operand): return try Self.negate(try evaluate(operand, in: scope))
+        case .plus(let operand): return try Self.plus(try evaluate(operand, in: scope))
+        case .not(let operand): return .bool(!(try evaluate(operand, in: scope).isTruthy))
+        default: return .none
+        }
+    }
+
+    @inline(never)
+    private func evaluateBinary(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        guard case .binary(let op, let lhs, let rhs) = expr.kind else { return .none }
+        return try TemplateArithmetic.apply(op, try evaluate(lhs, in: scope), try evaluate(rhs, in: scope))
+    }
+
+    @inline(never)
+    private func evaluateLogic(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        switch expr.kind {
         case .and(let lhs, let rhs):
             let left = try evaluate(lhs, in: scope)
             return left.isTruthy ? try evaluate(rhs, in: scope) : left
         case .or(let lhs, let rhs):
             let left = try evaluate(lhs, in: scope)
             return left.isTruthy ? left : try evaluate(rhs, in: scope)
-        case .compare(let first, let operations):
-            var left = try evaluate(first, in: scope)
-            for (op, operandExpr) in operations {
-                let right = try evaluate(operandExpr, in: scope)
-                if !(try compare(left, op, right)) { return .bool(false) }
-                left = right
-            }
-            return .bool(true)
-        case .concat(let items):
-            var s = ""
-            for item in items { s += try evaluate(item, in: scope).pyStr }
-            return .string(s)
-        case .conditional(let test, let then, let otherwise):
-            if try evaluate(test, in: scope).isTruthy { return try evaluate(then, in: scope) }
-            if let otherwise { return try evaluate(otherwise, in: scope) }
-            return .undefined(hint: "the inline if-expression on line \(expr.location.line) evaluated to false and no else section was defined.")
+        default: return .none
         }
+    }
+
+    private static func constant(_ c: TemplateExpr.Constant) -> TemplateValue {
+        switch c {
+        case .none: return .none
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .string(let s): return .string(s)
+        }
+    }
+
+    @inline(never)
+    private func evaluateItems(_ items: [TemplateExpr], in scope: TemplateScope) throws -> [TemplateValue] {
+        var values: [TemplateValue] = []
+        values.reserveCapacity(items.count)
+        for item in items { values.append(try evaluate(item, in: scope)) }
+        return values
+    }
+
+    @inline(never)
+    private func evaluateDict(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        guard case .dict(let items) = expr.kind else { return .none }
+        var dict = TemplateDict()
+        for (k, v) in items { dict[try evaluate(k, in: scope)] = try evaluate(v, in: scope) }
+        return .dict(dict)
+    }
+
+    @inline(never)
+    private func evaluateSlice(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        guard case .slice(let objectExpr, let start, let stop, let step) = expr.kind else { return .none }
+        let object = try evaluate(objectExpr, in: scope)
+        try object.requireDefined()
+        return try slice(object,
+                         start: try start.map { try evaluate($0, in: scope) } ?? .none,
+                         stop: try stop.map { try evaluate($0, in: scope) } ?? .none,
+                         step: try step.map { try evaluate($0, in: scope) } ?? .none)
+    }
+
+    @inline(never)
+    private func evaluateCall(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        guard case .call(let calleeExpr, let argumentExprs) = expr.kind else { return .none }
+        let location = expr.location
+        if case .getattr(let objectExpr, let name) = calleeExpr.kind {
+            let object = try evaluate(objectExpr, in: scope).plain
+            switch object {
+            case .string, .dict, .list, .tuple:
+                let arguments = try evaluateArguments(argumentExprs, in: scope)
+                return try callMethod(object, name, arguments)
+            default: break
+            }
+            let callee = try getAttribute(object, name)
+            return try call(callee, try evaluateArguments(argumentExprs, in: scope), at: location)
+        }
+        let callee = try evaluate(calleeExpr, in: scope)
+        return try call(callee, try evaluateArguments(argumentExprs, in: scope), at: location)
+    }
+
+    @inline(never)
+    private func evaluateTest(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        guard case .test(let valueExpr, let test, let negated) = expr.kind else { return .none }
+        let value = try evaluate(valueExpr, in: scope)
+        let arguments = try evaluateArguments(test.arguments, in: scope)
+        let result = try applyTest(test.test, value, arguments)
+        return .bool(negated ? !result : result)
+    }
+
+    private static func negate(_ value: TemplateValue) throws -> TemplateValue {
+        switch value {
+        case .int(let i):
+            guard i != .min else { throw TemplateError(code: .value, message: "integer overflow") }
+            return .int(-i)
+        case .double(let d): return .double(-d)
+        case .bool(let b): return .int(b ? -1 : 0)
+        case .undefined(let hint): throw TemplateError(code: .undefined, message: hint)
+        default: throw TemplateError(code: .type, message: "bad operand type for unary -: '\(value.typeName)'")
+        }
+    }
+
+    private static func plus(_ value: TemplateValue) throws -> TemplateValue {
+        switch value {
+        case .int, .double: return value
+        case .bool(let b): return .int(b ? 1 : 0)
+        case .undefined(let hint): throw TemplateError(code: .undefined, message: hint)
+        default: throw TemplateError(code: .type, message: "bad operand type for unary +: '\(value.typeName)'")
+        }
+    }
+
+    @inline(never)
+    private func evaluateCompare(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        guard case .compare(let first, let operations) = expr.kind else { return .none }
+        var left = try evaluate(first, in: scope)
+        for (op, operandExpr) in operations {
+            let right = try evaluate(operandExpr, in: scope)
+            if !(try compare(left, op, right)) { return .bool(false) }
+            left = right
+        }
+        return .bool(true)
+    }
+
+    @inline(never)
+    private func evaluateConcat(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        guard case .concat(let items) = expr.kind else { return .none }
+        var s = ""
+        for item in items {
+            s += try evaluate(item, in: scope).pyStr
+            try TemplateLimits.check(count: s.utf8.count)
+        }
+        return .string(s)
+    }
+
+    @inline(never)
+    private func evaluateConditional(_ expr: TemplateExpr, in scope: TemplateScope) throws -> TemplateValue {
+        guard case .conditional(let test, let then, let otherwise) = expr.kind else { return .none }
+        let location = expr.location
+        if try evaluate(test, in: scope).isTruthy { return try evaluate(then, in: scope) }
+        if let otherwise { return try evaluate(otherwise, in: scope) }
+        return .undefined(hint: "the inline if-expression on line \(location.line) evaluated to false and no else section was defined.")
     }
 
     func evaluateArguments(_ arguments: TemplateCallArguments, in scope: TemplateScope) throws -> TemplateArguments {
@@ -472,8 +658,11 @@ final class TemplateInterpreter {
             var out = String.UnicodeScalarView()
             for i in try indices(scalars.count) { out.append(scalars[i]) }
             return .string(String(out))
+        case .dict:
+            // jinja2 compiles a slice to a plain Python subscript (no undefined fallback).
+            throw TemplateError(code: .type, message: "TypeError: unhashable type: 'slice'")
         default:
-            return .undefined(hint: "\(Self.objectTypeRepr(object)) has no element slice")
+            throw TemplateError(code: .type, message: "TypeError: '\(object.typeName == "NoneType" ? "NoneType" : object.typeName)' object is not subscriptable")
         }
     }
 }

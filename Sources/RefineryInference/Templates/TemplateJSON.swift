@@ -25,6 +25,10 @@ enum TemplateJSON {
     }
 
     private static func write(_ value: TemplateValue, _ options: Options, level: Int, into out: inout String) throws {
+        if level > TemplateValue.maxNesting {
+            throw TemplateError(code: .limit, message: "ValueError: values nested deeper than \(TemplateValue.maxNesting) levels")
+        }
+        try TemplateLimits.check(count: out.utf8.count)
         switch value {
         case .none: out += "null"
         case .bool(let b): out += b ? "true" : "false"

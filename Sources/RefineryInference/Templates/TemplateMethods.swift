@@ -167,6 +167,7 @@ enum TemplateMethods {
             let fill = try a.value(1, "fillchar").map { try string($0, name).unicodeScalars.first ?? " " } ?? " "
             let n = s.unicodeScalars.count
             guard width > n else { return .string(s) }
+            try TemplateLimits.check(count: width)
             let pad = String(repeating: String(fill), count: width - n)
             if name == "ljust" { return .string(s + pad) }
             if name == "rjust" { return .string(pad + s) }
@@ -175,6 +176,7 @@ enum TemplateMethods {
             let width = try int(a.value(0, "width"), default: 0)
             let n = s.unicodeScalars.count
             guard width > n else { return .string(s) }
+            try TemplateLimits.check(count: width)
             let zeros = String(repeating: "0", count: width - n)
             if let first = s.unicodeScalars.first, first == "+" || first == "-" {
                 return .string(String(first) + zeros + String(s.unicodeScalars.dropFirst()))

@@ -8,7 +8,7 @@ struct TemplateParser {
     private var loopDepth = 0
     /// Nesting of expressions and blocks, bounded so hostile input cannot exhaust the stack.
     private var nesting = 0
-    private static let maxNesting = 200
+    private static let maxNesting = 32
 
     private mutating func enter() throws {
         nesting += 1
@@ -388,11 +388,11 @@ struct TemplateParser {
     }
 
     private mutating func parseNot() throws -> TemplateExpr {
-        try enter()
-        defer { nesting -= 1 }
         if isName("not") {
             let location = current.location
             advance()
+            try enter()
+            defer { nesting -= 1 }
             return TemplateExpr(.not(try parseNot()), location)
         }
         return try parseCompare()
@@ -460,14 +460,15 @@ struct TemplateParser {
     }
 
     private mutating func parseUnary(withFilter: Bool = true) throws -> TemplateExpr {
-        try enter()
-        defer { nesting -= 1 }
         let location = current.location
         var node: TemplateExpr
-        if skipOp("-") {
-            node = TemplateExpr(.negate(try parseUnary(withFilter: false)), location)
-        } else if skipOp("+") {
-            node = TemplateExpr(.plus(try parseUnary(withFilter: false)), location)
+        if isOp("-") || isOp("+") {
+            let negate = isOp("-")
+            advance()
+            try enter()
+            defer { nesting -= 1 }
+            let operand = try parseUnary(withFilter: false)
+            node = TemplateExpr(negate ? .negate(operand) : .plus(operand), location)
         } else {
             node = try parsePrimary()
         }

@@ -33,11 +33,6 @@ struct TemplateDict {
     var entries: [(key: TemplateValue, value: TemplateValue)]
 
     init() { entries = [] }
-    init(_ pairs: [(key: TemplateValue, value: TemplateValue)]) {
-        // A dict literal or `dict(...)` keeps the last value of a repeated key, in first position.
-        entries = []
-        for (key, value) in pairs { self[key] = value }
-    }
 
     var count: Int { entries.count }
 
@@ -111,16 +106,6 @@ struct TemplateArguments {
         for entry in keyword where entry.name == name { return entry.value }
         return nil
     }
-
-    /// Throws when more than `count` positional arguments or an unknown keyword were given.
-    func check(_ function: String, maxPositional count: Int, keywords: [String]) throws {
-        if positional.count > count {
-            throw TemplateError(code: .type, message: "\(function)() takes at most \(count) positional arguments (\(positional.count) given)")
-        }
-        for entry in keyword where !keywords.contains(entry.name) {
-            throw TemplateError(code: .type, message: "\(function)() got an unexpected keyword argument '\(entry.name)'")
-        }
-    }
 }
 
 // MARK: - Conversion from JSON
@@ -160,11 +145,6 @@ extension TemplateValue {
     var plain: TemplateValue {
         if case .markup(let s) = self { return .string(s) }
         return self
-    }
-
-    var isMapping: Bool {
-        if case .dict = self { return true }
-        return false
     }
 
     var isUndefined: Bool {
@@ -221,32 +201,50 @@ extension TemplateValue {
     }
 
     /// Python's `repr(x)`.
-    var pyRepr: String {
+    var pyRepr: String { repr(depth: 0) }
+
+    /// Values nested deeper than this print as `...` and compare unequal (Python would raise
+    /// RecursionError), so a hostile template cannot overflow the stack.
+    static let maxNesting = 500
+
+    /// Whether this value nests lists, tuples or dicts deeper than `limit` (looks no deeper).
+    func nestingExceeds(_ limit: Int) -> Bool {
+        if limit < 0 { return true }
+        switch self {
+        case .list(let items), .tuple(let items): return items.contains { $0.nestingExceeds(limit - 1) }
+        case .dict(let d): return d.entries.contains { $0.key.nestingExceeds(limit - 1) || $0.value.nestingExceeds(limit - 1) }
+        default: return false
+        }
+    }
+
+    private func repr(depth: Int) -> String {
+        if depth > Self.maxNesting { return "..." }
         switch self {
         case .undefined: return "Undefined"
         case .string(let s): return pyStringRepr(s)
         case .markup(let s): return "Markup(" + pyStringRepr(s) + ")"
-        case .list(let items): return "[" + items.map(\.pyRepr).joined(separator: ", ") + "]"
+        case .list(let items): return "[" + items.map { $0.repr(depth: depth + 1) }.joined(separator: ", ") + "]"
         case .tuple(let items):
-            if items.count == 1 { return "(" + items[0].pyRepr + ",)" }
-            return "(" + items.map(\.pyRepr).joined(separator: ", ") + ")"
+            if items.count == 1 { return "(" + items[0].repr(depth: depth + 1) + ",)" }
+            return "(" + items.map { $0.repr(depth: depth + 1) }.joined(separator: ", ") + ")"
         case .dict(let d):
-            return "{" + d.entries.map { $0.key.pyRepr + ": " + $0.value.pyRepr }.joined(separator: ", ") + "}"
+            return "{" + d.entries.map { $0.key.repr(depth: depth + 1) + ": " + $0.value.repr(depth: depth + 1) }.joined(separator: ", ") + "}"
         default: return pyStr
         }
     }
 
     /// Python `==` (numbers across int/float/bool; dicts ignore order; strings by code points).
-    func pyEquals(_ other: TemplateValue) -> Bool {
+    func pyEquals(_ other: TemplateValue, depth: Int = 0) -> Bool {
+        if depth > Self.maxNesting { return false }
         switch (self.plain, other.plain) {
         case (.undefined, .undefined), (.none, .none): return true
         case let (.string(a), .string(b)): return a.utf8.elementsEqual(b.utf8)
         case let (.list(a), .list(b)), let (.tuple(a), .tuple(b)):
-            return a.count == b.count && zip(a, b).allSatisfy { $0.pyEquals($1) }
+            return a.count == b.count && zip(a, b).allSatisfy { $0.pyEquals($1, depth: depth + 1) }
         case let (.dict(a), .dict(b)):
             guard a.count == b.count else { return false }
             for (k, v) in a.entries {
-                guard let w = b[k], v.pyEquals(w) else { return false }
+                guard let w = b[k], v.pyEquals(w, depth: depth + 1) else { return false }
             }
             return true
         case let (.object(a), .object(b)): return a === b
@@ -280,12 +278,15 @@ extension TemplateValue {
     }
 
     /// Python ordering (`<`): numbers, strings by code point, lists and tuples lexicographically.
-    func pyCompare(_ other: TemplateValue, op: String = "<") throws -> Int {
+    func pyCompare(_ other: TemplateValue, op: String = "<", depth: Int = 0) throws -> Int {
+        if depth > Self.maxNesting {
+            throw TemplateError(code: .limit, message: "values nested deeper than \(Self.maxNesting) levels")
+        }
         switch (self.plain, other.plain) {
         case let (.string(a), .string(b)):
             return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : (a.utf8.elementsEqual(b.utf8) ? 0 : 1)
         case let (.list(a), .list(b)), let (.tuple(a), .tuple(b)):
-            for (x, y) in zip(a, b) where !x.pyEquals(y) { return try x.pyCompare(y, op: op) }
+            for (x, y) in zip(a, b) where !x.pyEquals(y) { return try x.pyCompare(y, op: op, depth: depth + 1) }
             return a.count < b.count ? -1 : (a.count == b.count ? 0 : 1)
         default:
             if let a = numericValue, let b = other.numericValue {
@@ -334,7 +335,12 @@ extension TemplateValue {
             }
             return needle.isEmpty || pyFind(s, needle) != nil
         case .list(let a), .tuple(let a): return a.contains { $0.pyEquals(item) }
-        case .dict(let d): return d[item.plain] != nil
+        case .dict(let d):
+            switch item {
+            case .list, .dict:
+                throw TemplateError(code: .type, message: "TypeError: unhashable type: '\(item.typeName)'")
+            default: return d[item.plain] != nil
+            }
         case .undefined: return false
         default: throw TemplateError(code: .type, message: "argument of type '\(typeName)' is not iterable")
         }

@@ -1,0 +1,43 @@
+import Refinery
+
+/// The `writer` agent: writes to the constraints stated in the request and refines until they
+/// hold. The constraints (length, words to use or avoid) are checked by code — the model's
+/// own opinion of its work is not trusted where a check exists.
+public enum Writer {
+    /// One line for `refinery agents`.
+    public static let summary =
+        "Writes to stated constraints (length, words to use or avoid) and refines until they hold."
+
+    /// A writer for `request` on `model` (and `fallbacks`), with constraints read from the request.
+    public static func agent(
+        for request: String, model: any LanguageModel, fallbacks: [any LanguageModel] = [],
+        costs: CostBook = CostBook(),
+        clock: any DeadlineClock = ContinuousClock()
+    ) -> Agent {
+        let constraints = WritingConstraints(parsing: request)
+        let maxTokens = min(1024, max(64, (constraints.maxWords ?? 150) * 2))
+        var instructions = "You are a careful writer. Reply with the text only, no preamble."
+        if !constraints.isEmpty { instructions += " " + constraints.instructions }
+        let verifiers: [Verify] =
+            constraints.isEmpty
+            ? []
+            : [
+                Verify("constraints", estimatedTime: .milliseconds(1)) { text, _ in
+                    let problems = constraints.violations(of: text)
+                    let checks =
+                        (constraints.minWords == nil ? 0 : 1) + (constraints.maxWords == nil ? 0 : 1)
+                        + constraints.requiredWords.count + constraints.forbiddenWords.count
+                    return VerificationResult(
+                        passed: problems.isEmpty, failures: problems, checks: checks,
+                        passedChecks: checks - problems.count)
+                }
+            ]
+        return Agent(
+            name: "writer", instructions: instructions, model: model, fallbacks: fallbacks,
+            draft: Draft(maxTokens: maxTokens, sampling: SamplingParameters(temperature: 0.7)),
+            bestOfN: constraints.isEmpty ? nil : BestOfN(maxCandidates: 3),
+            critique: Critique(rubric: "The text does what was asked, clearly and well.", maxTokens: 120),
+            verifiers: verifiers, refine: Refine(maxTokens: maxTokens),
+            stopRules: StopRules(scoreThreshold: 8, maxRounds: 3), costs: costs, clock: clock)
+    }
+}

@@ -1,0 +1,38 @@
+/// How an agent run ended, from the caller's point of view.
+public enum AgentOutcome: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The agent finished what it set out to do: a stop rule said the answer is done (acceptable,
+    /// score threshold, checks passed, no change, round cap), or it had nothing left to run.
+    case complete
+    /// At least one refinement finished, but the deadline (or a failing step) stopped the rest.
+    case refinedPartially = "refined_partially"
+    /// The first answer finished, but no refinement did.
+    case draftOnly = "draft_only"
+    /// Even the first answer could not finish: the answer is the partial draft, clearly marked.
+    case truncated
+    /// No answer at all (every model failed, or nothing was generated in time).
+    case failed
+}
+
+/// Why the refinement loop stopped.
+public enum StopReason: String, Sendable, Hashable, Codable {
+    /// A critique said the answer is acceptable.
+    case acceptable
+    /// A critique's score reached the threshold.
+    case scoreThreshold = "score_threshold"
+    /// The external checks passed.
+    case verified
+    /// A refinement returned the answer unchanged.
+    case unchanged
+    /// The round cap was reached.
+    case roundCap = "round_cap"
+    /// The agent has no check or refinement steps, or nothing left to run after its checks.
+    case noRefinement = "no_refinement"
+    /// The time left did not allow another step, or a step was cut off at its sub-deadline.
+    case deadline
+    /// A step failed on every model.
+    case stepFailed = "step_failed"
+    /// The first answer was cut off or failed.
+    case firstAnswer = "first_answer"
+    /// The caller cancelled the run.
+    case cancelled
+}

@@ -1,0 +1,35 @@
+/// When the refinement loop stops on its own (the deadline can stop it sooner).
+public struct StopRules: Sendable, Hashable {
+    /// Stop when a critique says the answer is acceptable.
+    public var stopWhenAcceptable: Bool
+    /// Stop when a critique's score reaches this (0...10).
+    public var scoreThreshold: Double?
+    /// Stop when a refinement returns the answer unchanged (whitespace aside).
+    public var stopWhenUnchanged: Bool
+    /// Refinement rounds at most.
+    public var maxRounds: Int
+
+    /// Rules that stop on an acceptable verdict and on no change, after at most `maxRounds` rounds.
+    public init(
+        stopWhenAcceptable: Bool = true, scoreThreshold: Double? = nil, stopWhenUnchanged: Bool = true,
+        maxRounds: Int = 2
+    ) {
+        self.stopWhenAcceptable = stopWhenAcceptable
+        self.scoreThreshold = scoreThreshold
+        self.stopWhenUnchanged = stopWhenUnchanged
+        self.maxRounds = max(0, maxRounds)
+    }
+
+    /// Whether `verdict` ends the loop, and why.
+    public func stop(on verdict: Verdict) -> StopReason? {
+        if stopWhenAcceptable, verdict.acceptable { return .acceptable }
+        if let scoreThreshold, verdict.score >= scoreThreshold { return .scoreThreshold }
+        return nil
+    }
+
+    /// Whether `refined` is the same answer as `previous`.
+    public func unchanged(_ refined: String, _ previous: String) -> Bool {
+        stopWhenUnchanged
+            && refined.split(whereSeparator: \.isWhitespace) == previous.split(whereSeparator: \.isWhitespace)
+    }
+}

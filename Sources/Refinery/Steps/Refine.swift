@@ -1,0 +1,56 @@
+/// Rewrites the answer to fix the issues a critique or a verifier found.
+///
+/// The request shares the run's session key, so an engine with a prefix cache prefills only the
+/// new tokens.
+public struct Refine: Sendable {
+    /// Builds the refine step's messages from the instructions, the task, the answer and its issues.
+    public typealias Prompt =
+        @Sendable (_ instructions: String, _ input: String, _ answer: String, _ issues: [String]) -> [ChatMessage]
+
+    /// Token cap the agent asks for.
+    public var maxTokens: Int
+    /// Sampling for the rewrite.
+    public var sampling: SamplingParameters
+    /// The prompt builder.
+    public var prompt: Prompt
+
+    /// A rewrite capped at `maxTokens`, prompted by `prompt`.
+    public init(
+        maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(temperature: 0.3),
+        prompt: @escaping Prompt = Refine.defaultPrompt
+    ) {
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.prompt = prompt
+    }
+
+    /// The task, the previous answer as the assistant's turn, then the issues to fix.
+    public static let defaultPrompt: Prompt = { instructions, input, answer, issues in
+        (instructions.isEmpty ? [] : [.system(instructions)]) + [
+            .user(input),
+            .assistant(answer),
+            .user(
+                "Rewrite your answer to fix these issues. Reply with the complete new answer only.\n\(PromptText.bullets(issues))"
+            ),
+        ]
+    }
+
+    /// Refines `answer` by `deadline`.
+    public func run(
+        instructions: String, input: String, answer: String, issues: [String], round: Int, maxTokens: Int,
+        deadline: Deadline, in context: StepContext
+    ) async -> (StepRecord, StepGeneration) {
+        let span = StepSpan.start(.refine, round: round, in: context)
+        let start = context.offset
+        let messages = prompt(instructions, input, answer, issues)
+        let request = GenerationRequest(prompt: .messages(messages), sampling: sampling, maxTokens: maxTokens)
+        let generation = await StepGenerator.generate(request, in: context, deadline: deadline)
+        let record = StepRecord(
+            kind: .refine, round: round, model: generation.model, prompt: PromptText.render(messages),
+            output: generation.text, status: generation.status, promptTokens: generation.stats?.promptTokens ?? 0,
+            generatedTokens: generation.generatedTokens, startOffset: start, elapsed: context.offset - start,
+            allotted: start.duration(to: deadline, from: context), fallbacks: generation.fallbacks)
+        StepSpan.finish(span, with: record)
+        return (record, generation)
+    }
+}

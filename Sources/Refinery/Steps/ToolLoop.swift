@@ -1,0 +1,88 @@
+/// Acts with tools, observes their results, and repeats until the model answers in text.
+///
+/// Each turn the model may call tools; the calls of one turn run concurrently through the
+/// ``ToolExecutor`` (which turns errors into text the model reads), their results are appended
+/// as `tool` turns, and the model goes on. After ``maxToolRounds`` turns of calls, one last turn
+/// without tools forces an answer. The whole loop shares one sub-deadline.
+public struct ToolLoop: Sendable {
+    /// Runs the model's calls.
+    public var tools: any ToolExecutor
+    /// Turns with tool calls allowed before an answer is forced.
+    public var maxToolRounds: Int
+    /// Token cap of each turn.
+    public var maxTokens: Int
+    /// Sampling for every turn.
+    public var sampling: SamplingParameters
+
+    /// A loop over `tools`, forcing an answer after `maxToolRounds` turns of calls.
+    public init(
+        tools: any ToolExecutor, maxToolRounds: Int = 4, maxTokens: Int = 256,
+        sampling: SamplingParameters = SamplingParameters(temperature: 0.2)
+    ) {
+        self.tools = tools
+        self.maxToolRounds = max(0, maxToolRounds)
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+    }
+
+    /// Runs the loop on `messages` by `deadline`. The record's output is the final answer; its
+    /// prompt shows the whole transcript, tool turns included.
+    public func run(
+        _ messages: [ChatMessage], maxTokens: Int, deadline: Deadline, in context: StepContext
+    ) async -> (StepRecord, StepGeneration) {
+        let span = StepSpan.start(.toolLoop, round: 0, in: context)
+        let start = context.offset
+        var transcript = messages
+        var promptTokens = 0
+        var generated = 0
+        var fallbacks: [String] = []
+        var last: StepGeneration?
+        var turn = 0
+        while true {
+            let allowTools = turn < maxToolRounds
+            let request = GenerationRequest(
+                prompt: .messages(transcript), tools: allowTools ? tools.definitions : [],
+                toolChoice: allowTools ? .auto : .none, sampling: sampling, maxTokens: maxTokens)
+            let generation = await StepGenerator.generate(request, in: context, deadline: deadline)
+            last = generation
+            promptTokens += generation.stats?.promptTokens ?? 0
+            generated += generation.generatedTokens
+            fallbacks += generation.fallbacks
+            guard generation.status == .completed, allowTools, !generation.toolCalls.isEmpty else { break }
+            transcript.append(.assistant(generation.text, toolCalls: generation.toolCalls))
+            let executor = tools
+            let results: [String] = await withTaskGroup(of: (Int, String).self) { group in
+                for (index, call) in generation.toolCalls.enumerated() {
+                    group.addTask { (index, await executor.execute(call, deadline: deadline)) }
+                }
+                var all: [(Int, String)] = []
+                for await result in group { all.append(result) }
+                return all.sorted { $0.0 < $1.0 }.map(\.1)
+            }
+            for (call, result) in zip(generation.toolCalls, results) {
+                transcript.append(.tool(result, callID: call.id, name: call.name))
+            }
+            turn += 1
+            if Task.isCancelled || deadline.instant <= context.clock.now { break }
+        }
+        var final =
+            last
+            ?? StepGeneration(
+                text: "", toolCalls: [], stats: nil, model: context.models.first?.name ?? "none", status: .cutOff,
+                pieces: 0, fallbacks: [])
+        // Calls left unanswered: time ran out between turns.
+        if final.status == .completed, !final.toolCalls.isEmpty { final.status = .cutOff }
+        if final.status == .completed, deadline.instant <= context.clock.now, final.text.isEmpty {
+            final.status = .cutOff
+        }
+        final.fallbacks = fallbacks
+        let record = StepRecord(
+            kind: .toolLoop, round: 0, model: final.model, prompt: PromptText.render(transcript), output: final.text,
+            status: final.status, promptTokens: promptTokens, generatedTokens: generated, startOffset: start,
+            elapsed: context.offset - start, allotted: start.duration(to: deadline, from: context),
+            fallbacks: fallbacks,
+            note: turn == 0 ? nil : "\(turn) tool turn\(turn == 1 ? "" : "s")")
+        StepSpan.finish(span, with: record)
+        return (record, final)
+    }
+}

@@ -1,0 +1,50 @@
+import Synchronization
+
+/// One generation in the scheduler: its prompt, KV sequence, sampler and stream.
+final class ActiveSequence: @unchecked Sendable {
+    let prompt: [Int32]
+    let options: GenerationOptions
+    let continuation: AsyncThrowingStream<EngineEvent, any Error>.Continuation
+    /// Set from any thread when the consumer goes away.
+    let cancelled = Atomic<Bool>(false)
+
+    // Scheduler-thread state.
+    var kv: KVSequence?
+    var sampler: Sampler
+    var history: [Int32]
+    var fed = 0
+    var generated = 0
+    var decoder: (any TokenTextDecoder)?
+    var stopMatcher: StopStringMatcher
+    var admitted: ContinuousClock.Instant?
+    var firstToken: ContinuousClock.Instant?
+    /// The token sampled last, to feed in the next step.
+    var pending: Int32?
+
+    init(prompt: [Int32], options: GenerationOptions, vocabularySize: Int,
+         continuation: AsyncThrowingStream<EngineEvent, any Error>.Continuation) {
+        self.prompt = prompt
+        self.options = options
+        self.continuation = continuation
+        sampler = Sampler(parameters: options.sampling, vocabularySize: vocabularySize)
+        history = prompt
+        history.reserveCapacity(prompt.count + (options.maxTokens ?? 256))
+        decoder = options.decoder
+        stopMatcher = StopStringMatcher(options.stopStrings)
+    }
+
+    var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+
+    /// Marks the sequence abandoned (from any thread).
+    func cancel() { cancelled.store(true, ordering: .relaxed) }
+
+    /// Whether the prompt still has tokens to feed.
+    var isPrefilling: Bool { fed < prompt.count }
+
+    func stats(_ reason: EngineFinishReason, now: ContinuousClock.Instant) -> EngineStats {
+        let start = admitted ?? now
+        let first = firstToken ?? now
+        return EngineStats(finishReason: reason, promptTokens: prompt.count, cachedTokens: 0, generatedTokens: generated,
+                           prefillTime: start.duration(to: first), decodeTime: first.duration(to: now), seed: sampler.seed)
+    }
+}

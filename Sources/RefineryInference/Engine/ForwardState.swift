@@ -1,0 +1,376 @@
+import CRefineryKernels
+
+/// The working memory and the building blocks of one forward pass over a ragged batch:
+/// row-wise norms, matrix products through the kernels (activations quantized once per input
+/// and shared by every weight row), RoPE, and paged attention.
+///
+/// Every buffer is allocated once, for the largest batch; a forward pass allocates nothing.
+/// Every output element is computed by the same routine whatever the batch (batch invariance):
+/// matrix rows by ``refinery_vec_dot`` on a row-wise quantized input, attention per (token, head)
+/// over the KV blocks in position order.
+final class ForwardState: @unchecked Sendable {
+    let config: ModelConfiguration
+    let architecture: Architecture
+    let layers: [LayerWeights]
+    let pool: WorkerPool
+    let cache: PagedKVCache
+    let maxTokens: Int
+    let maxSequences: Int
+    let maxBlocksPerSequence: Int
+    let maxContext: Int
+
+    // Activations, `[maxTokens][width]`.
+    let x: UnsafeMutablePointer<Float>
+    let xn: UnsafeMutablePointer<Float>
+    let q: UnsafeMutablePointer<Float>
+    let k: UnsafeMutablePointer<Float>
+    let v: UnsafeMutablePointer<Float>
+    let attention: UnsafeMutablePointer<Float>
+    let projected: UnsafeMutablePointer<Float>
+    let gate: UnsafeMutablePointer<Float>
+    let up: UnsafeMutablePointer<Float>
+    /// Quantized activations, three slots (one per distinct weight type of a projection group).
+    let quantized: [UnsafeMutableRawPointer]
+    let quantizedRowCapacity: Int
+    /// Attention scores, `[threads][maxContext]`.
+    let scores: UnsafeMutablePointer<Float>
+    /// RoPE cos/sin pairs per row, `[2 tables][maxTokens][ropeDimensions]`.
+    let ropeTables: UnsafeMutablePointer<Float>
+    /// Per-thread F16 staging (`[threads][halfScratchStride]`) and value rows (`[threads][headDimension]`).
+    let halfScratch: UnsafeMutablePointer<UInt16>
+    let halfScratchStride: Int
+    let valueScratch: UnsafeMutablePointer<Float>
+
+    // The batch being run.
+    let positions: UnsafeMutablePointer<Int32>
+    let rowSequence: UnsafeMutablePointer<Int32>
+    let blockTables: UnsafeMutablePointer<Int32>
+    private(set) var tokenCount = 0
+
+    init(config: ModelConfiguration, architecture: Architecture, layers: [LayerWeights], extraMatrices: [WeightMatrix],
+         pool: WorkerPool, cache: PagedKVCache, maxTokens: Int, maxSequences: Int, maxContext: Int) {
+        self.config = config
+        self.architecture = architecture
+        self.layers = layers
+        self.pool = pool
+        self.cache = cache
+        self.maxTokens = maxTokens
+        self.maxSequences = maxSequences
+        self.maxContext = maxContext
+        maxBlocksPerSequence = (maxContext + cache.blockSize - 1) / cache.blockSize
+        let dim = config.embeddingLength
+        let qDim = config.headCount * config.headDimension
+        let kvDim = config.kvHeadCount * config.headDimension
+        let ffn = config.feedForwardLength
+        func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+            p.initialize(repeating: 0, count: max(1, count))
+            return p
+        }
+        x = floats(maxTokens * dim)
+        xn = floats(maxTokens * dim)
+        q = floats(maxTokens * qDim)
+        k = floats(maxTokens * kvDim)
+        v = floats(maxTokens * kvDim)
+        attention = floats(maxTokens * qDim)
+        projected = floats(maxTokens * dim)
+        gate = floats(maxTokens * ffn)
+        up = floats(maxTokens * ffn)
+        var rowCapacity = 64
+        for matrix in layers.flatMap(\.matrices) + extraMatrices {
+            rowCapacity = max(rowCapacity, refinery_activation_row_size(Int32(matrix.type.rawValue), Int64(matrix.columns)))
+        }
+        quantizedRowCapacity = (rowCapacity + 63) / 64 * 64
+        quantized = (0..<3).map { _ in
+            UnsafeMutableRawPointer.allocate(byteCount: maxTokens * (rowCapacity + 63) / 64 * 64 + 64, alignment: 64)
+        }
+        scores = floats(pool.threadCount * maxContext)
+        ropeTables = floats(2 * maxTokens * config.ropeDimensions)
+        halfScratchStride = (qDim + 31) / 32 * 32
+        halfScratch = .allocate(capacity: pool.threadCount * halfScratchStride)
+        valueScratch = floats(pool.threadCount * config.headDimension)
+        positions = .allocate(capacity: maxTokens)
+        rowSequence = .allocate(capacity: maxTokens)
+        blockTables = .allocate(capacity: maxSequences * maxBlocksPerSequence)
+        blockTables.initialize(repeating: 0, count: maxSequences * maxBlocksPerSequence)
+    }
+
+    deinit {
+        for p in [x, xn, q, k, v, attention, projected, gate, up, scores, ropeTables, valueScratch] { p.deallocate() }
+        halfScratch.deallocate()
+        for p in quantized { p.deallocate() }
+        positions.deallocate()
+        rowSequence.deallocate()
+        blockTables.deallocate()
+    }
+
+    /// Copies the batch's positions and block tables in, and computes its RoPE tables.
+    func prepare(_ batch: ForwardBatch) {
+        tokenCount = batch.count
+        for (s, sequence) in batch.sequences.enumerated() {
+            let table = blockTables + s * maxBlocksPerSequence
+            for (i, block) in sequence.blocks.prefix(maxBlocksPerSequence).enumerated() { table[i] = block }
+        }
+        for t in 0..<batch.count {
+            positions[t] = batch.positions[t]
+            rowSequence[t] = batch.sequenceIndices[t]
+        }
+        let c = config
+        let d = c.ropeDimensions
+        let localBase = c.ropeFrequencyBaseLocal
+        pool.parallelFor(batch.count, chunk: 16) { range, _ in
+            for t in range {
+                TensorOps.ropeTable(position: Int(self.positions[t]), dimensions: d, base: c.ropeFrequencyBase,
+                                    scale: c.ropeFrequencyScale, into: self.ropeTables + t * d)
+                if let localBase {
+                    TensorOps.ropeTable(position: Int(self.positions[t]), dimensions: d, base: localBase, scale: 1,
+                                        into: self.ropeTables + (self.maxTokens + t) * d)
+                }
+            }
+        }
+    }
+
+    // MARK: Building blocks
+
+    /// The Llama-style block (`llama`, `qwen2`): pre-norm attention and SwiGLU feed-forward.
+    func standardBlock(_ index: Int, neox: Bool) {
+        let layer = layers[index]
+        let c = config
+        let dim = c.embeddingLength
+        let qDim = c.headCount * c.headDimension
+        let kvDim = c.kvHeadCount * c.headDimension
+        normRows(x, weight: layer.attentionNorm, out: xn, width: dim)
+        project(xn, width: dim, (layer.query, q), (layer.key, k), (layer.value, v))
+        if let bias = layer.queryBias { addBias(q, bias, width: qDim) }
+        if let bias = layer.keyBias { addBias(k, bias, width: kvDim) }
+        if let bias = layer.valueBias { addBias(v, bias, width: kvDim) }
+        applyRoPE(table: 0, neox: neox)
+        attend(layer: index, window: layer.slidingWindow, scale: c.attentionScale)
+        project(attention, width: qDim, (layer.attentionOutput, projected))
+        addResidual(projected)
+        normRows(x, weight: layer.feedForwardNorm, out: xn, width: dim)
+        project(xn, width: dim, (layer.gate, gate), (layer.up, up))
+        gatedActivation(gelu: false)
+        project(gate, width: c.feedForwardLength, (layer.down, projected))
+        addResidual(projected)
+    }
+
+    /// RMSNorm of each row of `input` (`width` wide) into `out` (may be `input`).
+    func normRows(_ input: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, width: Int) {
+        let eps = config.rmsNormEpsilon
+        rows(tokenCount) { t in
+            TensorOps.rmsNorm(input + t &* width, weight: weight, out: out + t &* width, count: width, epsilon: eps)
+        }
+    }
+
+    /// RMSNorm of every head (`headDimension` values) of every row of `x` (`heads` heads).
+    func normHeads(_ x: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>, heads: Int) {
+        let hd = config.headDimension
+        let eps = config.rmsNormEpsilon
+        rows(tokenCount) { t in
+            for h in 0..<heads {
+                let p = x + (t &* heads &+ h) &* hd
+                TensorOps.rmsNorm(p, weight: weight, out: p, count: hd, epsilon: eps)
+            }
+        }
+    }
+
+    /// Adds `bias` to every row of `x`.
+    func addBias(_ x: UnsafeMutablePointer<Float>, _ bias: UnsafeMutablePointer<Float>, width: Int) {
+        for t in 0..<tokenCount { TensorOps.add(x + t &* width, bias, count: width) }
+    }
+
+    /// `x += delta`, row by row.
+    func addResidual(_ delta: UnsafeMutablePointer<Float>) {
+        let dim = config.embeddingLength
+        TensorOps.add(x, delta, count: tokenCount * dim)
+    }
+
+    /// `gate = act(gate) * up`, SwiGLU or GEGLU.
+    func gatedActivation(gelu: Bool) {
+        let ffn = config.feedForwardLength
+        let count = tokenCount * ffn
+        pool.parallelFor(count, chunk: max(1024, count / (pool.threadCount * 4))) { range, _ in
+            let g = self.gate + range.lowerBound
+            let u = self.up + range.lowerBound
+            if gelu { TensorOps.geglu(g, up: u, count: range.count) } else { TensorOps.swiglu(g, up: u, count: range.count) }
+        }
+    }
+
+    /// Rotates the queries and keys of every row by its position.
+    func applyRoPE(table: Int, neox: Bool) {
+        let c = config
+        let d = c.ropeDimensions
+        let hd = c.headDimension
+        let qDim = c.headCount * hd
+        let kvDim = c.kvHeadCount * hd
+        let tables = ropeTables + table * maxTokens * d
+        rows(tokenCount) { t in
+            let row = tables + t &* d
+            TensorOps.rope(self.q + t &* qDim, heads: c.headCount, headDimension: hd, ropeDimensions: d, table: row, neox: neox)
+            TensorOps.rope(self.k + t &* kvDim, heads: c.kvHeadCount, headDimension: hd, ropeDimensions: d, table: row, neox: neox)
+        }
+    }
+
+    /// Multiplies every row of `input` (`width` wide) by up to three weight matrices in one
+    /// parallel section; the input is quantized once per distinct weight type.
+    func project(_ input: UnsafeMutablePointer<Float>, width: Int,
+                 _ a: (WeightMatrix, UnsafeMutablePointer<Float>),
+                 _ b: (WeightMatrix, UnsafeMutablePointer<Float>)? = nil,
+                 _ c: (WeightMatrix, UnsafeMutablePointer<Float>)? = nil) {
+        let n = tokenCount
+        let stride = quantizedRowCapacity
+        // Quantize the input for each distinct type (slot i for weight i unless shared).
+        let typeA = Int32(a.0.type.rawValue)
+        let typeB = b.map { Int32($0.0.type.rawValue) } ?? typeA
+        let typeC = c.map { Int32($0.0.type.rawValue) } ?? typeA
+        let slotB = typeB == typeA ? 0 : 1
+        let slotC = typeC == typeA ? 0 : (typeC == typeB ? slotB : 2)
+        quantize(input, width: width, type: typeA, into: quantized[0])
+        if slotB == 1 { quantize(input, width: width, type: typeB, into: quantized[1]) }
+        if slotC == 2 { quantize(input, width: width, type: typeC, into: quantized[2]) }
+        let rowsA = a.0.rows
+        let rowsB = b?.0.rows ?? 0
+        let total = rowsA + rowsB + (c?.0.rows ?? 0)
+        let actA = UnsafeRawPointer(quantized[0])
+        let actB = UnsafeRawPointer(quantized[slotB])
+        let actC = UnsafeRawPointer(quantized[slotC])
+        let chunk = max(4, total / (pool.threadCount * 8))
+        pool.parallelFor(total, chunk: chunk) { range, _ in
+            var r = range.lowerBound
+            while r < range.upperBound {
+                let matrix: WeightMatrix, out: UnsafeMutablePointer<Float>, act: UnsafeRawPointer, row: Int
+                if r < rowsA {
+                    (matrix, out, act, row) = (a.0, a.1, actA, r)
+                } else if r < rowsA &+ rowsB {
+                    (matrix, out, act, row) = (b!.0, b!.1, actB, r &- rowsA)
+                } else {
+                    (matrix, out, act, row) = (c!.0, c!.1, actC, r &- rowsA &- rowsB)
+                }
+                let end = min(range.upperBound, r < rowsA ? rowsA : (r < rowsA &+ rowsB ? rowsA &+ rowsB : total))
+                ForwardState.multiplyRows(matrix, from: row, count: end &- r, activations: act, stride: stride, tokens: n, out: out)
+                r = end
+            }
+        }
+    }
+
+    /// Rows `first..<first+count` of `matrix` times every quantized token row.
+    @inline(__always)
+    static func multiplyRows(_ matrix: WeightMatrix, from first: Int, count: Int, activations: UnsafeRawPointer,
+                             stride: Int, tokens: Int, out: UnsafeMutablePointer<Float>) {
+        let type = Int32(matrix.type.rawValue)
+        let columns = Int64(matrix.columns)
+        let rows = matrix.rows
+        for r in first..<(first &+ count) {
+            let weightRow = matrix.row(r)
+            for t in 0..<tokens {
+                out[t &* rows &+ r] = refinery_vec_dot(type, columns, weightRow, activations + t &* stride)
+            }
+        }
+    }
+
+    /// Quantizes every row of `input` for dot products with weights of `type`.
+    func quantize(_ input: UnsafeMutablePointer<Float>, width: Int, type: Int32, into destination: UnsafeMutableRawPointer) {
+        let stride = quantizedRowCapacity
+        rows(tokenCount) { t in
+            refinery_quantize_activations(type, input + t &* width, destination + t &* stride, Int64(width))
+        }
+    }
+
+    /// Writes this batch's keys and values into the cache, then computes attention for every
+    /// (row, head): scores over the row's sequence positions (within `window`), in block order,
+    /// softmax, and the weighted sum of values.
+    func attend(layer: Int, window: Int?, scale: Float) {
+        let c = config
+        let hd = c.headDimension
+        let heads = c.headCount
+        let qDim = heads * hd
+        let kvDim = c.kvHeadCount * hd
+        let group = heads / c.kvHeadCount
+        let blockSize = cache.blockSize
+        let keyBase = cache.keyBase(layer: layer)
+        let valueBase = cache.valueBase(layer: layer)
+        let n = tokenCount
+        // Store K and V (as F16), and round Q to F16 as ggml does before an F16 product.
+        let halves = halfScratch
+        let halfStride = halfScratchStride
+        pool.parallelFor(n, chunk: 1) { range, thread in
+            let half = halves + thread &* halfStride
+            for t in range {
+                let table = self.blockTables + Int(self.rowSequence[t]) &* self.maxBlocksPerSequence
+                let position = Int(self.positions[t])
+                let block = Int(table[position / blockSize])
+                let slot = (block &* blockSize &+ position % blockSize) &* kvDim
+                refinery_f32_to_f16_row(self.k + t &* kvDim, Self.bits(keyBase + slot), Int64(kvDim))
+                refinery_f32_to_f16_row(self.v + t &* kvDim, Self.bits(valueBase + slot), Int64(kvDim))
+                let qRow = self.q + t &* qDim
+                refinery_f32_to_f16_row(qRow, half, Int64(qDim))
+                refinery_f16_to_f32_row(half, qRow, Int64(qDim))
+            }
+        }
+        let maxContext = self.maxContext
+        pool.parallelFor(n * heads, chunk: 1) { range, thread in
+            let scores = self.scores + thread &* maxContext
+            let valueRow = self.valueScratch + thread &* hd
+            for item in range {
+                let t = item / heads, h = item % heads
+                let kvOffset = (h / group) &* hd
+                let table = self.blockTables + Int(self.rowSequence[t]) &* self.maxBlocksPerSequence
+                let position = Int(self.positions[t])
+                let start = window.map { max(0, position &- $0 &+ 1) } ?? 0
+                let query = self.q + (t &* qDim &+ h &* hd)
+                var maxScore = -Float.infinity
+                var p = start
+                while p <= position {
+                    let keys = keyBase + ((Int(table[p / blockSize]) &* blockSize &+ p % blockSize) &* kvDim &+ kvOffset)
+                    let s = refinery_dot_f16_f32(Int64(hd), Self.bits(keys), query) * scale
+                    scores[p &- start] = s
+                    if s > maxScore { maxScore = s }
+                    p &+= 1
+                }
+                let count = position &- start &+ 1
+                var sum: Double = 0
+                for j in 0..<count {
+                    let e = expf(scores[j] - maxScore)
+                    scores[j] = e
+                    sum += Double(e)
+                }
+                let inverse = Float(1 / sum)
+                let out = self.attention + (t &* qDim &+ h &* hd)
+                out.update(repeating: 0, count: hd)
+                p = start
+                while p <= position {
+                    let values = valueBase + ((Int(table[p / blockSize]) &* blockSize &+ p % blockSize) &* kvDim &+ kvOffset)
+                    refinery_f16_to_f32_row(Self.bits(values), valueRow, Int64(hd))
+                    let w = scores[p &- start] * inverse
+                    for i in 0..<hd { out[i] += w * valueRow[i] }
+                    p &+= 1
+                }
+            }
+        }
+    }
+
+    /// The F16 cache storage as the kernels' `uint16_t` rows.
+    @inline(__always)
+    static func bits(_ pointer: UnsafeMutablePointer<Float16>) -> UnsafeMutablePointer<UInt16> {
+        UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt16.self)
+    }
+
+    /// Runs `body` for each row, in parallel when there are several.
+    @inline(__always)
+    func rows(_ count: Int, _ body: (Int) -> Void) {
+        if count == 1 {
+            body(0)
+            return
+        }
+        pool.parallelFor(count, chunk: max(1, count / (pool.threadCount * 4))) { range, _ in
+            for t in range { body(t) }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,69 @@
+/// Turns generated token ids into text as they arrive, never splitting a UTF-8 character.
+public protocol TokenTextDecoder: Sendable {
+    /// Adds `token`; returns the text it completes (possibly empty while a character is split).
+    mutating func decode(_ token: Int32) -> String
+    /// Returns whatever is held back at the end of generation.
+    mutating func finish() -> String
+}
+
+/// What the engine generates for one request, in tokens.
+public struct GenerationOptions: Sendable {
+    /// How tokens are chosen.
+    public var sampling: SamplingParameters
+    /// At most this many generated tokens (`nil`: until the context is full).
+    public var maxTokens: Int?
+    /// Tokens that end generation (not emitted): the model's end-of-generation tokens.
+    public var stopTokens: Set<Int32>
+    /// Strings that end generation; the text before the first one is emitted, the rest dropped.
+    public var stopStrings: [String]
+    /// Generation ends (reason `deadline`) once this passes.
+    public var deadline: ContinuousClock.Instant?
+    /// Turns tokens into text for the text of each event; without one, events carry ids only.
+    public var decoder: (any TokenTextDecoder)?
+
+    public init(sampling: SamplingParameters = SamplingParameters(), maxTokens: Int? = nil, stopTokens: Set<Int32> = [],
+                stopStrings: [String] = [], deadline: ContinuousClock.Instant? = nil, decoder: (any TokenTextDecoder)? = nil) {
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+        self.stopTokens = stopTokens
+        self.stopStrings = stopStrings
+        self.deadline = deadline
+        self.decoder = decoder
+    }
+}
+
+/// What an engine generation stream yields.
+public enum EngineEvent: Sendable {
+    /// Newly generated tokens and the text they complete (text held back by a possible stop
+    /// string or a split character comes in a later event).
+    case tokens([Int32], text: String)
+    /// The end of the generation; always the last event of a stream that did not throw.
+    case finished(EngineStats)
+}
+
+/// Why an engine generation ended.
+public enum EngineFinishReason: String, Sendable, Hashable {
+    /// An end-of-generation token or a stop string.
+    case stop
+    /// The token cap or the context size.
+    case length
+    /// The deadline passed.
+    case deadline
+    /// The consumer went away.
+    case cancelled
+}
+
+/// Figures about one finished generation.
+public struct EngineStats: Sendable, Hashable {
+    public var finishReason: EngineFinishReason
+    public var promptTokens: Int
+    /// Prompt tokens whose keys and values came from a cache.
+    public var cachedTokens: Int
+    public var generatedTokens: Int
+    /// From admission to the first sampled token.
+    public var prefillTime: Duration
+    /// From the first sampled token to the end.
+    public var decodeTime: Duration
+    /// The sampler's seed (to reproduce a sampled generation).
+    public var seed: UInt64
+}

@@ -1,0 +1,99 @@
+/// A model loaded for generation: its weights mapped from a GGUF file, a KV cache, a worker
+/// pool and one scheduler thread that runs every forward pass.
+///
+/// All methods are safe to call from any task; requests are queued to the scheduler, which
+/// batches active sequences into one forward pass per step.
+public final class InferenceEngine: Sendable {
+    /// Where the model was loaded from.
+    public let path: String
+    /// The model's hyperparameters.
+    public let config: ModelConfiguration
+    /// The GGUF file (metadata, tokenizer data).
+    public let file: GGUFFile
+    /// The longest sequence (prompt and generated tokens).
+    public let contextLength: Int
+    /// Threads of the forward pass.
+    public let threadCount: Int
+    private let scheduler: Scheduler
+
+    /// How an engine is set up.
+    public struct Options: Sendable, Hashable {
+        /// Threads of the forward pass (`nil`: the number of cores).
+        public var threads: Int?
+        /// The context size (`nil`: the model's trained context, at most 4096).
+        public var contextLength: Int?
+        /// Most tokens per forward pass.
+        public var maxBatchTokens: Int
+        /// Most sequences decoded together.
+        public var maxSequences: Int
+        /// Positions in the KV pool (`nil`: the context size).
+        public var cacheTokens: Int?
+
+        public init(threads: Int? = nil, contextLength: Int? = nil, maxBatchTokens: Int = 512, maxSequences: Int = 8, cacheTokens: Int? = nil) {
+            self.threads = threads
+            self.contextLength = contextLength
+            self.maxBatchTokens = maxBatchTokens
+            self.maxSequences = maxSequences
+            self.cacheTokens = cacheTokens
+        }
+    }
+
+    /// Maps and loads the GGUF model at `path`.
+    public convenience init(path: String, options: Options = Options()) throws {
+        let file = try GGUFFile.open(path: path)
+        try self.init(file: file, path: path, options: options)
+    }
+
+    /// Loads a model from an opened GGUF file.
+    public init(file: GGUFFile, path: String = "<memory>", options: Options = Options()) throws(ModelError) {
+        self.path = path
+        self.file = file
+        let trained = try ModelConfiguration(file: file).trainedContextLength
+        let context = max(8, options.contextLength ?? min(trained, 4096))
+        let pool = WorkerPool(threads: options.threads ?? WorkerPool.defaultThreadCount)
+        let sequences = max(1, options.maxSequences)
+        let limits = Transformer.Limits(maxBatchTokens: max(1, options.maxBatchTokens), maxSequences: sequences,
+                                        maxLogitRows: max(sequences, 64), contextLength: context,
+                                        cacheTokens: options.cacheTokens ?? context)
+        let transformer = try Transformer(file: file, limits: limits, pool: pool)
+        config = transformer.config
+        contextLength = context
+        threadCount = pool.threadCount
+        scheduler = Scheduler(transformer: transformer)
+    }
+
+    deinit { scheduler.shutdown() }
+
+    /// Generates from `prompt` (token ids, BOS included if the model wants one). Tokens stream
+    /// out as they are sampled; the stream ends with `.finished`. Ending the consumption (or
+    /// cancelling its task) removes the sequence before the next forward step.
+    public func generate(prompt: [Int32], options: GenerationOptions = GenerationOptions()) -> AsyncThrowingStream<EngineEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<EngineEvent, any Error>.makeStream()
+        if prompt.isEmpty {
+            continuation.finish(throwing: ModelError.emptyPrompt)
+            return stream
+        }
+        if prompt.count >= contextLength {
+            continuation.finish(throwing: ModelError.promptTooLong(tokens: prompt.count, context: contextLength))
+            return stream
+        }
+        if let bad = prompt.first(where: { $0 < 0 || Int($0) >= config.vocabularySize }) {
+            continuation.finish(throwing: ModelError.invalidToken(bad, vocabulary: config.vocabularySize))
+            return stream
+        }
+        let sequence = ActiveSequence(prompt: prompt, options: options, vocabularySize: config.vocabularySize, continuation: continuation)
+        continuation.onTermination = { _ in sequence.cancel() }
+        scheduler.submit(sequence)
+        return stream
+    }
+
+    /// Runs `body` on the scheduler thread with the transformer to itself (between steps), and
+    /// returns its result. For whole-model work such as perplexity and benchmarks.
+    public func withExclusiveAccess<T: Sendable>(_ body: @escaping @Sendable (Transformer) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            scheduler.exclusive { transformer in
+                continuation.resume(with: Result { try body(transformer) })
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import RefineryInference
+
+/// `refinery chat`: an interactive conversation with a local model, streamed.
+struct ChatCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat",
+        abstract: "Chat with a local model interactively.",
+        discussion: """
+            Each line read from standard input is a user turn; the reply streams to standard output. \
+            The conversation is rendered through the model's chat template. An empty line or end of \
+            input ends the chat; /reset starts a new conversation.
+            """
+    )
+
+    @OptionGroup var modelArguments: ModelArguments
+
+    @Option(name: .long, help: ArgumentHelp("A system message opening the conversation.", valueName: "text"))
+    var system: String?
+
+    @Flag(name: .long, help: "Always pick the most likely token.")
+    var greedy = false
+
+    @Option(name: .long, help: ArgumentHelp("Sampling temperature; 0 is greedy.", valueName: "t"))
+    var temperature: Float = 0.8
+
+    @Option(name: .long, help: ArgumentHelp("Random seed: the same seed gives the same output.", valueName: "s"))
+    var seed: UInt64?
+
+    @Option(name: .long, help: ArgumentHelp("Generate at most this many tokens per reply.", valueName: "n"))
+    var maxTokens: Int = 1024
+
+    func run() async throws {
+        let model = try modelArguments.load()
+        guard model.chatTemplate != nil else {
+            throw ValidationError("model '\(model.name)' has no chat template; use `refinery generate --raw`")
+        }
+        let opening: [JSONValue] = system.map { [["role": "system", "content": .string($0)]] } ?? []
+        var messages = opening
+        let interactive = isatty(0) == 1
+        var sampling = greedy ? SamplingParameters.greedy : SamplingParameters(temperature: temperature, seed: seed)
+        while true {
+            if interactive { StandardError.write("> ") }
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else { break }
+            if line == "/reset" {
+                messages = opening
+                continue
+            }
+            messages.append(["role": "user", "content": .string(line)])
+            let prompt = try model.chatPrompt(messages: messages)
+            var reply = ""
+            for try await event in model.generate(prompt: model.promptTokens(prompt), options: GenerationOptions(sampling: sampling, maxTokens: maxTokens)) {
+                if case .tokens(_, let text) = event {
+                    reply += text
+                    StandardOutput.write(text)
+                }
+            }
+            StandardOutput.write("\n")
+            messages.append(["role": "assistant", "content": .string(reply)])
+            // A fixed seed gives a reproducible conversation, not the same draw at every turn.
+            if let current = sampling.seed { sampling.seed = current &+ 1 }
+        }
+    }
+}

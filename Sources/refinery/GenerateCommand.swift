@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import Refinery
+import RefineryInference
+
+/// `refinery generate`: one completion from a local model, streamed to standard output.
+struct GenerateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate text from a prompt with a local model.",
+        discussion: """
+            The prompt is rendered through the model's chat template as one user message, unless \
+            --raw feeds it as is (special tokens such as <|im_start|> are parsed in both cases). \
+            PROMPT may be '-' to read standard input as bytes. Standard output receives only the \
+            generated text (or, with --json, one JSON object: text, tokens, prompt_tokens, \
+            generated_tokens, prefill_ms, decode_ms, finish_reason, seed); diagnostics go to standard error.
+
+            Default sampling (llama.cpp's defaults): temperature 0.8, top-k 40, top-p 0.95, \
+            min-p 0.05, repeat penalty 1.0 over the last 64 tokens, a random seed; at most 512 \
+            tokens. --greedy always takes the most likely token.
+            """
+    )
+
+    @OptionGroup var modelArguments: ModelArguments
+
+    @Flag(name: .long, help: "Feed the prompt as is instead of through the chat template.")
+    var raw = false
+
+    @Flag(name: .long, help: "Always pick the most likely token (overrides the sampling options).")
+    var greedy = false
+
+    @Option(name: .long, help: ArgumentHelp("Sampling temperature; 0 is greedy.", valueName: "t"))
+    var temperature: Float = 0.8
+
+    @Option(name: .long, help: ArgumentHelp("Keep the k most likely tokens; 0 disables.", valueName: "k"))
+    var topK: Int = 40
+
+    @Option(name: .long, help: ArgumentHelp("Keep the most likely tokens up to this probability mass; 1 disables.", valueName: "p"))
+    var topP: Float = 0.95
+
+    @Option(name: .long, help: ArgumentHelp("Drop tokens below this fraction of the top probability; 0 disables.", valueName: "p"))
+    var minP: Float = 0.05
+
+    @Option(name: .long, help: ArgumentHelp("Penalty for tokens among the last 64; 1 disables.", valueName: "r"))
+    var repeatPenalty: Float = 1.0
+
+    @Option(name: .long, help: ArgumentHelp("Random seed: the same seed gives the same output.", valueName: "s"))
+    var seed: UInt64?
+
+    @Option(name: .long, help: ArgumentHelp("Stop before this string (repeatable).", valueName: "str"))
+    var stop: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Generate at most this many tokens.", valueName: "n"))
+    var maxTokens: Int = 512
+
+    @Flag(name: .long, help: "Print one JSON object instead of the text.")
+    var json = false
+
+    @Argument(help: ArgumentHelp("The prompt, or '-' for standard input.", valueName: "PROMPT"))
+    var prompt: String
+
+    func validate() throws {
+        if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
+        if temperature < 0 { throw ValidationError("--temperature must not be negative") }
+        if topK < 0 { throw ValidationError("--top-k must not be negative") }
+        if !(0...1).contains(topP) { throw ValidationError("--top-p must be between 0 and 1") }
+        if !(0...1).contains(minP) { throw ValidationError("--min-p must be between 0 and 1") }
+        if repeatPenalty <= 0 { throw ValidationError("--repeat-penalty must be positive") }
+    }
+
+    var sampling: SamplingParameters {
+        if greedy { return .greedy }
+        return SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
+                                  repetitionPenalty: repeatPenalty, seed: seed)
+    }
+
+    func run() async throws {
+        let input = InputText.bytes(prompt)
+        let model = try modelArguments.load()
+        let tokens: [Int32]
+        if raw {
+            tokens = model.tokenize(input, addSpecial: true, parseSpecial: true)
+        } else {
+            guard model.chatTemplate != nil else {
+                throw ValidationError("model '\(model.name)' has no chat template; use --raw to feed the prompt as is")
+            }
+            let text = try model.chatPrompt(messages: [["role": "user", "content": .string(String(decoding: input, as: UTF8.self))]])
+            tokens = model.promptTokens(text)
+        }
+        let options = GenerationOptions(sampling: sampling, maxTokens: maxTokens, stopStrings: stop)
+        var text = ""
+        var generated: [Int32] = []
+        var stats: EngineStats?
+        for try await event in model.generate(prompt: tokens, options: options) {
+            switch event {
+            case .tokens(let ids, let delta):
+                generated += ids
+                if json { text += delta } else { StandardOutput.write(delta) }
+            case .finished(let final):
+                stats = final
+            }
+        }
+        guard let stats else { return }
+        if json {
+            let output = GenerateOutput(text: text, tokens: generated, prompt_tokens: stats.promptTokens,
+                                        generated_tokens: stats.generatedTokens, prefill_ms: stats.prefillTime.milliseconds,
+                                        decode_ms: stats.decodeTime.milliseconds, finish_reason: stats.finishReason.rawValue,
+                                        seed: stats.seed)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            StandardOutput.write(String(decoding: try encoder.encode(output), as: UTF8.self) + "\n")
+        } else {
+            StandardOutput.write("\n")
+            let decodeSeconds = stats.decodeTime.milliseconds / 1000
+            let rate = decodeSeconds > 0 ? Double(max(0, stats.generatedTokens - 1)) / decodeSeconds : 0
+            StandardError.line(String(format: "[%d prompt tokens in %.0f ms, %d generated at %.1f tokens/s, %@]",
+                                      stats.promptTokens, stats.prefillTime.milliseconds, stats.generatedTokens, rate,
+                                      stats.finishReason.rawValue))
+        }
+    }
+}
+
+/// The `--json` output of `refinery generate`.
+struct GenerateOutput: Encodable {
+    var text: String
+    var tokens: [Int32]
+    var prompt_tokens: Int
+    var generated_tokens: Int
+    var prefill_ms: Double
+    var decode_ms: Double
+    var finish_reason: String
+    var seed: UInt64
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Refinery
+import RefineryInference
+
+/// The options shared by the commands that load a model: which model, context and threads.
+struct ModelArguments: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A catalog or added model name, or a path to a GGUF file.", valueName: "name|path"))
+    var model: String
+
+    @Option(name: .long, help: ArgumentHelp("Context size in tokens (default: the model's, at most 4096).", valueName: "n"))
+    var ctx: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Threads of the forward pass (default: the number of cores).", valueName: "n"))
+    var threads: Int?
+
+    func validate() throws {
+        if let ctx, ctx < 8 { throw ValidationError("--ctx must be at least 8") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// The GGUF file `--model` names (a path, or a model in the store).
+    func resolvedPath() throws -> String {
+        try ModelStore.fromEnvironment().locate(model)
+    }
+
+    /// Loads the model with the engine options these arguments give.
+    func load(maxSequences: Int = 1) throws -> InferenceModel {
+        let path = try resolvedPath()
+        return try InferenceModel(path: path, options: .init(threads: threads, contextLength: ctx, maxSequences: maxSequences))
+    }
+}
+
+/// Reads a PROMPT or TEXT argument: `-` means standard input, read as bytes.
+enum InputText {
+    static func bytes(_ argument: String) -> [UInt8] {
+        if argument == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
+        return Array(argument.utf8)
+    }
+}
+
+/// Writes to standard output without buffering surprises (text streams as it is generated).
+enum StandardOutput {
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
+
+/// Milliseconds of a duration, for JSON output.
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import RefineryTesting
+import RefineryInference
+
+/// Reference answers from llama.cpp (scripts/reference/engine_reference.py).
+struct EngineReference: Decodable {
+    struct Case: Decodable {
+        var prompt: String
+        var prompt_tokens: [Int32]
+        var tokens: [Int32]
+        var text: String
+        var top_logits: [[Double]]
+    }
+    var model: String
+    var eos: Int32
+    var cases: [Case]
+
+    static func load(_ model: String) throws -> EngineReference {
+        let url = try #require(Bundle.module.url(forResource: model, withExtension: "json", subdirectory: "Fixtures/engine"))
+        return try JSONDecoder().decode(EngineReference.self, from: Data(contentsOf: url))
+    }
+}
+
+/// Greedy tokens and first-position logits against llama.cpp on the real models.
+@Suite("Generation matches llama.cpp", .serialized)
+struct GenerationReferenceTests {
+    static func engine(_ name: String) throws -> InferenceEngine? {
+        guard let path = TestModels.path(name) else {
+            print("skipping \(name): \(TestModels.missingReason(name))")
+            return nil
+        }
+        return try InferenceEngine(path: path, options: .init(contextLength: 512))
+    }
+
+    static func greedy(_ engine: InferenceEngine, _ prompt: [Int32], eos: Int32, count: Int = 32) async throws -> [Int32] {
+        var out: [Int32] = []
+        let options = GenerationOptions(sampling: .greedy, maxTokens: count, stopTokens: [eos])
+        for try await event in engine.generate(prompt: prompt, options: options) {
+            if case .tokens(let ids, _) = event { out += ids }
+        }
+        return out
+    }
+
+    /// The logits of the last prompt position.
+    static func lastLogits(_ engine: InferenceEngine, _ prompt: [Int32]) async throws -> [Float] {
+        try await engine.withExclusiveAccess { transformer in
+            let sequence = KVSequence(cache: transformer.cache)
+            try sequence.reserve(upTo: prompt.count)
+            var batch = ForwardBatch()
+            batch.append(prompt, to: sequence, startingAt: 0, logitsForLast: true)
+            return Array(try transformer.forward(batch))
+        }
+    }
+
+    func check(_ name: String, minimumEqual: Int) async throws {
+        guard let engine = try Self.engine(name) else { return }
+        let reference = try EngineReference.load(name)
+        var equal = 0
+        var worst: Double = 0
+        for item in reference.cases {
+            let tokens = try await Self.greedy(engine, item.prompt_tokens, eos: reference.eos)
+            let n = min(32, item.tokens.count)
+            let same = Array(tokens.prefix(n)) == Array(item.tokens.prefix(n))
+            if same { equal += 1 }
+            let logits = try await Self.lastLogits(engine, item.prompt_tokens)
+            for pair in item.top_logits {
+                worst = max(worst, abs(Double(logits[Int(pair[0])]) - pair[1]))
+            }
+            print("\(name): \(same ? "same" : "DIFFERENT") \(tokens.prefix(12)) vs \(item.tokens.prefix(12))")
+        }
+        print("\(name): \(equal)/\(reference.cases.count) prompts give llama.cpp's first 32 greedy tokens; largest top-10 logit difference at the first position \(worst)")
+        #expect(equal >= minimumEqual)
+        #expect(worst < 0.5)
+    }
+
+    @Test("SmolLM2-135M: greedy tokens equal llama.cpp's on at least 4 of 5 chat prompts")
+    func smolLM2() async throws { try await check(TestModels.smolLM2, minimumEqual: 4) }
+
+    @Test("Qwen2.5-Coder-0.5B: greedy tokens equal llama.cpp's on at least 4 of 5 chat prompts")
+    func qwen() async throws { try await check(TestModels.qwen05, minimumEqual: 4) }
+
+    @Test("Gemma 3 270M: greedy tokens equal llama.cpp's on at least 4 of 5 text prompts")
+    func gemma() async throws { try await check(TestModels.gemma3, minimumEqual: 4) }
+}

@@ -1,0 +1,304 @@
+import Refinery
+import RefineryTesting
+import Synchronization
+import Testing
+
+@Suite("Verdicts")
+struct StepVerdictTests {
+    @Test("a verdict decodes from JSON, with prose or code fences around it")
+    func parses() throws {
+        let plain = try Verdict(parsing: #"{"score": 7, "issues": ["too long", "no title"], "acceptable": false}"#)
+        #expect(plain == Verdict(score: 7, issues: ["too long", "no title"], acceptable: false))
+        let fenced = try Verdict(
+            parsing: "Here you go:\n```json\n{\"score\":9.5,\"issues\":[],\"acceptable\":true}\n```")
+        #expect(fenced == Verdict(score: 9.5, issues: [], acceptable: true))
+    }
+
+    @Test("malformed verdicts are typed errors, not crashes")
+    func malformed() {
+        #expect(throws: VerdictError.noObject) { try Verdict(parsing: "looks fine to me") }
+        #expect(throws: VerdictError.invalidJSON) { try Verdict(parsing: "{score: 7}") }
+        #expect(throws: VerdictError.badField) {
+            try Verdict(parsing: #"{"score": "high", "issues": [], "acceptable": true}"#)
+        }
+        #expect(throws: VerdictError.badField) {
+            try Verdict(parsing: #"{"score": 11, "issues": [], "acceptable": true}"#)
+        }
+        #expect(throws: VerdictError.badField) {
+            try Verdict(parsing: #"{"score": 5, "issues": [1], "acceptable": true}"#)
+        }
+        #expect(throws: VerdictError.badField) { try Verdict(parsing: #"{"score": 5, "issues": []}"#) }
+    }
+
+    @Test("the verdict schema asks for score, issues and acceptable, in that order")
+    func schema() {
+        guard case .object(let properties)? = Verdict.schema["properties"] else {
+            Issue.record("no properties")
+            return
+        }
+        #expect(properties.map(\.key) == ["score", "issues", "acceptable"])
+    }
+}
+
+@Suite("Step generation under sub-deadlines", .timeLimit(.minutes(1)))
+struct StepGeneratorTests {
+    @Test("when the sub-deadline passes the stream is cancelled and the partial text kept")
+    func cutOffKeepsPartial() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(
+            name: "m", replies: [AgentTesting.slow("w", chunks: 5, delay: .milliseconds(100))], clock: clock)
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook([AgentTesting.cost("m")]))
+        let deadline = Deadline.after(.milliseconds(250), on: clock)
+        let task = Task {
+            await StepGenerator.generate(.chat([.user("go")], maxTokens: 10), in: context, deadline: deadline)
+        }
+        await clock.advance(by: .milliseconds(100), afterSleepers: 2)  // timer + chunk 1
+        await clock.advance(by: .milliseconds(100), afterSleepers: 2)
+        await clock.advance(by: .milliseconds(50), afterSleepers: 2)  // only the timer is due
+        let result = await task.value
+        #expect(result.status == .cutOff)
+        #expect(result.text == "w0 w1 ")
+        #expect(result.pieces == 2)
+        #expect(clock.sleeperCount == 0)  // the model's pending chunk was cancelled too
+    }
+
+    @Test("a failing model falls back to the next one")
+    func failureFallsBack() async {
+        let clock = ManualClock()
+        let remote = ScriptedModel(
+            name: "remote", replies: [.failure(ScriptedModelError(message: "HTTP 503"))], clock: clock)
+        let local = ScriptedModel(name: "local", texts: ["from local"])
+        let context = AgentTesting.context(
+            [remote, local], clock: clock, costs: CostBook([AgentTesting.cost("remote"), AgentTesting.cost("local")]))
+        let result = await StepGenerator.generate(
+            .chat([.user("go")], maxTokens: 10), in: context, deadline: .after(.seconds(1), on: clock))
+        #expect(result.status == .completed)
+        #expect(result.text == "from local")
+        #expect(result.model == "local")
+        #expect(result.fallbacks.count == 1)
+        #expect(result.fallbacks[0].hasPrefix("remote: "))
+        #expect(result.fallbacks[0].contains("HTTP 503"))
+    }
+
+    @Test("a slow model is cut off early enough for the fallback to answer inside the deadline")
+    func slowFallsBack() async {
+        let clock = ManualClock()
+        let start = clock.now
+        let remote = ScriptedModel(name: "remote", replies: [.init("late", delayPerChunk: .seconds(5))], clock: clock)
+        let local = ScriptedModel(
+            name: "local", replies: [AgentTesting.slow("l", chunks: 2, delay: .milliseconds(40))], clock: clock)
+        // The local model needs 10 tokens at 100/s: 100 ms, so the remote gets until 900 ms.
+        let costs = CostBook([AgentTesting.cost("remote"), AgentTesting.cost("local", tokensPerSecond: 100)])
+        let context = AgentTesting.context([remote, local], clock: clock, costs: costs)
+        let task = Task {
+            await StepGenerator.generate(
+                .chat([.user("go")], maxTokens: 10), in: context, deadline: .after(.seconds(1), on: clock))
+        }
+        await clock.advance(by: .milliseconds(900), afterSleepers: 2)
+        await clock.advance(by: .milliseconds(40), afterSleepers: 2)
+        await clock.advance(by: .milliseconds(40), afterSleepers: 2)
+        let result = await task.value
+        #expect(result.status == .completed)
+        #expect(result.text == "l0 l1 ")
+        #expect(result.fallbacks == ["remote: cut off at its sub-deadline"])
+        #expect(start.duration(to: clock.now) == .milliseconds(980))
+    }
+
+    @Test("finished generations teach the cost book")
+    func learnsCosts() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(
+            name: "m", replies: [AgentTesting.slow("w", chunks: 4, delay: .milliseconds(100))], clock: clock)
+        let costs = CostBook([AgentTesting.cost("m", tokensPerSecond: 100, smoothing: 0.5)])
+        let context = AgentTesting.context([model], clock: clock, costs: costs)
+        let task = Task {
+            await StepGenerator.generate(
+                .chat([.user("go")], maxTokens: 10), in: context, deadline: .after(.seconds(1), on: clock))
+        }
+        for _ in 0..<4 { await clock.advance(by: .milliseconds(100), afterSleepers: 2) }
+        _ = await task.value
+        #expect(abs(costs.cost(for: "m").decodeTokensPerSecond - 55) < 1e-6)  // 100 + 0.5 * (10 - 100)
+    }
+}
+
+@Suite("Steps", .timeLimit(.minutes(1)))
+struct StepTests {
+    @Test("a critique is asked for in constrained JSON and decoded into a verdict")
+    func critique() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", texts: [AgentTesting.verdict(6, acceptable: false, issues: ["say why"])])
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook())
+        let (record, verdict) = await Critique(rubric: "be specific").run(
+            input: "q", answer: "a", round: 0, maxTokens: 100, deadline: .after(.seconds(1), on: clock), in: context)
+        #expect(verdict == Verdict(score: 6, issues: ["say why"], acceptable: false))
+        #expect(record.verdict == verdict)
+        #expect(record.kind == .critique)
+        #expect(model.requests.first?.constraint == .jsonSchema(Verdict.schema))
+        #expect(model.requests.first?.maxTokens == 100)
+        #expect(record.prompt.contains("be specific"))
+    }
+
+    @Test("a malformed verdict is recorded with a note and no verdict")
+    func malformedCritique() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", texts: ["It's pretty good!"])
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook())
+        let (record, verdict) = await Critique().run(
+            input: "q", answer: "a", round: 1, maxTokens: 100, deadline: .after(.seconds(1), on: clock), in: context)
+        #expect(verdict == nil)
+        #expect(record.status == .completed)
+        #expect(record.note?.hasPrefix("malformed verdict") == true)
+    }
+
+    @Test("refine shows the answer and the issues to fix")
+    func refine() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", texts: ["better"])
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook())
+        let (record, generation) = await Refine().run(
+            instructions: "sys", input: "q", answer: "draft", issues: ["too short"], round: 1,
+            maxTokens: 64, deadline: .after(.seconds(1), on: clock), in: context)
+        #expect(generation.text == "better")
+        #expect(record.round == 1)
+        guard case .messages(let messages)? = model.requests.first?.prompt else {
+            Issue.record("no messages")
+            return
+        }
+        #expect(messages.map(\.role) == [.system, .user, .assistant, .user])
+        #expect(messages[2].content == "draft")
+        #expect(messages[3].content.contains("- too short"))
+    }
+
+    @Test("verify runs every check and merges their failures")
+    func verify() async {
+        let clock = ManualClock()
+        let context = AgentTesting.context([ScriptedModel(texts: [""])], clock: clock, costs: CostBook())
+        let checks = [
+            Verify("length") { answer, _ in answer.count <= 5 ? .pass : .fail("\(answer.count) characters, at most 5")
+            },
+            Verify("word") { answer, _ in answer.contains("sea") ? .pass : .fail("missing \"sea\"") },
+        ]
+        let (record, result) = await Verify.run(
+            checks, answer: "the land", round: 0, deadline: .after(.seconds(1), on: clock), in: context)
+        #expect(result?.passed == false)
+        #expect(result?.failures == ["length: 8 characters, at most 5", "word: missing \"sea\""])
+        #expect(result?.score == 0)
+        #expect(record.kind == .verify)
+        let (_, passing) = await Verify.run(
+            checks, answer: "sea", round: 0, deadline: .after(.seconds(1), on: clock), in: context)
+        #expect(passing?.passed == true)
+    }
+
+    @Test("a check that overruns its sub-deadline is abandoned")
+    func verifyCutOff() async {
+        let clock = ManualClock()
+        let context = AgentTesting.context([ScriptedModel(texts: [""])], clock: clock, costs: CostBook())
+        let slow = Verify("tests") { _, _ in
+            do { try await clock.sleep(for: .seconds(10)) } catch { return .fail("cancelled") }
+            return .pass
+        }
+        let task = Task {
+            await Verify.run(
+                [slow], answer: "x", round: 0, deadline: .after(.milliseconds(100), on: clock), in: context)
+        }
+        await clock.advance(by: .milliseconds(100), afterSleepers: 2)
+        let (record, result) = await task.value
+        #expect(result == nil)
+        #expect(record.status == .cutOff)
+    }
+
+    @Test("best-of-N drafts N candidates with distinct seeds and lets the verifiers pick")
+    func bestOfNByVerifier() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", clock: clock) { request, _ in
+            .init(["short", "a long enough answer", "mid size"][Int(request.sampling.seed ?? 0) - 1])
+        }
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook())
+        let longEnough = Verify("length") { answer, _ in answer.count >= 10 ? .pass : .fail("too short") }
+        let (record, outcome) = await BestOfN(maxCandidates: 3).run(
+            3, draft: Draft(), instructions: "", input: "q", maxTokens: 20,
+            verifiers: [longEnough], deadline: .after(.seconds(1), on: clock), in: context)
+        #expect(outcome.candidates.map(\.text) == ["short", "a long enough answer", "mid size"])
+        #expect(outcome.picked == 1)
+        #expect(record.output == "a long enough answer")
+        #expect(Set(model.requests.compactMap(\.sampling.seed)) == [1, 2, 3])
+        #expect(record.note?.contains("picked by verifiers") == true)
+    }
+
+    @Test("without verifiers a constrained judge picks; a broken judge keeps the first")
+    func bestOfNByJudge() async {
+        for (judge, expected) in [("{\"best\": 2}", 1), ("the second one", 0)] {
+            let clock = ManualClock()
+            let model = ScriptedModel(name: "m", clock: clock) { request, _ in
+                if request.constraint != nil { return .init(judge) }
+                return .init("candidate \(request.sampling.seed ?? 0)")
+            }
+            let context = AgentTesting.context([model], clock: clock, costs: CostBook())
+            let (_, outcome) = await BestOfN(maxCandidates: 2).run(
+                2, draft: Draft(), instructions: "", input: "q", maxTokens: 20,
+                verifiers: [], deadline: .after(.seconds(1), on: clock), in: context)
+            #expect(outcome.picked == expected)
+            #expect(model.requests.last?.constraint == .jsonSchema(BestOfN.judgeSchema(candidates: 2)))
+        }
+    }
+
+    @Test("the tool loop runs the model's calls, feeds back the results and ends with text")
+    func toolLoop() async {
+        let clock = ManualClock()
+        let call = ToolCall(id: "c1", name: "add", arguments: ["a": 2, "b": 3])
+        let model = ScriptedModel(name: "m", replies: [.init("", toolCalls: [call]), .init("2 + 3 = 5")])
+        let tools = Adder()
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook())
+        let loop = ToolLoop(tools: tools)
+        let (record, generation) = await loop.run(
+            [.user("what is 2 + 3?")], maxTokens: 50, deadline: .after(.seconds(1), on: clock), in: context)
+        #expect(generation.text == "2 + 3 = 5")
+        #expect(record.status == .completed)
+        #expect(record.note == "1 tool turn")
+        #expect(tools.calls == [call])
+        #expect(model.requests.first?.tools.map(\.name) == ["add"])
+        guard case .messages(let second)? = model.requests.last?.prompt else {
+            Issue.record("no messages")
+            return
+        }
+        #expect(second.map(\.role) == [.user, .assistant, .tool])
+        #expect(second[2].content == "5")
+        #expect(second[2].toolCallID == "c1")
+    }
+
+    @Test("after its tool rounds the loop forces an answer without tools")
+    func toolLoopCap() async {
+        let clock = ManualClock()
+        let call = ToolCall(id: "c", name: "add", arguments: ["a": 1, "b": 1])
+        let model = ScriptedModel(
+            name: "m", replies: [.init("", toolCalls: [call]), .init("", toolCalls: [call]), .init("two")])
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook())
+        let (_, generation) = await ToolLoop(tools: Adder(), maxToolRounds: 2).run(
+            [.user("1+1")], maxTokens: 50, deadline: .after(.seconds(1), on: clock), in: context)
+        #expect(generation.text == "two")
+        #expect(model.requests.count == 3)
+        #expect(model.requests.last?.tools.isEmpty == true)
+        #expect(model.requests.last?.toolChoice == GenerationRequest.ToolChoice.none)
+    }
+}
+
+/// A tool executor that adds `a` and `b`, recording its calls.
+final class Adder: ToolExecutor {
+    private let log = Mutex<[ToolCall]>([])
+    var calls: [ToolCall] { log.withLock { $0 } }
+    let definitions = [
+        ToolDefinition(
+            name: "add", description: "Adds two integers.",
+            parameters: [
+                "type": "object", "properties": ["a": ["type": "integer"], "b": ["type": "integer"]],
+                "required": ["a", "b"],
+            ])
+    ]
+    func execute(_ call: ToolCall, deadline: Deadline) async -> String {
+        log.withLock { $0.append(call) }
+        guard case .int(let a)? = call.arguments["a"], case .int(let b)? = call.arguments["b"] else {
+            return "error: a and b must be integers"
+        }
+        return String(a + b)
+    }
+}
