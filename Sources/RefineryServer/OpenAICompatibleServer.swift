@@ -107,9 +107,9 @@ public struct OpenAICompatibleServer: Sendable {
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting connections and drains the requests
-    /// in flight before returning.
-    public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
+    /// in flight before returning. `onListening` receives the bound port once the server is up.
+    public func run(onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) async throws {
         // Hummingbird's service group: SIGTERM and SIGINT start a graceful shutdown.
-        try await application(onServerRunning: onServerRunning).runService()
+        try await application { channel in await onListening(channel.localAddress?.port ?? 0) }.runService()
     }
 }

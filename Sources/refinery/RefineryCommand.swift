@@ -18,7 +18,7 @@ struct RefineryCommand: AsyncParsableCommand {
         version: Refinery.version,
         subcommands: [
             ModelsCommand.self,
-            GenerateCommand.self, ChatCommand.self, TokenizeCommand.self, PerplexityCommand.self,
+            GenerateCommand.self, ChatCommand.self, TokenizeCommand.self, PerplexityCommand.self, ServeCommand.self,
         ]
     )
 
