@@ -15,6 +15,7 @@ struct AgentRouteTests {
                                             body: chatBody(model: "agent:fake", #""refinery": {"trace": true}"#, user: "Why?"))
             #expect(reply.status == 200)
             #expect(reply.header("x-refinery-outcome") == "complete")
+            #expect(reply.header("x-refinery-agent") == "fake")
             let j = try json(reply)
             #expect(j["model"] == "agent:fake")
             #expect(j["choices"]?[0]?["message"]?["content"] == "answer to: Why?")
@@ -47,8 +48,9 @@ struct AgentRouteTests {
             #expect(j["refinery"]?["trace"] == nil)
             #expect(j["choices"]?[0]?["finish_reason"] == "length")
             #expect(elapsed >= .milliseconds(300) && elapsed < .milliseconds(1000))
-            let overshoot = metric(try await http.send("GET", "/metrics").body, "refinery_agent_deadline_overshoot_seconds_count")
-            #expect(overshoot == 1)
+            let text = try await http.send("GET", "/metrics").body
+            #expect(metric(text, "refinery_agent_deadline_overshoot_seconds_count") == 1)
+            #expect(metric(text, "refinery_request_duration_seconds_count", labels: #"kind="agent""#) == 1)
         }
     }
 

@@ -11,7 +11,7 @@ import RefineryOpenAI
 /// The reply is an ordinary chat completion whose message is the agent's answer, plus a
 /// `refinery` member: `outcome`, `stop_reason`, `partial`, `deadline_ms`, `elapsed_ms`
 /// (from arrival) and, when `refinery.trace` was true, `trace`. The outcome is also sent as the
-/// `X-Refinery-Outcome` header (non-streaming). Streaming replies send the answer once chosen,
+/// `X-Refinery-Outcome` header (non-streaming); `X-Refinery-Agent` names the agent. Streaming replies send the answer once chosen,
 /// and the `refinery` member on the last chunk.
 struct AgentCompletion: Sendable {
     let agent: any AgentEndpoint
@@ -22,6 +22,8 @@ struct AgentCompletion: Sendable {
     let metrics: ServerMetrics
 
     static let outcomeHeader = HTTPField.Name("X-Refinery-Outcome")!
+    /// Names the agent that answered (set on streaming and whole replies alike).
+    static let agentHeader = HTTPField.Name("X-Refinery-Agent")!
 
     private var deadline: Deadline { parameters.deadline ?? Deadline(arrival.advanced(by: configuration.defaultAgentDeadline)) }
 
@@ -76,7 +78,7 @@ struct AgentCompletion: Sendable {
                             finishReason: reply.partial ? "length" : "stop")],
             usage: usage(reply))
         return CompletionWire.json(body.json.adding("refinery", extensionJSON(reply, elapsed: elapsed)),
-                                   headers: [Self.outcomeHeader: reply.outcome])
+                                   headers: [Self.outcomeHeader: reply.outcome, Self.agentHeader: agent.name])
     }
 
     func streamingResponse(request: Request, ticket: AdmissionTicket) -> Response {
@@ -86,7 +88,9 @@ struct AgentCompletion: Sendable {
         @Sendable func chunk(_ choices: [ChatCompletionChunk.Choice], usage: ChatCompletionUsage? = nil) -> JSONValue {
             ChatCompletionChunk(id: id, created: created, model: run.modelName, choices: choices, usage: usage).json
         }
-        return Response(status: .ok, headers: CompletionWire.sseHeaders, body: ResponseBody { writer in
+        var headers = CompletionWire.sseHeaders
+        headers[Self.agentHeader] = agent.name
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             do {
                 try await request.body.consumeWithCancellationOnInboundClose { _ in
                     let permit = try await ticket.wait()

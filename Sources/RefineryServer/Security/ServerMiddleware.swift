@@ -40,7 +40,7 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try APIError(.internalError, "internal error").response(from: request, context: context)
         }
         let status = Int(response.status.code)
-        let kind = request.uri.path == "/v1/chat/completions" ? (response.headers[AgentCompletion.outcomeHeader] != nil ? "agent" : "model") : "other"
+        let kind = request.uri.path == "/v1/chat/completions" ? (response.headers[AgentCompletion.agentHeader] != nil ? "agent" : "model") : "other"
         let metrics = self.metrics
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
