@@ -14,6 +14,7 @@ struct ChatCompletionTests {
             let reply = try await http.send("POST", "/v1/chat/completions", body: body)
             #expect(reply.status == 200)
             #expect(reply.header("content-type") == "application/json")
+            #expect(reply.header("connection") == "close")
             let j = try json(reply)
             #expect(j["object"] == "chat.completion")
             #expect(j["model"] == "scripted")

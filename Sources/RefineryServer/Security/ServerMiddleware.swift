@@ -39,6 +39,11 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             logger.error("request failed: \(error)")
             response = try APIError(.internalError, "internal error").response(from: request, context: context)
         }
+        if route == "chat_completions" {
+            // Completions watch the connection's inbound stream for a hang-up, which leaves the
+            // connection unusable for a next request: tell clients not to reuse it.
+            response.headers[.connection] = "close"
+        }
         let status = Int(response.status.code)
         let kind = request.uri.path == "/v1/chat/completions" ? (response.headers[AgentCompletion.agentHeader] != nil ? "agent" : "model") : "other"
         let metrics = self.metrics
