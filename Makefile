@@ -17,10 +17,11 @@ build: setup
 
 test: setup
 	swift build $(SWIFT_BUILD_FLAGS) --build-tests
-	swift test -c release --skip-build
+	swift test -c release --skip-build --no-parallel
 
 demo: setup
-	$(BIN) generate --model smollm2-135m-instruct --max-tokens 64 "Write a haiku about the sea."
+	$(BIN) run writer --model smollm2-135m-instruct --deadline 3s --trace \
+		'Write two sentences about the sea. Use the word "blue". Avoid the word "water". At most 40 words.'
 
 clean:
 	rm -rf .build

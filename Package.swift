@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         // The HTTP server (RefineryServer only); default traits off: no swift-configuration.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -50,6 +51,7 @@ let package = Package(
                 "RefineryInference",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "MCP", package: "swift-sdk"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -99,6 +101,14 @@ let package = Package(
             path: "Examples/hello-agent",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "typed-extraction", dependencies: ["Refinery"], path: "Examples/typed-extraction",
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "custom-tool", dependencies: ["Refinery"], path: "Examples/custom-tool", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "remote-model", dependencies: ["Refinery", "RefineryOpenAI", "RefineryAgents"],
+            path: "Examples/remote-model", swiftSettings: swiftSettings),
         .testTarget(
             name: "RefineryInferenceTests",
             dependencies: ["RefineryInference", "RefineryTesting"],
@@ -136,7 +146,7 @@ let package = Package(
         // Runs the built `refinery` executable and the examples as a user would.
         .testTarget(
             name: "RefineryCLITests",
-            dependencies: ["refinery", "hello-agent"],
+            dependencies: ["refinery", "hello-agent", "typed-extraction", "custom-tool", "remote-model", "RefineryTesting"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -34,7 +34,7 @@ struct ChatCommand: AsyncParsableCommand {
     func run() async throws {
         let model = try modelArguments.load()
         guard model.chatTemplate != nil else {
-            throw ValidationError("model '\(model.name)' has no chat template; use `refinery generate --raw`")
+            throw ModelError.unsupported("chat: model '\(model.name)' has no chat template (use `refinery generate --raw`)")
         }
         let opening: [JSONValue] = system.map { [["role": "system", "content": .string($0)]] } ?? []
         var messages = opening

@@ -82,7 +82,7 @@ struct GenerateCommand: AsyncParsableCommand {
             tokens = model.tokenize(input, addSpecial: true, parseSpecial: true)
         } else {
             guard model.chatTemplate != nil else {
-                throw ValidationError("model '\(model.name)' has no chat template; use --raw to feed the prompt as is")
+                throw ModelError.unsupported("chat templating: model '\(model.name)' has no chat template (use --raw to feed the prompt as is)")
             }
             let text = try model.chatPrompt(messages: [["role": "user", "content": .string(String(decoding: input, as: UTF8.self))]])
             tokens = model.promptTokens(text)

@@ -18,7 +18,9 @@ struct RefineryCommand: AsyncParsableCommand {
         version: Refinery.version,
         subcommands: [
             ModelsCommand.self,
-            GenerateCommand.self, ChatCommand.self, TokenizeCommand.self, PerplexityCommand.self, ServeCommand.self,
+            GenerateCommand.self, ChatCommand.self, TokenizeCommand.self, PerplexityCommand.self, BenchCommand.self,
+            ToolsCommand.self, AgentsCommand.self, RunCommand.self,
+            ServeCommand.self,
         ]
     )
 

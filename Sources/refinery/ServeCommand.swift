@@ -119,9 +119,11 @@ struct ServeCommand: AsyncParsableCommand {
         return ServedModel(id: id, aliases: aliases, model: LocalModel(model: loaded, name: id))
     }
 
-    /// The ready agents, each on `model`.
+    /// Every ready agent (`refinery agents` lists them), each on `model`.
     static func readyAgents(on model: any LanguageModel) -> [any AgentEndpoint] {
-        [AgentRunnerEndpoint(name: "writer") { input, costs in Writer.agent(for: input, model: model, costs: costs) }]
+        ReadyAgents.all.map { ready in
+            AgentRunnerEndpoint(name: ready.name) { input, costs in ready.make(input, model, costs) }
+        }
     }
 }
 

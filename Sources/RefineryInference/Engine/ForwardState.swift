@@ -335,14 +335,24 @@ final class ForwardState: @unchecked Sendable {
                     scores[j] = e
                     sum += Double(e)
                 }
+                // Normalize, then round the weights to F16 as ggml does before its F16 product with V.
                 let inverse = Float(1 / sum)
+                for j in 0..<count { scores[j] *= inverse }
+                let half = halves + thread &* halfStride
+                var j = 0
+                while j < count {
+                    let span = min(halfStride, count &- j)
+                    refinery_f32_to_f16_row(scores + j, half, Int64(span))
+                    refinery_f16_to_f32_row(half, scores + j, Int64(span))
+                    j &+= span
+                }
                 let out = self.attention + (t &* qDim &+ h &* hd)
                 out.update(repeating: 0, count: hd)
                 p = start
                 while p <= position {
                     let values = valueBase + ((Int(table[p / blockSize]) &* blockSize &+ p % blockSize) &* kvDim &+ kvOffset)
                     refinery_f16_to_f32_row(Self.bits(values), valueRow, Int64(hd))
-                    let w = scores[p &- start] * inverse
+                    let w = scores[p &- start]
                     for i in 0..<hd { out[i] += w * valueRow[i] }
                     p &+= 1
                 }

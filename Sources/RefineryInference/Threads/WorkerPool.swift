@@ -22,6 +22,31 @@ import Synchronization
 public final class WorkerPool: @unchecked Sendable {
     /// The threads taking part in each section, the caller's included.
     public let threadCount: Int
+    private let core: WorkerPoolCore
+
+    /// Creates a pool of `threads` threads (at least 1), the calling thread counted.
+    public init(threads: Int = WorkerPool.defaultThreadCount, spinLimit: Int = 20_000) {
+        core = WorkerPoolCore(threads: threads, spinLimit: spinLimit)
+        threadCount = core.threadCount
+    }
+
+    deinit { core.shutdown() }
+
+    /// The number of cores this process may run on.
+    public static var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Runs `body` over `0..<count` split into chunks of `chunk` indices, on every thread of
+    /// the pool, and returns when all chunks are done. `body` receives a range and the index
+    /// of the thread running it (`0..<threadCount`, for per-thread scratch memory).
+    @inline(__always)
+    public func parallelFor(_ count: Int, chunk: Int = 1, _ body: (Range<Int>, Int) -> Void) {
+        core.parallelFor(count, chunk: chunk, body)
+    }
+}
+
+/// The state the worker threads share with the pool; the threads keep it alive until they exit.
+final class WorkerPoolCore: @unchecked Sendable {
+    let threadCount: Int
 
     /// How long (in polling iterations) a worker spins before parking.
     private let spinLimit: Int
@@ -44,8 +69,7 @@ public final class WorkerPool: @unchecked Sendable {
         var chunk = 1
     }
 
-    /// Creates a pool of `threads` threads (at least 1), the calling thread counted.
-    public init(threads: Int = WorkerPool.defaultThreadCount, spinLimit: Int = 20_000) {
+    init(threads: Int, spinLimit: Int) {
         threadCount = max(1, threads)
         self.spinLimit = spinLimit
         mutex = .allocate(capacity: 1)
@@ -55,20 +79,24 @@ public final class WorkerPool: @unchecked Sendable {
         job = .allocate(capacity: 1)
         job.initialize(to: Job())
         for index in 1..<threadCount {
-            let thread = Thread { [unowned self] in self.workerLoop(index: index) }
+            let thread = Thread { self.workerLoop(index: index) }
             thread.name = "refinery-worker-\(index)"
             thread.stackSize = 1 << 20
             thread.start()
         }
     }
 
-    deinit {
+    /// Stops the worker threads and waits for them to exit.
+    func shutdown() {
         shuttingDown.store(true, ordering: .sequentiallyConsistent)
         generation.add(1, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(mutex)
         pthread_cond_broadcast(condition)
         pthread_mutex_unlock(mutex)
         while exited.load(ordering: .acquiring) < threadCount - 1 { sched_yield() }
+    }
+
+    deinit {
         pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
@@ -77,13 +105,7 @@ public final class WorkerPool: @unchecked Sendable {
         job.deallocate()
     }
 
-    /// The number of cores this process may run on.
-    public static var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
-
-    /// Runs `body` over `0..<count` split into chunks of `chunk` indices, on every thread of
-    /// the pool, and returns when all chunks are done. `body` receives a range and the index
-    /// of the thread running it (`0..<threadCount`, for per-thread scratch memory).
-    public func parallelFor(_ count: Int, chunk: Int = 1, _ body: (Range<Int>, Int) -> Void) {
+    func parallelFor(_ count: Int, chunk: Int = 1, _ body: (Range<Int>, Int) -> Void) {
         guard count > 0 else { return }
         let chunk = max(1, chunk)
         if threadCount == 1 || count <= chunk {

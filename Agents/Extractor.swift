@@ -1,0 +1,92 @@
+import Foundation
+import Refinery
+
+/// The `extractor` agent: turns free text into typed JSON — the people, organizations, places,
+/// dates and amounts it mentions. Code checks that the output is JSON, that it fits the schema,
+/// and that every extracted value appears in the text (nothing invented); failures are refined.
+public enum Extractor {
+    /// One line for `refinery agents`.
+    public static let summary =
+        "Extracts people, organizations, places, dates and amounts from text as schema-checked JSON."
+
+    /// The schema of the extracted record.
+    public static let schema: JSONValue = JSONSchema.object([
+        .required("people", JSONSchema.array(of: JSONSchema.string())),
+        .required("organizations", JSONSchema.array(of: JSONSchema.string())),
+        .required("places", JSONSchema.array(of: JSONSchema.string())),
+        .required("dates", JSONSchema.array(of: JSONSchema.string())),
+        .required("amounts", JSONSchema.array(of: JSONSchema.string())),
+    ])
+
+    /// The typed record the JSON decodes into.
+    public struct Record: Sendable, Hashable, Codable {
+        public var people: [String]
+        public var organizations: [String]
+        public var places: [String]
+        public var dates: [String]
+        public var amounts: [String]
+    }
+
+    /// An extractor for `text` on `model`.
+    public static func agent(
+        for text: String, model: any LanguageModel, costs: CostBook = CostBook(),
+        clock: any DeadlineClock = ContinuousClock()
+    ) -> Agent {
+        let instructions = """
+            Extract what the user's text mentions. Reply with one JSON object only, no prose, with \
+            these keys, each a list of strings copied exactly from the text (empty when none): \
+            "people", "organizations", "places", "dates", "amounts". Schema: \(schema.serialized())
+            """
+        return Agent(
+            name: "extractor", instructions: instructions, model: model,
+            draft: Draft(maxTokens: 256, sampling: .greedy),
+            verifiers: [Verify("schema", estimatedTime: .milliseconds(1)) { answer, _ in check(answer, source: text) }],
+            refine: Refine(maxTokens: 256), stopRules: StopRules(maxRounds: 3), costs: costs, clock: clock)
+    }
+
+    /// Parses `answer` (a fenced block is unwrapped) and lists what is wrong with it: not JSON,
+    /// schema violations, values absent from `source`.
+    public static func check(_ answer: String, source: String) -> VerificationResult {
+        guard let json = try? JSONValue(parsing: unfenced(answer)) else {
+            return .fail("the reply is not one valid JSON object")
+        }
+        let violations = JSONSchemaValidator(schema: schema).violations(of: json)
+        if !violations.isEmpty {
+            return VerificationResult(
+                passed: false, failures: violations.map(\.description), checks: 2, passedChecks: 1)
+        }
+        let haystack = source.lowercased()
+        var failures: [String] = []
+        var values = 0
+        if case .object(let fields) = json {
+            for (key, value) in fields {
+                guard case .array(let items) = value else { continue }
+                for case .string(let item) in items {
+                    values += 1
+                    if !haystack.contains(item.lowercased()) {
+                        failures.append("\"\(item)\" in \(key) does not appear in the text")
+                    }
+                }
+            }
+        }
+        return VerificationResult(
+            passed: failures.isEmpty, failures: failures, checks: 2 + values, passedChecks: 2 + values - failures.count)
+    }
+
+    /// The record in `answer`, when it is valid.
+    public static func record(from answer: String) -> Record? {
+        guard let json = try? JSONValue(parsing: unfenced(answer)),
+            JSONSchemaValidator(schema: schema).violations(of: json).isEmpty
+        else { return nil }
+        return try? JSONDecoder().decode(Record.self, from: Data(json.serializedBytes()))
+    }
+
+    /// The text inside a Markdown code fence, or the text itself.
+    static func unfenced(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.hasPrefix("```") else { return trimmed }
+        var lines = trimmed.split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
+        if lines.last?.hasPrefix("```") == true { lines = lines.dropLast() }
+        return lines.joined(separator: "\n")
+    }
+}

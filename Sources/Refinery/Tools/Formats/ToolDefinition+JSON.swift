@@ -1,0 +1,16 @@
+import Foundation
+import RefineryInference
+
+extension ToolDefinition {
+    /// The OpenAI-style JSON templates receive as a tool:
+    /// `{"type": "function", "function": {"name", "description", "parameters"}}`.
+    public var functionJSON: JSONValue {
+        .object([
+            ("type", "function"),
+            ("function", .object([
+                ("name", .string(name)), ("description", .string(description)), ("parameters", parameters),
+            ])),
+        ])
+    }
+}
+

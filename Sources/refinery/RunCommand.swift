@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Refinery
+import RefineryAgents
+import RefineryInference
+
+/// `refinery run AGENT INPUT`: runs a ready agent on a local model and prints its answer by
+/// the deadline.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a ready agent on an input and answer within a deadline.",
+        discussion: """
+            The clock starts when the process starts: loading the model counts against the \
+            deadline, and elapsed_ms is measured from that instant. The agent drafts, checks and \
+            refines as far as the deadline allows and returns its best answer so far; the outcome \
+            says how far it got (complete, refined_partially, draft_only, truncated, failed). \
+            INPUT may be '-' to read standard input. `refinery agents` lists the agents.
+
+            Standard output receives only the answer (or, with --json, one JSON object: answer, \
+            outcome, stop_reason, partial, elapsed_ms, deadline_ms, score, steps with kind, \
+            elapsed_ms and generated_tokens, plans). Progress, --trace and diagnostics go to \
+            standard error. The exit status is 1 when the outcome is failed.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The agent's name (see `refinery agents`).", valueName: "AGENT"))
+    var agent: String
+
+    @Argument(help: ArgumentHelp("The input, or '-' for standard input.", valueName: "INPUT"))
+    var input: String
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A catalog or added model name, or a path to a GGUF file.", valueName: "name|path"))
+    var model: String = "smollm2-135m-instruct"
+
+    @Option(name: .long, help: ArgumentHelp("Time for the whole command, as 250ms, 1.5s or 2s.", valueName: "time"))
+    var deadline: DeadlineArgument = DeadlineArgument(argument: "10s")!
+
+    @Option(
+        name: .long, help: ArgumentHelp("Threads of the forward pass (default: the number of cores).", valueName: "n"))
+    var threads: Int?
+
+    @Flag(name: .long, help: "Print the run's timeline (plans, steps, timings) to standard error.")
+    var trace = false
+
+    @Flag(name: .long, help: "Print one JSON object instead of the answer.")
+    var json = false
+
+    func validate() throws {
+        if ReadyAgents.named(agent) == nil {
+            throw ValidationError(
+                "no agent named '\(agent)'; ready agents: \(ReadyAgents.all.map(\.name).joined(separator: ", "))")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() async throws {
+        let start = ProcessStart.instant()
+        let due = Deadline(start.advanced(by: deadline.duration))
+        guard let ready = ReadyAgents.named(agent) else { throw ValidationError("no agent named '\(agent)'") }
+        let text = String(decoding: InputText.bytes(input), as: UTF8.self)
+        let progress = Progress(enabled: StandardError.isTerminal && !trace)
+        progress.show("loading \(model)")
+        let path = try ModelStore.fromEnvironment().locate(model)
+        let local = try LocalModel(path: path, options: .init(threads: threads, maxSequences: 4))
+        let agent = ready.make(text, local, CostBook.fromEnvironment())
+        var result: AgentResult?
+        for try await event in agent.stream(text, deadline: due, startedAt: start) {
+            switch event {
+            case .plan(let plan): progress.show("plan: \(plan.summary)")
+            case .step(let step):
+                progress.show(
+                    "\(step.kind.rawValue) \(Int(step.elapsed.milliseconds)) ms, \(step.generatedTokens) tokens")
+            case .answer: break
+            case .finished(let final): result = final
+            }
+        }
+        progress.clear()
+        guard let result else { throw ExitCode.failure }
+        if trace { StandardError.line(result.timeline) }
+        if json {
+            StandardOutput.write(result.json().serialized() + "\n")
+        } else {
+            StandardOutput.write(result.answer + "\n")
+            if !trace {
+                StandardError.line(
+                    "[\(agent.name): \(result.outcome.rawValue) in \(Int(result.elapsed.milliseconds)) ms of \(Int(result.deadline.milliseconds)) ms, \(result.steps.count) steps]"
+                )
+            }
+        }
+        if result.outcome == .failed { throw ExitCode.failure }
+    }
+}
+
+/// One line of progress on standard error, redrawn in place; silent when it is not a terminal.
+private struct Progress {
+    let enabled: Bool
+
+    func show(_ text: String) {
+        guard enabled else { return }
+        StandardError.write("\r\u{1B}[K" + String(text.prefix(100)))
+    }
+
+    func clear() {
+        guard enabled else { return }
+        StandardError.write("\r\u{1B}[K")
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Refinery
+import RefineryAgents
+import RefineryTesting
+import Testing
+
+/// The ready agents' logic on the scripted model: what code checks, and how the checks steer
+/// the refinement.
+@Suite("ready agents' logic", .timeLimit(.minutes(1)))
+struct ReadyAgentLogicTests {
+    /// Costs that let the planner fit every step it wants in a few seconds of manual clock.
+    static func fastCosts(_ name: String = "m") -> CostBook {
+        CostBook([CostModel(model: name, prefillTokensPerSecond: 1e9, decodeTokensPerSecond: 1000, observations: 1)])
+    }
+
+    /// The user turn the model received (the last message's text).
+    static func lastMessage(_ request: GenerationRequest) -> String {
+        guard case .messages(let messages) = request.prompt else { return "" }
+        return messages.last?.content ?? ""
+    }
+
+    @Test("the registry lists every ready agent once, each with a summary")
+    func registry() {
+        #expect(ReadyAgents.all.map(\.name) == ["writer", "math", "extractor", "summarizer", "coder", "assistant"])
+        #expect(ReadyAgents.all.allSatisfy { !$0.summary.isEmpty && !$0.summary.contains("\n") })
+        #expect(ReadyAgents.named("coder")?.name == "coder")
+        #expect(ReadyAgents.named("nope") == nil)
+    }
+
+    @Test("math: the calculator checks the stated result")
+    func mathCheck() async {
+        let far = Deadline.after(.seconds(10))
+        #expect(await MathSolver.check("Expression: 12 * (3 + 4)\nAnswer: 84", deadline: far) == .pass)
+        #expect(await MathSolver.check("**Expression:** 1,000 / 8\n**Answer:** $125.", deadline: far).passed == false)
+        let wrong = await MathSolver.check("Expression: 12 * (3 + 4)\nAnswer: 80 apples", deadline: far)
+        #expect(wrong.failures == ["the expression 12 * (3 + 4) evaluates to 84, but the answer says 80"])
+        #expect(
+            await MathSolver.check("Answer: 3", deadline: far).failures == ["no line starting with \"Expression:\""])
+        #expect(
+            await MathSolver.check("Expression: 2 +\nAnswer: 2", deadline: far).failures.first?.hasPrefix(
+                "the calculator could not evaluate") == true)
+    }
+
+    @Test("math: a wrong result is refined with the calculator's verdict")
+    func mathRefines() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", clock: clock) { request, _ in
+            Self.lastMessage(request).contains("evaluates to 84")
+                ? .init("Expression: 12 * (3 + 4)\nAnswer: 84") : .init("Expression: 12 * (3 + 4)\nAnswer: 82")
+        }
+        let agent = MathSolver.agent(model: model, costs: Self.fastCosts(), clock: clock)
+        let result = await agent.run(
+            "12 boxes of 3 red and 4 blue balls: how many balls?", deadline: .after(.seconds(3), on: clock))
+        #expect(result.answer == "Expression: 12 * (3 + 4)\nAnswer: 84")
+        #expect(result.outcome == .complete)
+        #expect(result.stopReason == .verified)
+        #expect(result.steps.contains { $0.kind == .refine })
+    }
+
+    @Test("extractor: JSON, schema and grounding in the text are checked by code")
+    func extractorCheck() {
+        let text = "Ada Lovelace met Charles Babbage in London on 5 June 1833; the engine cost £17,000."
+        let good = """
+            ```json
+            {"people": ["Ada Lovelace", "Charles Babbage"], "organizations": [], "places": ["London"], "dates": ["5 June 1833"], "amounts": ["£17,000"]}
+            ```
+            """
+        #expect(Extractor.check(good, source: text).passed)
+        #expect(Extractor.record(from: good)?.people == ["Ada Lovelace", "Charles Babbage"])
+        let invented = #"{"people": ["Alan Turing"], "organizations": [], "places": [], "dates": [], "amounts": []}"#
+        #expect(
+            Extractor.check(invented, source: text).failures == [
+                "\"Alan Turing\" in people does not appear in the text"
+            ])
+        #expect(Extractor.check(#"{"people": "Ada"}"#, source: text).passed == false)
+        #expect(Extractor.check("Ada and Charles", source: text).failures == ["the reply is not one valid JSON object"])
+        #expect(Extractor.record(from: "not json") == nil)
+    }
+
+    @Test("extractor: an invalid reply is refined into valid JSON")
+    func extractorRefines() async {
+        let clock = ManualClock()
+        let valid =
+            #"{"people": ["Grace Hopper"], "organizations": ["Navy"], "places": [], "dates": ["1944"], "amounts": []}"#
+        let model = ScriptedModel(name: "m", clock: clock) { request, index in
+            index == 0 ? .init("Grace Hopper joined the Navy in 1944.") : .init(valid)
+        }
+        let text = "Grace Hopper joined the Navy in 1944."
+        let result = await Extractor.agent(for: text, model: model, costs: Self.fastCosts(), clock: clock)
+            .run(text, deadline: .after(.seconds(3), on: clock))
+        #expect(result.answer == valid)
+        #expect(result.outcome == .complete)
+        #expect(Extractor.record(from: result.answer)?.organizations == ["Navy"])
+    }
+
+    @Test("summarizer: the word limit and key terms come from the text")
+    func summarizerTerms() {
+        let text = String(
+            repeating:
+                "The harbor opened in spring. Fishing boats crowd the harbor while tourists visit the lighthouse and the harbor market. ",
+            count: 3)
+        #expect(Summarizer.keyTerms(of: text, count: 3) == ["harbor", "opened", "spring"])
+        #expect(Summarizer.wordLimit(for: text) == 19)
+        #expect(Summarizer.wordLimit(for: "short") == 10)
+    }
+
+    @Test("summarizer: a summary missing key terms is refined until they appear")
+    func summarizerRefines() async {
+        let clock = ManualClock()
+        let text = String(
+            repeating:
+                "The harbor opened in spring. Fishing boats crowd the harbor while tourists visit the lighthouse and the harbor market. ",
+            count: 3)
+        let model = ScriptedModel(name: "m", clock: clock) { request, _ in
+            Self.lastMessage(request).contains("does not contain")
+                ? .init("The harbor opened in spring.") : .init("Boats and tourists.")
+        }
+        let result = await Summarizer.agent(for: text, model: model, costs: Self.fastCosts(), clock: clock)
+            .run(text, deadline: .after(.seconds(3), on: clock))
+        #expect(result.answer == "The harbor opened in spring.")
+        #expect(result.outcome == .complete)
+    }
+
+    static let prompt = """
+        def add(a, b):
+            \"\"\"Return the sum of a and b.
+            >>> add(2, 3)
+            5
+            >>> add(-1, 1)
+            0
+            \"\"\"
+        """
+
+    @Test("coder: docstring examples become doctest source")
+    func coderExamples() {
+        #expect(Coder.examples(in: Self.prompt) == ">>> add(2, 3)\n5\n>>> add(-1, 1)\n0")
+        #expect(
+            Coder.code(in: "Here:\n```python\ndef f():\n    return 1\n```\nDone.", prompt: "")
+                == "def f():\n    return 1\n")
+        #expect(Coder.code(in: "    return a + b", prompt: Self.prompt).hasPrefix("def add(a, b):"))
+        #expect(
+            Coder.code(in: "def f():\n    return 1\n```\nIt returns one.", prompt: "") == "def f():\n    return 1\n")
+    }
+
+    @Test("coder: the sandbox runs the examples against the code")
+    func coderTests() async {
+        let examples = Coder.examples(in: Self.prompt)
+        let right = await Coder.test("def add(a, b):\n    return a + b\n", examples: examples, sandbox: PythonSandbox())
+        #expect(right == VerificationResult(passed: true, failures: [], checks: 2, passedChecks: 2))
+        let wrong = await Coder.test(
+            "def add(a, b):\n    return abs(a) + b\n", examples: examples, sandbox: PythonSandbox())
+        #expect(wrong.passed == false)
+        #expect(wrong.passedChecks == 1)
+        #expect(wrong.failures.count == 1)
+        #expect(wrong.failures == ["add(-1, 1): expected 0, got 2"])
+        let broken = await Coder.test("def add(a, b) return", examples: examples, sandbox: PythonSandbox())
+        #expect(broken.passed == false)
+        #expect(broken.failures.first?.hasPrefix("the code did not run") == true)
+    }
+
+    @Test("coder: failing code is refined on the test failures")
+    func coderRefines() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", clock: clock) { request, _ in
+            Self.lastMessage(request).contains("add(2, 3): expected 5, got 6")
+                ? .init("```python\ndef add(a, b):\n    return a + b\n```")
+                : .init("```python\ndef add(a, b):\n    return a * b\n```")
+        }
+        let result = await Coder.agent(for: Self.prompt, model: model, costs: Self.fastCosts(), clock: clock)
+            .run(Self.prompt, deadline: .after(.seconds(5), on: clock))
+        #expect(result.answer.contains("return a + b"))
+        #expect(result.outcome == .complete)
+        #expect(result.steps.contains { $0.kind == .verify && $0.verification?.passed == true })
+    }
+
+    @Test("assistant: the model's tool calls run through the built-in tools")
+    func assistantUsesTools() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", clock: clock) { request, index in
+            if Self.lastMessage(request).hasPrefix("Task:") {  // the critique
+                return .init(#"{"score": 9, "issues": [], "acceptable": true}"#)
+            }
+            if index == 0 {
+                return .init(
+                    "", toolCalls: [ToolCall(id: "1", name: "calculator", arguments: ["expression": "17 * 23"])])
+            }
+            guard case .messages(let messages) = request.prompt, let tool = messages.last(where: { $0.role == .tool })
+            else {
+                return .init("no tool result")
+            }
+            return .init("17 × 23 = \(tool.content)")
+        }
+        let result = await Assistant.agent(model: model, costs: Self.fastCosts(), clock: clock).run(
+            "What is 17 * 23?", deadline: .after(.seconds(5), on: clock))
+        #expect(result.steps.first?.kind == .toolLoop)
+        #expect(result.steps.first?.output == "17 × 23 = 391")
+        #expect(result.answer == "17 × 23 = 391")
+        #expect(result.outcome == .complete)
+    }
+}
