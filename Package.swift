@@ -25,6 +25,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        // The HTTP server (RefineryServer only); default traits off: no swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // SIMD kernels in C: wide instructions are selected at run time (CPUID), never by
@@ -57,7 +62,13 @@ let package = Package(
         ),
         .target(
             name: "RefineryServer",
-            dependencies: ["Refinery", "RefineryOpenAI"],
+            dependencies: [
+                "Refinery", "RefineryOpenAI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -120,7 +131,11 @@ let package = Package(
         ),
         .testTarget(
             name: "RefineryServerTests",
-            dependencies: ["RefineryServer", "RefineryTesting"],
+            dependencies: [
+                "RefineryServer", "RefineryTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

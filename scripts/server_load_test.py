@@ -1,0 +1,126 @@
+"""Load test client for scripts/load-test-server (loopback only, bounded)."""
+import argparse
+import asyncio
+import re
+import sys
+import time
+import urllib.request
+
+import openai
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--base-url", required=True)
+parser.add_argument("--model", required=True)
+parser.add_argument("--server-pid", type=int, required=True)
+parser.add_argument("--clients", type=int, default=32)
+parser.add_argument("--requests", type=int, default=10)
+parser.add_argument("--max-tokens", type=int, default=64)
+parser.add_argument("--deadline-ms", type=int, default=2000)
+args = parser.parse_args()
+assert args.base_url.startswith("http://127.0.0.1:"), "loopback only"
+
+TOPICS = ["the sea", "a city at night", "bread", "mountains", "a red bicycle", "rain", "libraries", "coffee"]
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def metrics_text():
+    with urllib.request.urlopen(args.base_url.rsplit("/v1", 1)[0] + "/metrics", timeout=30) as r:
+        return r.read().decode()
+
+
+async def one(client, n, agent):
+    """(generated tokens, seconds, overshoot seconds or None); raises on any error."""
+    prompt = f"Write a short paragraph about {TOPICS[n % len(TOPICS)]} (note {n})."
+    start = time.monotonic()
+    if agent:
+        stream = await client.chat.completions.create(
+            model="agent:writer", messages=[{"role": "user", "content": prompt}], stream=True,
+            stream_options={"include_usage": True}, extra_headers={"X-Refinery-Deadline-Ms": str(args.deadline_ms)})
+    else:
+        stream = await client.chat.completions.create(
+            model=args.model, messages=[{"role": "user", "content": prompt}], stream=True, temperature=0,
+            max_tokens=args.max_tokens, stream_options={"include_usage": True})
+    tokens, extension = 0, None
+    async for chunk in stream:
+        if chunk.usage:
+            tokens = chunk.usage.completion_tokens
+        if chunk.model_extra and "refinery" in chunk.model_extra:
+            extension = chunk.model_extra["refinery"]
+    elapsed = time.monotonic() - start
+    if agent and extension is None:
+        raise RuntimeError("agent reply without its outcome")
+    overshoot = max(0.0, elapsed - args.deadline_ms / 1000) if agent else None
+    return tokens, elapsed, overshoot
+
+
+async def single_client(client, count=6):
+    tokens = seconds = 0
+    for i in range(count):
+        t, s, _ = await one(client, 1000 + i, agent=False)
+        tokens += t
+        seconds += s
+    return tokens / seconds
+
+
+async def load_run(client, label):
+    errors, tokens, overshoots = [], 0, []
+
+    async def worker(c):
+        nonlocal tokens
+        for i in range(args.requests):
+            n = c * args.requests + i
+            agent = n % 4 == 0
+            try:
+                t, _, o = await one(client, n, agent)
+                tokens += t
+                if o is not None:
+                    overshoots.append(o)
+            except Exception as error:  # noqa: BLE001 - counted and reported
+                errors.append(f"{type(error).__name__}: {error}")
+
+    start = time.monotonic()
+    await asyncio.gather(*(worker(c) for c in range(args.clients)))
+    wall = time.monotonic() - start
+    overshoots.sort()
+    p99 = overshoots[min(len(overshoots) - 1, int(0.99 * len(overshoots)))] if overshoots else 0.0
+    print(f"{label}: {args.clients}x{args.requests} requests in {wall:.1f} s, {len(errors)} errors, "
+          f"{tokens} tokens ({tokens / wall:.1f} tok/s), agent requests {len(overshoots)}, "
+          f"overshoot p50 {overshoots[len(overshoots) // 2] * 1000 if overshoots else 0:.1f} ms, p99 {p99 * 1000:.1f} ms, "
+          f"max {overshoots[-1] * 1000 if overshoots else 0:.1f} ms")
+    for e in errors[:5]:
+        print("  error:", e)
+    return len(errors), tokens / wall, p99
+
+
+async def main():
+    client = openai.AsyncOpenAI(base_url=args.base_url, api_key="unused", max_retries=0, timeout=180)
+    await one(client, 0, agent=False)  # warm-up
+    single = await single_client(client)
+    print(f"single client: {single:.1f} tok/s")
+    errors1, rate1, p99_1 = await load_run(client, "load run 1")
+    rss1 = rss_kib(args.server_pid)
+    errors2, rate2, p99_2 = await load_run(client, "load run 2")
+    rss2 = rss_kib(args.server_pid)
+    growth = (rss2 - rss1) / rss1
+    print(f"resident memory: {rss1 / 1024:.1f} MiB after run 1, {rss2 / 1024:.1f} MiB after run 2 ({growth * 100:+.1f}%)")
+    cached = re.search(r"^refinery_prompt_cached_tokens_total (\S+)", metrics_text(), re.M)
+    print(f"prompt tokens served from cache: {cached.group(1) if cached else 'n/a'}")
+    speedup = min(rate1, rate2) / single
+    checks = [
+        ("0 errors", errors1 + errors2 == 0),
+        (f"aggregate ≥ 2.5× single client ({speedup:.2f}×)", speedup >= 2.5),
+        (f"agent overshoot p99 ≤ 50 ms ({max(p99_1, p99_2) * 1000:.1f} ms)", max(p99_1, p99_2) <= 0.050),
+        (f"resident memory within 10% ({growth * 100:+.1f}%)", abs(growth) <= 0.10),
+    ]
+    for name, ok in checks:
+        print(("ok   " if ok else "FAIL ") + name)
+    passed = sum(ok for _, ok in checks)
+    print(f"{passed} passed, {len(checks) - passed} failed")
+    return 0 if passed == len(checks) else 1
+
+
+sys.exit(asyncio.run(main()))
