@@ -8,28 +8,9 @@ enum JSONLiteral {
         return write(value, &out) ? out : nil
     }
 
-    /// The JSON string literal (with quotes) for `s`.
+    /// The JSON string literal (with quotes) for `s`, escaped by the shared serializer.
     static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        JSONValue.string(s).serialized()
     }
 
     private static func write(_ value: JSONValue, _ out: inout String) -> Bool {

@@ -87,37 +87,9 @@ enum TemplateJSON {
         }
     }
 
-    /// A JSON string literal as Python's encoder writes it.
+    /// A JSON string literal as Python's encoder writes it (the shared JSON serializer escapes
+    /// exactly as `json.dumps` does; `ensureASCII` is Python's `ensure_ascii`).
     static func writeString(_ s: String, ensureASCII: Bool, into out: inout String) {
-        out += "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if c.value < 0x20 || (ensureASCII && c.value > 0x7E) {
-                    if c.value > 0xFFFF {
-                        let v = c.value - 0x10000
-                        out += hex4(0xD800 + (v >> 10))
-                        out += hex4(0xDC00 + (v & 0x3FF))
-                    } else {
-                        out += hex4(c.value)
-                    }
-                } else {
-                    out.unicodeScalars.append(c)
-                }
-            }
-        }
-        out += "\""
-    }
-
-    private static func hex4(_ v: UInt32) -> String {
-        let h = String(v, radix: 16)
-        return "\\u" + String(repeating: "0", count: 4 - h.count) + h
+        out += JSONValue.string(s).serialized(JSONFormatting(escapeNonASCII: ensureASCII))
     }
 }
