@@ -72,8 +72,8 @@ public final class LocalModel: LanguageModel {
             return model.promptTokens(text)
         case .messages(let messages):
             let tools = request.tools.isEmpty || request.toolChoice == .none ? nil : request.tools.map(Self.json)
-            let text = try model.chatPrompt(messages: messages.map(Self.json), tools: tools)
-            return model.promptTokens(text)
+            return try model.fittedChatPrompt(messages: messages.map(Self.json), tools: tools, reserve: request.maxTokens ?? 1,
+                                              overflow: request.contextOverflow).tokens
         }
     }
 

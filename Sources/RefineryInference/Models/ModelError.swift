@@ -48,6 +48,11 @@ public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func promptTooLong(tokens: Int, context: Int) -> ModelError {
         .init(.promptTooLong, "the prompt has \(tokens) tokens but the context holds \(context)", value: "\(tokens)")
     }
+    /// The prompt does not leave `reserve` tokens of the context for the reply.
+    public static func promptTooLong(tokens: Int, context: Int, reserve: Int) -> ModelError {
+        .init(.promptTooLong, "the prompt has \(tokens) tokens; with \(reserve) kept for the reply the context holds \(context - reserve)",
+              value: "\(tokens)")
+    }
     /// The KV cache has no free block left.
     public static func contextFull(_ detail: String) -> ModelError {
         .init(.contextFull, "the KV cache is full: \(detail)", value: detail)
