@@ -261,12 +261,17 @@ final class ForwardState: @unchecked Sendable {
         let type = Int32(matrix.type.rawValue)
         let columns = Int64(matrix.columns)
         let rows = matrix.rows
-        for r in first..<(first &+ count) {
-            let weightRow = matrix.row(r)
-            for t in 0..<tokens {
-                out[t &* rows &+ r] = refinery_vec_dot(type, columns, weightRow, activations + t &* stride)
+        if tokens == 1 {
+            for r in first..<(first &+ count) {
+                out[r] = refinery_vec_dot(type, columns, matrix.row(r), activations)
             }
+            return
         }
+        // Several rows: tiles of weight rows stay in cache while every token passes over them,
+        // and groups of tokens share each unpacked weight row — bit-identical to the
+        // matrix-vector products above, so a sequence's tokens do not depend on its batch.
+        refinery_mat_mat(type, columns, matrix.row(first), matrix.rowBytes, Int64(count),
+                         activations, stride, Int64(tokens), out + first, Int64(rows))
     }
 
     /// Quantizes every row of `input` for dot products with weights of `type`.
