@@ -139,7 +139,7 @@ struct GenerateCommand: AsyncParsableCommand {
             }
         }
         guard let stats else { return }
-        if grammar != nil, stats.constraintOpen || stats.finishReason != .stop {
+        if grammar != nil, stats.constraintOpen {
             StandardError.line("partial output: \(text)")
             throw StructuredOutputError.incompleteOutput(text, reason: LocalModel.stats(stats).finishReason)
         }

@@ -52,7 +52,7 @@ final class ActiveSequence: @unchecked Sendable {
         if let constrained {
             stats.constraintTime = constrained.elapsed
             stats.constrainedDocuments = constrained.completedDocuments
-            stats.constraintOpen = constrained.isActive
+            stats.constraintOpen = constrained.isInsideDocument
         }
         return stats
     }

@@ -41,6 +41,10 @@ public struct ConstrainedDecoding: Sendable {
     /// Whether the next token is constrained.
     public var isActive: Bool { matcher != nil }
 
+    /// Whether a document has begun and is not yet complete (generation stopping now leaves it
+    /// unfinished).
+    public var isInsideDocument: Bool { matcher.map { !$0.isComplete } ?? false }
+
     /// Sets the logit of every token the grammar forbids next to `-infinity`; `budget` is how
     /// many tokens the generation may still produce, this one included (`nil`: unbounded).
     /// Logits past the mask's vocabulary (padding rows of the output matrix) are forbidden too.

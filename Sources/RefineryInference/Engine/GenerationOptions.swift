@@ -76,6 +76,6 @@ public struct EngineStats: Sendable, Hashable {
     public var constraintTime: Duration = .zero
     /// Constrained documents completed (tool calls for a triggered constraint).
     public var constrainedDocuments: Int = 0
-    /// Whether a constraint was active when the generation ended (a document left open).
+    /// Whether a constrained document was begun but not complete when the generation ended.
     public var constraintOpen: Bool = false
 }
