@@ -60,6 +60,21 @@ struct StructuredOutputTests {
         }
     }
 
+    @Test("cancelling the caller mid-document is incompleteOutput (reason cancelled) with the text so far")
+    func cancelled() async throws {
+        let chunks = [#"{"title": "#, #""Budget", "#, #""day": "tuesday", "#, #""attendees": [], "priority": 1}"#]
+        let model = ScriptedModel(replies: [.init(chunks.joined(), chunks: chunks, delayPerChunk: .milliseconds(200))])
+        let task = Task { try await model.respond(to: "x", generating: Meeting.self) }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        do {
+            _ = try await task.value
+            Issue.record("a value came back from a cancelled generation")
+        } catch let error as StructuredOutputError {
+            #expect(error.isIncomplete && error.finishReason == .cancelled && error.text.hasPrefix(#"{"title": "#), "\(error)")
+        }
+    }
+
     @Test("a complete reply that breaks the schema is nonConforming with the raw text and the violations")
     func nonConforming() async throws {
         let raw = #"{"title": "Budget", "day": "someday", "attendees": [], "priority": 9}"#
