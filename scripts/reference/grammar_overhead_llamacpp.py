@@ -2,7 +2,7 @@
 """llama.cpp's JSON-schema grammar sampling cost on a model: the yardstick for
 `refinery bench --scenario grammar`.
 
-Generates documents under the grammar scenario's schema (GrammarBenchmark.schema) with
+Generates documents under the grammar scenario's schema (GrammarBenchmark.schema; its pattern anchored, as llama.cpp requires) with
 llama.cpp's GBNF grammar from `LlamaGrammar.from_json_schema`, at temperature 1, and the same
 number of tokens without a grammar; reports ms per generated token for both and the difference
 as a share of an unconstrained decode step. Needs llama-cpp-python (the reference venv).
@@ -22,7 +22,7 @@ SCHEMA = {
         "age": {"type": "integer", "minimum": 0, "maximum": 120},
         "role": {"enum": ["engineer", "designer", "manager", "researcher"]},
         "skills": {"type": "array", "items": {"type": "string", "maxLength": 24}, "maxItems": 6},
-        "address": {"type": "object", "properties": {"city": {"type": "string"}, "zip": {"type": "string", "pattern": "[0-9]{5}"}},
+        "address": {"type": "object", "properties": {"city": {"type": "string"}, "zip": {"type": "string", "pattern": "^[0-9]{5}$"}},
                     "required": ["city", "zip"]},
         "remote": {"type": "boolean"},
         "bio": {"type": "string"},
