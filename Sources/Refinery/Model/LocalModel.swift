@@ -59,7 +59,7 @@ public final class LocalModel: LanguageModel {
     }
 
     public var capabilities: ModelCapabilities {
-        ModelCapabilities(constrainedDecoding: true, prefixCache: false, batching: true,
+        ModelCapabilities(constrainedDecoding: true, prefixCache: true, batching: true,
                           toolCalls: model.chatTemplate?.source.contains("tools") ?? false,
                           contextLength: model.engine.contextLength)
     }
