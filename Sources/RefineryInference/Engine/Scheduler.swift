@@ -23,7 +23,7 @@ final class Scheduler: @unchecked Sendable {
     private var exited = false
 
     // Scheduler-thread state.
-    private var active: [ActiveSequence] = []
+    var active: [ActiveSequence] = []
     private var batch = ForwardBatch()
     private var logitRowOwners: [ActiveSequence] = []
 
@@ -113,6 +113,7 @@ final class Scheduler: @unchecked Sendable {
             return false
         }
         guard !active.isEmpty else { return }
+        sharePrefixes()
         batch.removeAll()
         logitRowOwners.removeAll(keepingCapacity: true)
         var budget = transformer.maxBatchTokens
@@ -222,7 +223,10 @@ final class Scheduler: @unchecked Sendable {
             if !tail.isEmpty { sequence.continuation.yield(.tokens([], text: tail)) }
         }
         sequence.kv = nil
-        sequence.continuation.yield(.finished(sequence.stats(reason, now: now)))
+        sequence.prefixSource = nil
+        var stats = sequence.stats(reason, now: now)
+        stats.cachedTokens = sequence.sharedPrefix
+        sequence.continuation.yield(.finished(stats))
         sequence.continuation.finish()
     }
 
