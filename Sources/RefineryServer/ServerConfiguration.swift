@@ -16,6 +16,11 @@ public struct ServerConfiguration: Sendable {
     public var retryAfterSeconds: Int
     /// The deadline of an agent request that gives none.
     public var defaultAgentDeadline: Duration
+    /// Time kept back from each agent request's deadline for what happens outside the agent:
+    /// reading the request before its arrival is noted, writing the answer and the client
+    /// reading it. The agent is asked to answer this much earlier; the reply still reports the
+    /// client's deadline.
+    public var agentDeliveryReserve: Duration
     /// The longest deadline a request may ask for.
     public var maxDeadline: Duration
     /// The most choices (`n`) one request may ask for.
@@ -24,7 +29,8 @@ public struct ServerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, apiKey: String? = nil, maxBodyBytes: Int = 4 << 20,
         maxConcurrentRequests: Int = 32, maxQueuedRequests: Int = 64, retryAfterSeconds: Int = 1,
-        defaultAgentDeadline: Duration = .seconds(2), maxDeadline: Duration = .seconds(600), maxChoices: Int = 8
+        defaultAgentDeadline: Duration = .seconds(2), agentDeliveryReserve: Duration = .milliseconds(30),
+        maxDeadline: Duration = .seconds(600), maxChoices: Int = 8
     ) {
         self.host = host
         self.port = port
@@ -34,6 +40,7 @@ public struct ServerConfiguration: Sendable {
         self.maxQueuedRequests = maxQueuedRequests
         self.retryAfterSeconds = retryAfterSeconds
         self.defaultAgentDeadline = defaultAgentDeadline
+        self.agentDeliveryReserve = agentDeliveryReserve
         self.maxDeadline = maxDeadline
         self.maxChoices = maxChoices
     }

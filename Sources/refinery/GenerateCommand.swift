@@ -7,10 +7,13 @@ import RefineryInference
 struct GenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Generate text from a prompt with a local model.",
+        abstract: "Generate text from a prompt with a local or remote model.",
         discussion: """
             The prompt is rendered through the model's chat template as one user message, unless \
             --raw feeds it as is (special tokens such as <|im_start|> are parsed in both cases). \
+            With --remote PRESET|URL --remote-model NAME instead of --model, the prompt goes as one \
+            user message to that OpenAI-compatible endpoint (its key from the preset's variable or \
+            --remote-api-key-env; --json then has no token ids). \
             PROMPT may be '-' to read standard input as bytes. Standard output receives only the \
             generated text (or, with --json, one JSON object: text, tokens, prompt_tokens, \
             generated_tokens, prefill_ms, decode_ms, finish_reason, seed); diagnostics go to standard error.
@@ -24,6 +27,8 @@ struct GenerateCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var modelArguments: ModelArguments
+
+    @OptionGroup var remoteArguments: RemoteArguments
 
     @Flag(name: .long, help: "Feed the prompt as is instead of through the chat template.")
     var raw = false
@@ -75,6 +80,13 @@ struct GenerateCommand: AsyncParsableCommand {
         if !(0...1).contains(minP) { throw ValidationError("--min-p must be between 0 and 1") }
         if repeatPenalty <= 0 { throw ValidationError("--repeat-penalty must be positive") }
         if schema != nil && anyJSON { throw ValidationError("--schema and --any-json exclude each other") }
+        if remoteArguments.remote != nil {
+            if modelArguments.model != nil { throw ValidationError("give either --model or --remote, not both") }
+            if raw { throw ValidationError("--raw needs a local --model: a chat completions endpoint takes messages") }
+            if schema != nil || anyJSON { throw ValidationError("--schema and --any-json constrain a local --model's decoding") }
+        } else if modelArguments.model == nil {
+            throw ValidationError("give --model NAME|PATH, or --remote PRESET|URL --remote-model NAME")
+        }
     }
 
     /// The schema the output must follow (`true` for --any-json), if any.
@@ -102,6 +114,11 @@ struct GenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let input = InputText.bytes(prompt)
+        if let remote = try remoteArguments.model() {
+            try await RemoteGenerate.run(remote, prompt: String(decoding: input, as: UTF8.self), sampling: sampling, stop: stop,
+                                         maxTokens: maxTokens, json: json)
+            return
+        }
         let schema = try outputSchema()
         // Compile before loading the model, so a bad schema fails fast.
         let grammar = try schema.map { try JSONSchemaGrammar(schema: $0) }

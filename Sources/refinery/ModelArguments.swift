@@ -4,9 +4,12 @@ import Refinery
 import RefineryInference
 
 /// The options shared by the commands that load a model: which model, context and threads.
+///
+/// `--model` is optional here so that `generate` can run on `--remote` alone; the commands
+/// that need a local model fail at ``resolvedPath()`` with a usage error when it is missing.
 struct ModelArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A catalog or added model name, or a path to a GGUF file.", valueName: "name|path"))
-    var model: String
+    var model: String?
 
     @Option(name: .long, help: ArgumentHelp("Context size in tokens (default: the model's, at most 4096).", valueName: "n"))
     var ctx: Int?
@@ -21,7 +24,8 @@ struct ModelArguments: ParsableArguments {
 
     /// The GGUF file `--model` names (a path, or a model in the store).
     func resolvedPath() throws -> String {
-        try ModelStore.fromEnvironment().locate(model)
+        guard let model else { throw ValidationError("give --model NAME|PATH (a catalog or added model name, or a GGUF file)") }
+        return try ModelStore.fromEnvironment().locate(model)
     }
 
     /// Loads the model with the engine options these arguments give.

@@ -4,7 +4,7 @@ import Refinery
 import RefineryAgents
 import RefineryInference
 
-/// `refinery run AGENT INPUT`: runs a ready agent on a local model and prints its answer by
+/// `refinery run AGENT INPUT`: runs a ready agent on a local or remote model and prints its answer by
 /// the deadline.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +15,9 @@ struct RunCommand: AsyncParsableCommand {
             deadline, and elapsed_ms is measured from that instant. The agent drafts, checks and \
             refines as far as the deadline allows and returns its best answer so far; the outcome \
             says how far it got (complete, refined_partially, draft_only, truncated, failed). \
-            INPUT may be '-' to read standard input. `refinery agents` lists the agents.
+            INPUT may be '-' to read standard input. `refinery agents` lists the agents. \
+            With --remote PRESET|URL --remote-model NAME the agent runs on that OpenAI-compatible \
+            endpoint: alone, or as the fallback of --model when both are given.
 
             Standard output receives only the answer (or, with --json, one JSON object: answer, \
             outcome, stop_reason, partial, elapsed_ms, deadline_ms, score, steps with kind, \
@@ -32,8 +34,12 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("A catalog or added model name, or a path to a GGUF file.", valueName: "name|path"))
-    var model: String = "smollm2-135m-instruct"
+        help: ArgumentHelp(
+            "A catalog or added model name, or a path to a GGUF file (default: smollm2-135m-instruct, unless --remote is given).",
+            valueName: "name|path"))
+    var model: String?
+
+    @OptionGroup var remoteArguments: RemoteArguments
 
     @Option(name: .long, help: ArgumentHelp("Time for the whole command, as 250ms, 1.5s or 2s.", valueName: "time"))
     var deadline: DeadlineArgument = DeadlineArgument(argument: "10s")!
@@ -62,10 +68,16 @@ struct RunCommand: AsyncParsableCommand {
         guard let ready = ReadyAgents.named(agent) else { throw ValidationError("no agent named '\(agent)'") }
         let text = String(decoding: InputText.bytes(input), as: UTF8.self)
         let progress = Progress(enabled: StandardError.isTerminal && !trace)
-        progress.show("loading \(model)")
-        let path = try ModelStore.fromEnvironment().locate(model)
-        let local = try LocalModel(path: path, options: .init(threads: threads, maxSequences: 4))
-        let agent = ready.make(text, local, CostBook.fromEnvironment())
+        // The local model first and the remote one as its fallback; either alone with only one given.
+        var models: [any LanguageModel] = []
+        if let name = model ?? (remoteArguments.remote == nil ? "smollm2-135m-instruct" : nil) {
+            progress.show("loading \(name)")
+            let path = try ModelStore.fromEnvironment().locate(name)
+            models.append(try LocalModel(path: path, options: .init(threads: threads, maxSequences: 4)))
+        }
+        if let remote = try remoteArguments.model() { models.append(remote) }
+        var agent = ready.make(text, models[0], CostBook.fromEnvironment())
+        agent.models += models.dropFirst()
         var result: AgentResult?
         for try await event in agent.stream(text, deadline: due, startedAt: start) {
             switch event {

@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
             Routes: POST /v1/chat/completions (streaming with "stream": true), GET /v1/models, \
             GET /health, GET /metrics (Prometheus). Every ready agent is served as the model \
             'agent:<name>' on the first --model; its deadline comes from the X-Refinery-Deadline-Ms \
-            header or the body field refinery.deadline_ms (default --agent-deadline-ms). \
+            header or the body field refinery.deadline_ms (default --agent-deadline-ms), counted \
+            from the request's arrival; the agent is asked to answer --agent-reserve-ms earlier. \
             The server binds 127.0.0.1 unless --host says otherwise; with --api-key-env VAR every \
             route but /health requires 'Authorization: Bearer $VAR'. SIGTERM or Ctrl-C stops \
             accepting connections and lets requests in flight finish. The listening address is \
@@ -56,6 +57,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Deadline of agent requests that give none, in milliseconds.", valueName: "ms"))
     var agentDeadlineMs: Int = 2000
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Milliseconds of each agent deadline kept back for reading the request and delivering the answer.", valueName: "ms"))
+    var agentReserveMs: Int = 30
+
     @Option(name: .long, help: ArgumentHelp("Largest request body in bytes.", valueName: "n"))
     var maxBodyBytes: Int = 4 << 20
 
@@ -69,6 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
         if maxConcurrent < 1 { throw ValidationError("--max-concurrent must be at least 1") }
         if maxQueue < 0 { throw ValidationError("--max-queue must not be negative") }
         if agentDeadlineMs < 1 { throw ValidationError("--agent-deadline-ms must be positive") }
+        if agentReserveMs < 0 { throw ValidationError("--agent-reserve-ms must not be negative") }
         if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
     }
 
@@ -84,7 +92,8 @@ struct ServeCommand: AsyncParsableCommand {
         let agents = Self.readyAgents(on: models[0].model)
         let configuration = ServerConfiguration(
             host: host, port: port, apiKey: apiKey, maxBodyBytes: maxBodyBytes, maxConcurrentRequests: maxConcurrent,
-            maxQueuedRequests: maxQueue, defaultAgentDeadline: .milliseconds(agentDeadlineMs))
+            maxQueuedRequests: maxQueue, defaultAgentDeadline: .milliseconds(agentDeadlineMs),
+            agentDeliveryReserve: .milliseconds(agentReserveMs))
         let server = OpenAICompatibleServer(configuration: configuration, models: models, agents: agents,
                                             logger: Logger(label: "refinery.server"))
         server.bootstrapMetricsSystem()

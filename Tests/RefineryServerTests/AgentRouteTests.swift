@@ -30,8 +30,9 @@ struct AgentRouteTests {
             let invocation = try #require(agent.invocations.first)
             #expect(invocation.input == "Why?")
             #expect(invocation.includeTrace)
-            #expect(invocation.deadline.instant >= before.advanced(by: .milliseconds(800)))
-            #expect(invocation.startedAt.duration(to: invocation.deadline.instant) == .milliseconds(800))
+            // The agent is asked to answer the delivery reserve (30 ms by default) before the client's deadline.
+            #expect(invocation.deadline.instant >= before.advanced(by: .milliseconds(770)))
+            #expect(invocation.startedAt.duration(to: invocation.deadline.instant) == .milliseconds(770))
         }
     }
 
@@ -47,24 +48,30 @@ struct AgentRouteTests {
             #expect(j["refinery"]?["partial"]?.boolValue == true)
             #expect(j["refinery"]?["trace"] == nil)
             #expect(j["choices"]?[0]?["finish_reason"] == "length")
-            #expect(elapsed >= .milliseconds(300) && elapsed < .milliseconds(1000))
+            // Cut at the deadline less the delivery reserve (30 ms), so the answer is out before 300 ms.
+            #expect(elapsed >= .milliseconds(270) && elapsed < .milliseconds(1000))
+            #expect(j["refinery"]?["deadline_ms"]?.intValue == 300)
             let text = try await http.send("GET", "/metrics").body
             #expect(metric(text, "refinery_agent_deadline_overshoot_seconds_count") == 1)
             #expect(metric(text, "refinery_request_duration_seconds_count", labels: #"kind="agent""#) == 1)
         }
     }
 
-    @Test("without a deadline an agent gets the server's default")
+    @Test("without a deadline an agent gets the server's default, less the delivery reserve")
     func defaultDeadline() async throws {
         let agent = FakeAgent()
         var harness = ServerHarness(agents: [agent])
         harness.configuration.defaultAgentDeadline = .milliseconds(1234)
+        harness.configuration.agentDeliveryReserve = .milliseconds(34)
         try await harness.run { http, _ in
             let before = ContinuousClock.now
-            #expect(try await http.send("POST", "/v1/chat/completions", body: chatBody(model: "agent:fake")).status == 200)
+            let reply = try await http.send("POST", "/v1/chat/completions", body: chatBody(model: "agent:fake"))
+            #expect(reply.status == 200)
             let after = ContinuousClock.now
             let deadline = try #require(agent.invocations.first).deadline.instant
-            #expect(deadline >= before.advanced(by: .milliseconds(1234)) && deadline <= after.advanced(by: .milliseconds(1234)))
+            #expect(deadline >= before.advanced(by: .milliseconds(1200)) && deadline <= after.advanced(by: .milliseconds(1200)))
+            // The reply reports the client's deadline, not the agent's earlier one.
+            #expect(try json(reply)["refinery"]?["deadline_ms"]?.intValue == 1234)
         }
     }
 

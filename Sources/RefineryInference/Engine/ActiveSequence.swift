@@ -8,6 +8,15 @@ final class ActiveSequence: @unchecked Sendable {
     /// Set from any thread when the consumer goes away.
     let cancelled = Atomic<Bool>(false)
 
+    // Shared prompt prefixes (Scheduler+SharedPrefix), scheduler-thread state.
+    /// Whether the scheduler looked for a live sequence to share this one's prompt prefix with.
+    var prefixLookupDone = false
+    /// The live sequence whose first ``prefixTarget`` positions this one waits to share.
+    var prefixSource: ActiveSequence?
+    var prefixTarget = 0
+    /// Prompt positions taken from another sequence's KV blocks instead of being prefilled.
+    var sharedPrefix = 0
+
     // Scheduler-thread state.
     var kv: KVSequence?
     var sampler: Sampler
@@ -43,8 +52,8 @@ final class ActiveSequence: @unchecked Sendable {
     /// Marks the sequence abandoned (from any thread).
     func cancel() { cancelled.store(true, ordering: .relaxed) }
 
-    /// Whether the prompt still has tokens to feed.
-    var isPrefilling: Bool { fed < prompt.count }
+    /// Whether the prompt still has tokens to feed now (not while waiting to share a prefix).
+    var isPrefilling: Bool { fed < prompt.count && prefixSource == nil }
 
     func stats(_ reason: EngineFinishReason, now: ContinuousClock.Instant) -> EngineStats {
         let start = admitted ?? now

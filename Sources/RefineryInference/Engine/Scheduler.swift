@@ -25,7 +25,7 @@ final class Scheduler: @unchecked Sendable {
     private var exited = false
 
     // Scheduler-thread state.
-    private var active: [ActiveSequence] = []
+    var active: [ActiveSequence] = []
     private var batch = ForwardBatch()
     private var logitRowOwners: [ActiveSequence] = []
     private let prefixCache: PrefixCache
@@ -128,6 +128,7 @@ final class Scheduler: @unchecked Sendable {
             return false
         }
         guard !active.isEmpty else { return }
+        sharePrefixes()
         batch.removeAll()
         logitRowOwners.removeAll(keepingCapacity: true)
         var budget = transformer.maxBatchTokens
@@ -250,7 +251,10 @@ final class Scheduler: @unchecked Sendable {
         }
         if let kv = sequence.kv { prefixCache.insert(tokens: sequence.history, blocks: kv.blocks, length: kv.length) }
         sequence.kv = nil
-        sequence.continuation.yield(.finished(sequence.stats(reason, now: now)))
+        sequence.prefixSource = nil
+        var stats = sequence.stats(reason, now: now)
+        stats.cachedTokens += sequence.sharedPrefix  // from a live sequence (a fork of its prefill)
+        sequence.continuation.yield(.finished(stats))
         sequence.continuation.finish()
     }
 

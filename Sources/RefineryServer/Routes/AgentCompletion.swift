@@ -30,7 +30,9 @@ struct AgentCompletion: Sendable {
     private func invoke() async throws -> (AgentReply, Duration) {
         guard case .messages(let messages) = parameters.generation.prompt else { preconditionFailure("chat requests carry messages") }
         let deadline = self.deadline
-        let reply = try await agent.run(AgentInvocation(messages: messages, deadline: deadline, startedAt: arrival,
+        // The agent answers a little early, leaving the delivery reserve for the way back.
+        let due = Deadline(max(arrival, deadline.instant.advanced(by: .zero - configuration.agentDeliveryReserve)))
+        let reply = try await agent.run(AgentInvocation(messages: messages, deadline: due, startedAt: arrival,
                                                          includeTrace: parameters.includeTrace))
         let ready = ContinuousClock.now
         let overshoot = deadline.instant.duration(to: ready)
