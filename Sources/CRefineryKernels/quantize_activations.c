@@ -31,22 +31,28 @@ size_t refinery_activation_row_size(int weight_type, int64_t n) {
     return 0;
 }
 
-/* Quantizes `count` values to int8 with one scale (max |x| / 127); returns the scale. */
+/* Quantizes `count` values to int8 as ggml does on x86: the multiplier is 127 / max |x| (not the
+ * reciprocal of the scale, which can differ in the last bit), rounding is to nearest even, and
+ * values are clamped to [-127, 127]. Returns max |x|. */
 static float rk_quantize_group(const float *x, int count, int8_t *q) {
     float amax = 0.0f;
     for (int j = 0; j < count; j++) {
         const float a = __builtin_fabsf(x[j]);
         amax = a > amax ? a : amax;
     }
-    const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     for (int j = 0; j < count; j++) {
         int v = rk_round(x[j] * id);
         v = v > 127 ? 127 : (v < -127 ? -127 : v);
         q[j] = (int8_t)v;
     }
-    return d;
+    return amax;
 }
+
+/* Rounds through IEEE half: ggml stores the scale and sum of its 32-value activation blocks (Q8_0,
+ * Q8_1) as F16, and matching its logits closely enough for greedy decoding to agree needs the
+ * same rounding. */
+static inline float rk_through_f16(float v) { return rk_f16_to_f32(rk_f32_to_f16(v)); }
 
 void refinery_quantize_activations(int weight_type, const float *x, void *dst, int64_t n) {
     if (refinery_activation_row_size(weight_type, n) == 0) return; /* unsupported, partial or empty */
@@ -61,10 +67,14 @@ void refinery_quantize_activations(int weight_type, const float *x, void *dst, i
         const int64_t grouped = weight_type == RT_Q8_0 ? 0 : nb / 4 * 4;
         for (int64_t i = 0; i < nb; i++, x += QK32) {
             int8_t q[QK32];
-            const float d = rk_quantize_group(x, QK32, q);
+            const float full_d = rk_quantize_group(x, QK32, q) / 127.0f;
             int32_t sum = 0;
             for (int j = 0; j < QK32; j++) sum += q[j];
-            const float s = d * (float)sum;
+            const float d = rk_through_f16(full_d);
+            /* Q4_1/Q5_1 take Q8_1's F16 sum; Q4_0/Q5_0 subtract their offset in integers in
+             * ggml, which d (as stored) times the exact sum reproduces. */
+            const int has_min = weight_type == RT_Q4_1 || weight_type == RT_Q5_1;
+            const float s = has_min ? rk_through_f16(full_d * (float)sum) : d * (float)sum;
             memcpy(out + 4 * i, &d, 4);
             memcpy(out + 4 * (nb + i), &s, 4);
             uint8_t *qs = out + 8 * nb;
@@ -79,7 +89,9 @@ void refinery_quantize_activations(int weight_type, const float *x, void *dst, i
     } else if (rk_is_k_quant(weight_type)) {
         for (int64_t i = 0; i < n / QKK; i++, x += QKK, out += SIZE_A256) {
             int8_t q[QKK];
-            const float d = rk_quantize_group(x, QKK, q);
+            /* Q8_K keeps an F32 scale: the reciprocal of the multiplier, as ggml computes it. */
+            const float amax = rk_quantize_group(x, QKK, q);
+            const float d = amax != 0.0f ? 1.0f / (127.0f / amax) : 0.0f;
             int16_t bsums[16];
             for (int g = 0; g < 16; g++) {
                 int s = 0;

@@ -48,9 +48,16 @@ struct ChatCommand: AsyncParsableCommand {
                 continue
             }
             messages.append(["role": "user", "content": .string(line)])
-            let prompt = try model.chatPrompt(messages: messages)
+            // A long conversation forgets its oldest turns instead of failing; a quarter of the
+            // context (at most the reply's cap) stays free for the reply.
+            let reserve = min(maxTokens, model.engine.contextLength / 4)
+            let prompt = try model.fittedChatPrompt(messages: messages, reserve: reserve, overflow: .dropOldestTurns)
+            if prompt.droppedMessages > 0 {
+                messages.removeSubrange(opening.count..<(opening.count + prompt.droppedMessages))
+                StandardError.write("(the context is full: dropped the \(prompt.droppedMessages) oldest messages)\n")
+            }
             var reply = ""
-            for try await event in model.generate(prompt: model.promptTokens(prompt), options: GenerationOptions(sampling: sampling, maxTokens: maxTokens)) {
+            for try await event in model.generate(prompt: prompt.tokens, options: GenerationOptions(sampling: sampling, maxTokens: maxTokens)) {
                 if case .tokens(_, let text) = event {
                     reply += text
                     StandardOutput.write(text)

@@ -78,18 +78,18 @@ struct GenerationReferenceTests {
         #expect(worst < logitTolerance)
     }
 
-    /// SmolLM2 meets 3 of 5 (short of the issue's 4): the other two prompts agree with llama.cpp on
-    /// their first tokens, then part where the leading logits are closer than llama.cpp's own
-    /// batch-versus-sequential spread (SmolLM2's logits are the most sensitive of the three).
+    /// SmolLM2 meets 3 of 5 (short of the issue's 4), and so does llama.cpp itself: evaluating the
+    /// same prompts token by token instead of in one batch, llama.cpp reproduces its own batched
+    /// greedy tokens on 3 of 5 (scripts/reference/engine_self_consistency.py). The two others part
+    /// where the two leading logits are closer than llama.cpp's own batch-versus-sequential spread.
     @Test("SmolLM2-135M: greedy tokens equal llama.cpp's on at least 3 of 5 chat prompts")
     func smolLM2() async throws { try await check(TestModels.smolLM2, minimumEqual: 3) }
 
     @Test("Qwen2.5-Coder-0.5B: greedy tokens equal llama.cpp's on at least 4 of 5 chat prompts")
     func qwen() async throws { try await check(TestModels.qwen05, minimumEqual: 4, logitTolerance: 0.5) }
 
-    /// Gemma 3 meets 3 of 5 since attention weights are rounded to F16 as ggml does (it met 4
-    /// before): the two others part after 9–10 identical tokens. Issue #3 asks for 4; this guards
-    /// the current level until the activation quantization matches ggml's.
-    @Test("Gemma 3 270M: greedy tokens equal llama.cpp's on at least 3 of 5 text prompts")
-    func gemma() async throws { try await check(TestModels.gemma3, minimumEqual: 3) }
+    /// Gemma 3 meets 4 of 5 since activations are quantized as ggml's x86 code does it (F16 block
+    /// scales, a 127/max multiplier); llama.cpp token by token also meets 4 of 5 against itself.
+    @Test("Gemma 3 270M: greedy tokens equal llama.cpp's on at least 4 of 5 text prompts")
+    func gemma() async throws { try await check(TestModels.gemma3, minimumEqual: 4) }
 }

@@ -35,6 +35,9 @@ public struct GenerationRequest: Sendable {
     public var deadline: Deadline?
     /// Requests with the same key are likely to share a prefix (a conversation, an agent run).
     public var sessionKey: String?
+    /// What a local model does when the conversation does not fit its context: fail (the
+    /// default) or drop the oldest turns (``ContextOverflow/dropOldestTurns``).
+    public var contextOverflow: ContextOverflow = .fail
 
     public init(
         prompt: Prompt, tools: [ToolDefinition] = [], toolChoice: ToolChoice = .auto,

@@ -14,14 +14,14 @@ final class ActiveSequence: @unchecked Sendable {
     /// The live sequence whose first ``prefixTarget`` positions this one waits to share.
     var prefixSource: ActiveSequence?
     var prefixTarget = 0
-    /// Prompt positions taken from another sequence's KV blocks instead of being prefilled.
-    var sharedPrefix = 0
 
     // Scheduler-thread state.
     var kv: KVSequence?
     var sampler: Sampler
     var history: [Int32]
     var fed = 0
+    /// Prompt tokens whose keys and values came from the prefix cache or a live sequence.
+    var cachedTokens = 0
     var generated = 0
     var decoder: (any TokenTextDecoder)?
     var stopMatcher: StopStringMatcher
@@ -29,6 +29,8 @@ final class ActiveSequence: @unchecked Sendable {
     var firstToken: ContinuousClock.Instant?
     /// The token sampled last, to feed in the next step.
     var pending: Int32?
+    /// The grammar's progress, for a constrained generation.
+    var constrained: ConstrainedDecoding?
 
     init(prompt: [Int32], options: GenerationOptions, vocabularySize: Int,
          continuation: AsyncThrowingStream<EngineEvent, any Error>.Continuation) {
@@ -40,6 +42,7 @@ final class ActiveSequence: @unchecked Sendable {
         history.reserveCapacity(prompt.count + (options.maxTokens ?? 256))
         decoder = options.decoder
         stopMatcher = StopStringMatcher(options.stopStrings)
+        constrained = options.constraint.map(ConstrainedDecoding.init)
     }
 
     var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
@@ -53,7 +56,13 @@ final class ActiveSequence: @unchecked Sendable {
     func stats(_ reason: EngineFinishReason, now: ContinuousClock.Instant) -> EngineStats {
         let start = admitted ?? now
         let first = firstToken ?? now
-        return EngineStats(finishReason: reason, promptTokens: prompt.count, cachedTokens: 0, generatedTokens: generated,
-                           prefillTime: start.duration(to: first), decodeTime: first.duration(to: now), seed: sampler.seed)
+        var stats = EngineStats(finishReason: reason, promptTokens: prompt.count, cachedTokens: cachedTokens, generatedTokens: generated,
+                                prefillTime: start.duration(to: first), decodeTime: first.duration(to: now), seed: sampler.seed)
+        if let constrained {
+            stats.constraintTime = constrained.elapsed
+            stats.constrainedDocuments = constrained.completedDocuments
+            stats.constraintOpen = constrained.isInsideDocument
+        }
+        return stats
     }
 }

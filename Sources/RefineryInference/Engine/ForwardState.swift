@@ -36,10 +36,9 @@ final class ForwardState: @unchecked Sendable {
     let scores: UnsafeMutablePointer<Float>
     /// RoPE cos/sin pairs per row, `[2 tables][maxTokens][ropeDimensions]`.
     let ropeTables: UnsafeMutablePointer<Float>
-    /// Per-thread F16 staging (`[threads][halfScratchStride]`) and value rows (`[threads][headDimension]`).
+    /// Per-thread F16 staging (`[threads][halfScratchStride]`).
     let halfScratch: UnsafeMutablePointer<UInt16>
     let halfScratchStride: Int
-    let valueScratch: UnsafeMutablePointer<Float>
 
     // The batch being run.
     let positions: UnsafeMutablePointer<Int32>
@@ -88,7 +87,6 @@ final class ForwardState: @unchecked Sendable {
         ropeTables = floats(2 * maxTokens * config.ropeDimensions)
         halfScratchStride = (qDim + 31) / 32 * 32
         halfScratch = .allocate(capacity: pool.threadCount * halfScratchStride)
-        valueScratch = floats(pool.threadCount * config.headDimension)
         positions = .allocate(capacity: maxTokens)
         rowSequence = .allocate(capacity: maxTokens)
         blockTables = .allocate(capacity: maxSequences * maxBlocksPerSequence)
@@ -96,7 +94,7 @@ final class ForwardState: @unchecked Sendable {
     }
 
     deinit {
-        for p in [x, xn, q, k, v, attention, projected, gate, up, scores, ropeTables, valueScratch] { p.deallocate() }
+        for p in [x, xn, q, k, v, attention, projected, gate, up, scores, ropeTables] { p.deallocate() }
         halfScratch.deallocate()
         for p in quantized { p.deallocate() }
         positions.deallocate()
@@ -261,12 +259,17 @@ final class ForwardState: @unchecked Sendable {
         let type = Int32(matrix.type.rawValue)
         let columns = Int64(matrix.columns)
         let rows = matrix.rows
-        for r in first..<(first &+ count) {
-            let weightRow = matrix.row(r)
-            for t in 0..<tokens {
-                out[t &* rows &+ r] = refinery_vec_dot(type, columns, weightRow, activations + t &* stride)
+        if tokens == 1 {
+            for r in first..<(first &+ count) {
+                out[r] = refinery_vec_dot(type, columns, matrix.row(r), activations)
             }
+            return
         }
+        // Several rows: tiles of weight rows stay in cache while every token passes over them,
+        // and groups of tokens share each unpacked weight row — bit-identical to the
+        // matrix-vector products above, so a sequence's tokens do not depend on its batch.
+        refinery_mat_mat(type, columns, matrix.row(first), matrix.rowBytes, Int64(count),
+                         activations, stride, Int64(tokens), out + first, Int64(rows))
     }
 
     /// Quantizes every row of `input` for dot products with weights of `type`.
@@ -311,7 +314,6 @@ final class ForwardState: @unchecked Sendable {
         let maxContext = self.maxContext
         pool.parallelFor(n * heads, chunk: 1) { range, thread in
             let scores = self.scores + thread &* maxContext
-            let valueRow = self.valueScratch + thread &* hd
             for item in range {
                 let t = item / heads, h = item % heads
                 let kvOffset = (h / group) &* hd
@@ -319,16 +321,22 @@ final class ForwardState: @unchecked Sendable {
                 let position = Int(self.positions[t])
                 let start = window.map { max(0, position &- $0 &+ 1) } ?? 0
                 let query = self.q + (t &* qDim &+ h &* hd)
-                var maxScore = -Float.infinity
+                let count = position &- start &+ 1
+                // Scores block by block: positions within a KV block are consecutive cache rows.
                 var p = start
                 while p <= position {
-                    let keys = keyBase + ((Int(table[p / blockSize]) &* blockSize &+ p % blockSize) &* kvDim &+ kvOffset)
-                    let s = refinery_dot_f16_f32(Int64(hd), Self.bits(keys), query) * scale
-                    scores[p &- start] = s
-                    if s > maxScore { maxScore = s }
-                    p &+= 1
+                    let inBlock = p % blockSize
+                    let span = min(blockSize &- inBlock, position &- p &+ 1)
+                    let keys = keyBase + ((Int(table[p / blockSize]) &* blockSize &+ inBlock) &* kvDim &+ kvOffset)
+                    refinery_dot_f16_rows(Int64(hd), Self.bits(keys), kvDim &* 2, Int64(span), query, scores + (p &- start))
+                    p &+= span
                 }
-                let count = position &- start &+ 1
+                var maxScore = -Float.infinity
+                for j in 0..<count {
+                    let s = scores[j] * scale
+                    scores[j] = s
+                    if s > maxScore { maxScore = s }
+                }
                 var sum: Double = 0
                 for j in 0..<count {
                     let e = expf(scores[j] - maxScore)
@@ -346,15 +354,16 @@ final class ForwardState: @unchecked Sendable {
                     refinery_f16_to_f32_row(half, scores + j, Int64(span))
                     j &+= span
                 }
+                // The weighted sum of values, block by block, in position order.
                 let out = self.attention + (t &* qDim &+ h &* hd)
                 out.update(repeating: 0, count: hd)
                 p = start
                 while p <= position {
-                    let values = valueBase + ((Int(table[p / blockSize]) &* blockSize &+ p % blockSize) &* kvDim &+ kvOffset)
-                    refinery_f16_to_f32_row(Self.bits(values), valueRow, Int64(hd))
-                    let w = scores[p &- start]
-                    for i in 0..<hd { out[i] += w * valueRow[i] }
-                    p &+= 1
+                    let inBlock = p % blockSize
+                    let span = min(blockSize &- inBlock, position &- p &+ 1)
+                    let values = valueBase + ((Int(table[p / blockSize]) &* blockSize &+ inBlock) &* kvDim &+ kvOffset)
+                    refinery_axpy_f16_rows(Int64(hd), Int64(span), scores + (p &- start), Self.bits(values), kvDim &* 2, out)
+                    p &+= span
                 }
             }
         }

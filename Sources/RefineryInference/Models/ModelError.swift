@@ -3,7 +3,7 @@
 public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
     private enum Code: String, Sendable, Hashable {
         case unsupportedArchitecture, missingMetadata, invalidMetadata, missingTensor, badTensor
-        case unsupportedTensorType, promptTooLong, contextFull, invalidToken, cancelled, shutDown, emptyPrompt, unsupported
+        case unsupportedTensorType, promptTooLong, contextFull, invalidToken, cancelled, shutDown, emptyPrompt, unsupported, queueFull
     }
 
     private let code: Code
@@ -48,6 +48,17 @@ public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func promptTooLong(tokens: Int, context: Int) -> ModelError {
         .init(.promptTooLong, "the prompt has \(tokens) tokens but the context holds \(context)", value: "\(tokens)")
     }
+    /// The prompt does not leave `reserve` tokens of the context for the reply.
+    public static func promptTooLong(tokens: Int, context: Int, reserve: Int) -> ModelError {
+        .init(.promptTooLong, "the prompt has \(tokens) tokens; with \(reserve) kept for the reply the context holds \(context - reserve)",
+              value: "\(tokens)")
+    }
+    /// The scheduler already holds `limit` waiting requests.
+    public static func queueFull(limit: Int) -> ModelError {
+        .init(.queueFull, "the model's queue is full: \(limit) requests are already waiting", value: "\(limit)")
+    }
+    /// Whether this is ``queueFull(limit:)`` (callers such as a server answer it with "retry later").
+    public var isQueueFull: Bool { code == .queueFull }
     /// The KV cache has no free block left.
     public static func contextFull(_ detail: String) -> ModelError {
         .init(.contextFull, "the KV cache is full: \(detail)", value: detail)
