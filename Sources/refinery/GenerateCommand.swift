@@ -83,7 +83,6 @@ struct GenerateCommand: AsyncParsableCommand {
         if remoteArguments.remote != nil {
             if modelArguments.model != nil { throw ValidationError("give either --model or --remote, not both") }
             if raw { throw ValidationError("--raw needs a local --model: a chat completions endpoint takes messages") }
-            if schema != nil || anyJSON { throw ValidationError("--schema and --any-json constrain a local --model's decoding") }
         } else if modelArguments.model == nil {
             throw ValidationError("give --model NAME|PATH, or --remote PRESET|URL --remote-model NAME")
         }
@@ -114,12 +113,13 @@ struct GenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let input = InputText.bytes(prompt)
+        let schema = try outputSchema()
         if let remote = try remoteArguments.model() {
-            try await RemoteGenerate.run(remote, prompt: String(decoding: input, as: UTF8.self), sampling: sampling, stop: stop,
-                                         maxTokens: maxTokens, json: json)
+            let constraint = schema.map { anyJSON ? GenerationRequest.OutputConstraint.anyJSON : .jsonSchema($0) }
+            try await RemoteGenerate.run(remote, prompt: String(decoding: input, as: UTF8.self), constraint: constraint,
+                                         sampling: sampling, stop: stop, maxTokens: maxTokens, json: json)
             return
         }
-        let schema = try outputSchema()
         // Compile before loading the model, so a bad schema fails fast.
         let grammar = try schema.map { try JSONSchemaGrammar(schema: $0) }
         let model = try modelArguments.load()

@@ -42,12 +42,14 @@ struct RemoteArguments: ParsableArguments {
 
 /// `refinery generate --remote …`: the same request through the ``LanguageModel`` protocol.
 enum RemoteGenerate {
-    /// Streams the completion of `prompt` (one user message) from `model` to standard output,
-    /// or prints one JSON object (the local command's fields; token ids are not sent by the API).
+    /// Streams the completion of `prompt` (one user message, its output held to `constraint`
+    /// by the endpoint and checked on receipt) from `model` to standard output, or prints one JSON object (the local command's fields; token ids are not sent by the API).
     static func run(
-        _ model: any LanguageModel, prompt: String, sampling: SamplingParameters, stop: [String], maxTokens: Int, json: Bool
+        _ model: any LanguageModel, prompt: String, constraint: GenerationRequest.OutputConstraint?, sampling: SamplingParameters,
+        stop: [String], maxTokens: Int, json: Bool
     ) async throws {
-        let request = GenerationRequest(prompt: .messages([.user(prompt)]), sampling: sampling, stop: stop, maxTokens: maxTokens)
+        let request = GenerationRequest(
+            prompt: .messages([.user(prompt)]), constraint: constraint, sampling: sampling, stop: stop, maxTokens: maxTokens)
         var text = ""
         var stats: GenerationStats?
         for try await event in model.generate(request) {

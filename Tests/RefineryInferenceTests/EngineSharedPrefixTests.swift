@@ -8,11 +8,13 @@ import Testing
 /// prefill): the `n` choices of a request, or concurrent prompts with one system prompt.
 @Suite("Engine shared prompt prefixes (tiny model)")
 struct EngineSharedPrefixTests {
-    static func engine(maxSequences: Int = 4) throws -> InferenceEngine {
+    /// An engine on the tiny model; the prefix cache of finished generations is off unless
+    /// `prefixCache` says otherwise, so what is shared comes from live sequences.
+    static func engine(maxSequences: Int = 4, prefixCache: Int = 0) throws -> InferenceEngine {
         var writer = TinyGGUFWriter(architecture: "llama")
         writer.weightType = .q8_0
         return try InferenceEngine(file: GGUFFile(bytes: writer.bytes()),
-                                   options: .init(threads: 2, contextLength: 256, maxSequences: maxSequences))
+                                   options: .init(threads: 2, contextLength: 256, maxSequences: maxSequences, prefixCacheTokens: prefixCache))
     }
 
     static func collect(_ stream: AsyncThrowingStream<EngineEvent, any Error>) async throws -> ([Int32], EngineStats) {
@@ -80,6 +82,17 @@ struct EngineSharedPrefixTests {
         #expect(results[0].0 == aloneFirst)
         #expect(results[1].0 == aloneOther)
         #expect(results[0].1.cachedTokens == 0 && results[1].1.cachedTokens == 30)
+    }
+
+    @Test("with the prefix cache on, forks of a live prefill and cached blocks give the same tokens")
+    func withPrefixCache() async throws {
+        let engine = try Self.engine(prefixCache: 256)
+        let options = GenerationOptions(sampling: .greedy, maxTokens: 12)
+        let (alone, _) = try await Self.collect(engine.generate(prompt: Self.prompt, options: options))
+        let results = try await Self.together(engine, [Self.prompt, Self.prompt, Self.prompt], options)
+        for (tokens, _) in results { #expect(tokens == alone) }
+        // The first starts from the cached full block (32 positions); the others fork it live.
+        #expect(results.map(\.1.cachedTokens) == [32, Self.prompt.count - 1, Self.prompt.count - 1])
     }
 
     @Test("short common prefixes are not shared, and a follower whose source ends first prefills alone")

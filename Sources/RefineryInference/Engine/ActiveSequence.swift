@@ -14,15 +14,13 @@ final class ActiveSequence: @unchecked Sendable {
     /// The live sequence whose first ``prefixTarget`` positions this one waits to share.
     var prefixSource: ActiveSequence?
     var prefixTarget = 0
-    /// Prompt positions taken from another sequence's KV blocks instead of being prefilled.
-    var sharedPrefix = 0
 
     // Scheduler-thread state.
     var kv: KVSequence?
     var sampler: Sampler
     var history: [Int32]
     var fed = 0
-    /// Prompt tokens whose keys and values came from the prefix cache.
+    /// Prompt tokens whose keys and values came from the prefix cache or a live sequence.
     var cachedTokens = 0
     var generated = 0
     var decoder: (any TokenTextDecoder)?

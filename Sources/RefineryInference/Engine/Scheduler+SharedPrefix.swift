@@ -1,6 +1,7 @@
 /// Prompt prefixes shared between live sequences: forks of one prefill.
 ///
-/// When a sequence is admitted while another live sequence's prompt starts with the same
+/// The ``PrefixCache`` serves prompts from the blocks of finished generations; this serves them
+/// from sequences still running. When a sequence is admitted while another live sequence's prompt starts with the same
 /// tokens (the `n` choices of one request, agents' candidates, concurrent requests with one
 /// system prompt), it takes those positions' keys and values from the other's KV blocks
 /// (``KVSequence/fork()``, copy-on-write) instead of prefilling them. The last prompt token is
@@ -62,7 +63,7 @@ extension Scheduler {
         shared.truncate(to: length)
         follower.kv = shared
         follower.fed = length
-        follower.sharedPrefix = length
+        follower.cachedTokens = length
         follower.prefixSource = nil
     }
 

@@ -252,9 +252,7 @@ final class Scheduler: @unchecked Sendable {
         if let kv = sequence.kv { prefixCache.insert(tokens: sequence.history, blocks: kv.blocks, length: kv.length) }
         sequence.kv = nil
         sequence.prefixSource = nil
-        var stats = sequence.stats(reason, now: now)
-        stats.cachedTokens += sequence.sharedPrefix  // from a live sequence (a fork of its prefill)
-        sequence.continuation.yield(.finished(stats))
+        sequence.continuation.yield(.finished(sequence.stats(reason, now: now)))
         sequence.continuation.finish()
     }
 
