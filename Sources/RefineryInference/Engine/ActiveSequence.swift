@@ -13,6 +13,8 @@ final class ActiveSequence: @unchecked Sendable {
     var sampler: Sampler
     var history: [Int32]
     var fed = 0
+    /// Prompt tokens whose keys and values came from the prefix cache.
+    var cachedTokens = 0
     var generated = 0
     var decoder: (any TokenTextDecoder)?
     var stopMatcher: StopStringMatcher
@@ -47,7 +49,7 @@ final class ActiveSequence: @unchecked Sendable {
     func stats(_ reason: EngineFinishReason, now: ContinuousClock.Instant) -> EngineStats {
         let start = admitted ?? now
         let first = firstToken ?? now
-        var stats = EngineStats(finishReason: reason, promptTokens: prompt.count, cachedTokens: 0, generatedTokens: generated,
+        var stats = EngineStats(finishReason: reason, promptTokens: prompt.count, cachedTokens: cachedTokens, generatedTokens: generated,
                                 prefillTime: start.duration(to: first), decodeTime: first.duration(to: now), seed: sampler.seed)
         if let constrained {
             stats.constraintTime = constrained.elapsed

@@ -28,13 +28,23 @@ public final class InferenceEngine: Sendable {
         public var maxSequences: Int
         /// Positions in the KV pool (`nil`: the context size).
         public var cacheTokens: Int?
+        /// Positions of finished generations kept in the pool for reuse by later prompts with
+        /// the same prefix (`nil`: as many as the pool holds — they are evicted, least recently
+        /// used first, whenever running sequences need the room; 0 turns the prefix cache off).
+        public var prefixCacheTokens: Int?
+        /// Most requests waiting for a place in the batch; more fail with
+        /// ``ModelError/queueFull(limit:)``.
+        public var maxQueued: Int
 
-        public init(threads: Int? = nil, contextLength: Int? = nil, maxBatchTokens: Int = 512, maxSequences: Int = 8, cacheTokens: Int? = nil) {
+        public init(threads: Int? = nil, contextLength: Int? = nil, maxBatchTokens: Int = 512, maxSequences: Int = 8, cacheTokens: Int? = nil,
+                    prefixCacheTokens: Int? = nil, maxQueued: Int = 256) {
             self.threads = threads
             self.contextLength = contextLength
             self.maxBatchTokens = maxBatchTokens
             self.maxSequences = maxSequences
             self.cacheTokens = cacheTokens
+            self.prefixCacheTokens = prefixCacheTokens
+            self.maxQueued = maxQueued
         }
     }
 
@@ -59,7 +69,9 @@ public final class InferenceEngine: Sendable {
         config = transformer.config
         contextLength = context
         threadCount = pool.threadCount
-        scheduler = Scheduler(transformer: transformer)
+        let cache = transformer.cache
+        let prefixBlocks = options.prefixCacheTokens.map { ($0 + cache.blockSize - 1) / cache.blockSize } ?? cache.blockCount
+        scheduler = Scheduler(transformer: transformer, prefixCacheBlocks: prefixBlocks, maxQueued: options.maxQueued)
     }
 
     deinit { scheduler.shutdown() }

@@ -7,10 +7,12 @@ import Foundation
 
 /// The single serial thread that runs a model's forward passes.
 ///
-/// Requests wait in a FIFO queue; between forward steps the scheduler admits them (up to the
-/// transformer's sequence limit), drops sequences whose consumer went away, and builds one
+/// Requests wait in a bounded queue; between forward steps the scheduler admits them (up to the
+/// transformer's sequence limit) earliest deadline first (requests without a deadline after
+/// those with one, in arrival order), drops sequences whose consumer went away, and builds one
 /// ragged batch: one token per decoding sequence, then prompt chunks of prefilling sequences
-/// up to the batch's token limit. So sequences join and leave between steps, and a cancelled one
+/// up to the batch's token limit. A new sequence starts from the longest prefix of its prompt
+/// in the ``PrefixCache``, and a finished one leaves its blocks there. So sequences join and leave between steps, and a cancelled one
 /// frees its blocks before the next step. Exclusive jobs (perplexity, benchmarks) run between
 /// steps with the transformer to themselves.
 final class Scheduler: @unchecked Sendable {
@@ -26,9 +28,14 @@ final class Scheduler: @unchecked Sendable {
     private var active: [ActiveSequence] = []
     private var batch = ForwardBatch()
     private var logitRowOwners: [ActiveSequence] = []
+    private let prefixCache: PrefixCache
+    /// Most requests waiting for admission.
+    let maxQueued: Int
 
-    init(transformer: Transformer) {
+    init(transformer: Transformer, prefixCacheBlocks: Int, maxQueued: Int) {
         self.transformer = transformer
+        prefixCache = PrefixCache(cache: transformer.cache, capacityBlocks: prefixCacheBlocks)
+        self.maxQueued = max(1, maxQueued)
         let thread = Thread { [self] in self.run() }
         thread.name = "refinery-scheduler"
         thread.stackSize = 4 << 20
@@ -50,6 +57,11 @@ final class Scheduler: @unchecked Sendable {
         if stopping {
             lock.unlock()
             sequence.continuation.finish(throwing: ModelError.shutDown)
+            return
+        }
+        if queue.count >= maxQueued {
+            lock.unlock()
+            sequence.continuation.finish(throwing: ModelError.queueFull(limit: maxQueued))
             return
         }
         queue.append(sequence)
@@ -79,6 +91,7 @@ final class Scheduler: @unchecked Sendable {
                 lock.unlock()
                 for sequence in pending + active { sequence.continuation.finish(throwing: ModelError.shutDown) }
                 active.removeAll()
+                prefixCache.removeAll()
                 lock.lock()
                 exited = true
                 lock.broadcast()
@@ -88,11 +101,13 @@ final class Scheduler: @unchecked Sendable {
             let pendingJobs = jobs
             jobs.removeAll()
             while active.count < transformer.maxSequences, !queue.isEmpty {
-                let sequence = queue.removeFirst()
+                let sequence = queue.remove(at: Self.earliestDeadline(in: queue))
                 sequence.admitted = .now
                 active.append(sequence)
             }
             lock.unlock()
+            // An exclusive job (perplexity, a benchmark) gets the whole KV pool.
+            if !pendingJobs.isEmpty { prefixCache.removeAll() }
             for job in pendingJobs { job(transformer) }
             step()
         }
@@ -124,7 +139,7 @@ final class Scheduler: @unchecked Sendable {
             guard budget > 0, let token = sequence.pending else { continue }
             let kv = kvSequence(for: sequence)
             do {
-                try kv.reserve(upTo: kv.length + 1)
+                try reserve(kv, upTo: kv.length + 1)
             } catch {
                 starved.append(sequence)
                 continue
@@ -138,7 +153,7 @@ final class Scheduler: @unchecked Sendable {
             let kv = kvSequence(for: sequence)
             let count = min(budget, sequence.prompt.count - sequence.fed)
             do {
-                try kv.reserve(upTo: kv.length + count)
+                try reserve(kv, upTo: kv.length + count)
             } catch {
                 starved.append(sequence)
                 continue
@@ -233,15 +248,46 @@ final class Scheduler: @unchecked Sendable {
             sequence.decoder = decoder
             if !tail.isEmpty { sequence.continuation.yield(.tokens([], text: tail)) }
         }
+        if let kv = sequence.kv { prefixCache.insert(tokens: sequence.history, blocks: kv.blocks, length: kv.length) }
         sequence.kv = nil
         sequence.continuation.yield(.finished(sequence.stats(reason, now: now)))
         sequence.continuation.finish()
     }
 
+    /// The sequence's KV; a new one starts with the cached blocks of its prompt's longest cached prefix.
     private func kvSequence(for sequence: ActiveSequence) -> KVSequence {
         if let kv = sequence.kv { return kv }
         let kv = KVSequence(cache: transformer.cache)
+        if sequence.fed == 0 {
+            kv.appendShared(prefixCache.lookup(sequence.prompt))
+            sequence.fed = kv.length
+            sequence.cachedTokens = kv.length
+        }
         sequence.kv = kv
         return kv
+    }
+
+    /// Reserves positions up to `length`, evicting unused cached prefixes when the pool is short.
+    private func reserve(_ kv: KVSequence, upTo length: Int) throws(ModelError) {
+        do {
+            try kv.reserve(upTo: length)
+        } catch {
+            let size = transformer.cache.blockSize
+            // New blocks, plus one for un-sharing the block being written.
+            let needed = max(0, (length - kv.capacity + size - 1) / size) + 1
+            guard prefixCache.makeRoom(free: needed) else { throw error }
+            try kv.reserve(upTo: length)
+        }
+    }
+
+    /// The index of the queued sequence to admit next: the earliest deadline, then the oldest.
+    static func earliestDeadline(in queue: [ActiveSequence]) -> Int {
+        var best = 0
+        for index in queue.indices.dropFirst() {
+            guard let deadline = queue[index].options.deadline else { continue }
+            if let current = queue[best].options.deadline, current <= deadline { continue }
+            best = index
+        }
+        return best
     }
 }

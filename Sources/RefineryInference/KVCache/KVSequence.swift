@@ -39,6 +39,15 @@ public final class KVSequence: @unchecked Sendable {
         for _ in 0..<missing { blocks.append(try cache.allocateBlock()) }
     }
 
+    /// Appends full blocks computed elsewhere (the prefix cache's), shared without copying: the
+    /// sequence must be empty or end on a block boundary, and it then holds their positions.
+    func appendShared(_ shared: [Int32]) {
+        precondition(length == blocks.count * cache.blockSize, "shared blocks follow a full block")
+        for block in shared { cache.retain(block) }
+        blocks += shared
+        length += shared.count * cache.blockSize
+    }
+
     /// A new sequence sharing all of this one's positions (copy-on-write).
     public func fork() -> KVSequence {
         let other = KVSequence(cache: cache)

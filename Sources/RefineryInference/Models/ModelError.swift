@@ -3,7 +3,7 @@
 public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
     private enum Code: String, Sendable, Hashable {
         case unsupportedArchitecture, missingMetadata, invalidMetadata, missingTensor, badTensor
-        case unsupportedTensorType, promptTooLong, contextFull, invalidToken, cancelled, shutDown, emptyPrompt, unsupported
+        case unsupportedTensorType, promptTooLong, contextFull, invalidToken, cancelled, shutDown, emptyPrompt, unsupported, queueFull
     }
 
     private let code: Code
@@ -53,6 +53,12 @@ public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
         .init(.promptTooLong, "the prompt has \(tokens) tokens; with \(reserve) kept for the reply the context holds \(context - reserve)",
               value: "\(tokens)")
     }
+    /// The scheduler already holds `limit` waiting requests.
+    public static func queueFull(limit: Int) -> ModelError {
+        .init(.queueFull, "the model's queue is full: \(limit) requests are already waiting", value: "\(limit)")
+    }
+    /// Whether this is ``queueFull(limit:)`` (callers such as a server answer it with "retry later").
+    public var isQueueFull: Bool { code == .queueFull }
     /// The KV cache has no free block left.
     public static func contextFull(_ detail: String) -> ModelError {
         .init(.contextFull, "the KV cache is full: \(detail)", value: detail)
