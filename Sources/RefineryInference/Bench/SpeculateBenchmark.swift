@@ -15,7 +15,7 @@ public struct SpeculateBenchmark: BenchmarkScenario {
     public init() {}
 
     public func configure(_ options: inout InferenceEngine.Options, settings: BenchmarkSettings) {
-        options.contextLength = max(options.contextLength ?? 0, 1024)
+        options.contextLength = max(options.contextLength ?? 0, 2048)
     }
 
     public func run(_ context: BenchmarkContext) async throws -> BenchmarkReport {
