@@ -92,3 +92,88 @@ struct BenchmarkTests {
         #expect(report.lines.contains { $0.contains("pp64") } && report.lines.contains { $0.contains("tg8") })
     }
 }
+
+@Suite("Engine benchmark scenarios")
+struct EngineBenchmarkScenarioTests {
+    static func run(_ scenario: any BenchmarkScenario, generatedTokens: Int = 8) async throws -> BenchmarkReport {
+        let path = try TinyGGUFWriter(architecture: "llama").writeTemporaryFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let settings = BenchmarkSettings(threads: 2, runs: 1, warmupRuns: 0, promptTokens: 16, generatedTokens: generatedTokens)
+        return try await BenchmarkRunner(settings: settings).run(scenario, modelPath: path)
+    }
+
+    static func rows(_ report: BenchmarkReport) -> [JSONValue] { report["results"]?.arrayValue ?? [] }
+
+    static func keys(_ row: JSONValue) -> [String] {
+        guard case .object(let pairs) = row else { return [] }
+        return pairs.map(\.key)
+    }
+
+    static func positive(_ value: JSONValue?) -> Bool {
+        switch value {
+        case .double(let v)?: v > 0
+        case .int(let v)?: v > 0
+        default: false
+        }
+    }
+
+    @Test("the new scenarios are listed by name")
+    func names() throws {
+        for name in ["batch", "prefix", "speculate", "refine-loop"] { #expect(try BenchmarkRunner.scenario(named: name).name == name) }
+    }
+
+    @Test("batch: one row per batch size with tokens/s and the ratio to batch 1")
+    func batch() async throws {
+        let report = try await Self.run(BatchBenchmark())
+        #expect(report["scenario"] == "batch")
+        let rows = Self.rows(report)
+        #expect(rows.map { $0["batch"] } == [1, 2, 4, 8])
+        for row in rows {
+            #expect(Array(Self.keys(row).prefix(3)) == ["batch", "tokens_per_s", "ratio_to_batch_1"])
+            #expect(Self.positive(row["tokens_per_s"]))
+        }
+        #expect(rows.first?["ratio_to_batch_1"] == 1.0)
+    }
+
+    @Test("prefix: cached tokens and cold and warm time to first token; the warm turn hits the cache")
+    func prefix() async throws {
+        let report = try await Self.run(PrefixBenchmark())
+        #expect(report["scenario"] == "prefix")
+        let rows = Self.rows(report)
+        #expect(rows.count == 1)
+        let row = try #require(rows.first)
+        for key in ["cached_tokens", "ttft_ms_cold", "ttft_ms_warm"] { #expect(Self.keys(row).contains(key), "\(key)") }
+        #expect(Self.positive(row["cached_tokens"]) && Self.positive(row["ttft_ms_cold"]) && Self.positive(row["ttft_ms_warm"]))
+        guard case .int(let prompt)? = row["prompt_tokens"], case .int(let cached)? = row["cached_tokens"] else {
+            Issue.record("prompt_tokens/cached_tokens missing")
+            return
+        }
+        #expect(prompt > 900 && cached > prompt / 2 && cached < prompt)
+    }
+
+    @Test("speculate: plain and speculative tokens/s on the fixture, with identical output")
+    func speculate() async throws {
+        let report = try await Self.run(SpeculateBenchmark())
+        #expect(report["scenario"] == "speculate")
+        let row = try #require(Self.rows(report).first)
+        for key in ["tokens_per_s_plain", "tokens_per_s_speculative", "identical"] { #expect(Self.keys(row).contains(key), "\(key)") }
+        #expect(row["identical"] == true)
+        #expect(Self.positive(row["tokens_per_s_plain"]) && Self.positive(row["tokens_per_s_speculative"]))
+    }
+
+    @Test("refine-loop: one row per task with seconds and generated tokens, and the turns to replay")
+    func refineLoop() async throws {
+        let report = try await Self.run(RefineLoopBenchmark())
+        #expect(report["scenario"] == "refine-loop")
+        let rows = Self.rows(report)
+        #expect(rows.map { $0["task"] } == RefineLoopBenchmark.tasks.map { .string($0.name) })
+        for row in rows {
+            #expect(Array(Self.keys(row).prefix(3)) == ["task", "seconds", "generated_tokens"])
+            #expect(Self.positive(row["seconds"]))
+            guard case .int(let tokens)? = row["generated_tokens"] else { continue }
+            #expect(tokens > 0 && tokens <= 320)
+        }
+        #expect(report["turns"]?["caps"] == [120, 80, 120])
+        #expect(report["turns"]?["tasks"]?.arrayValue?.count == 3)
+    }
+}

@@ -9,7 +9,9 @@
 /// ```
 public struct BenchmarkRunner: Sendable {
     /// Every scenario `refinery bench --scenario` accepts; the first is the default.
-    public static let scenarios: [any BenchmarkScenario] = [StandardBenchmark(), GrammarBenchmark()]
+    public static let scenarios: [any BenchmarkScenario] = [
+        StandardBenchmark(), GrammarBenchmark(), BatchBenchmark(), PrefixBenchmark(), SpeculateBenchmark(), RefineLoopBenchmark(),
+    ]
 
     /// The scenario called `name`.
     public static func scenario(named name: String) throws(BenchmarkError) -> any BenchmarkScenario {
@@ -30,9 +32,10 @@ public struct BenchmarkRunner: Sendable {
     public func run(_ scenario: any BenchmarkScenario, modelPath: String,
                     progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> BenchmarkReport {
         try validate()
-        let options = InferenceEngine.Options(threads: settings.threads, contextLength: settings.resolvedContextLength,
+        var options = InferenceEngine.Options(threads: settings.threads, contextLength: settings.resolvedContextLength,
                                               maxBatchTokens: max(512, settings.promptTokens),
                                               maxSequences: max(1, scenario.maxSequences))
+        scenario.configure(&options, settings: settings)
         let start = ContinuousClock.now
         let file = try GGUFFile.open(path: modelPath)
         let opened = ContinuousClock.now
@@ -49,7 +52,7 @@ public struct BenchmarkRunner: Sendable {
         report.set("runs", .int(Int64(settings.runs)))
         report.set("load_ms", BenchmarkReport.number(start.duration(to: loaded).seconds * 1000, digits: 1))
         report.set("load_gguf_ms", BenchmarkReport.number(start.duration(to: opened).seconds * 1000, digits: 1))
-        let measured = try await scenario.run(BenchmarkContext(model: model, settings: settings, progress: progress))
+        let measured = try await scenario.run(BenchmarkContext(model: model, settings: settings, engineOptions: options, progress: progress))
         for (key, value) in measured.fields { report.set(key, value) }
         let peak = ProcessMemory.peakResidentBytes.map { Double($0) / 1_048_576 }
         report.set("peak_rss_mb", peak.map { BenchmarkReport.number($0, digits: 1) } ?? .null)

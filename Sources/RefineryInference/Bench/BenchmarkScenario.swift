@@ -10,10 +10,13 @@ public protocol BenchmarkScenario: Sendable {
     var summary: String { get }
     /// The most sequences the scenario decodes at once (sizes the engine it is given).
     var maxSequences: Int { get }
+    /// Adjusts the engine's options (context, KV pool) before the model is loaded.
+    func configure(_ options: inout InferenceEngine.Options, settings: BenchmarkSettings)
     /// Runs the measurement on `context.model` and returns its figures.
     func run(_ context: BenchmarkContext) async throws -> BenchmarkReport
 }
 
 extension BenchmarkScenario {
     public var maxSequences: Int { 1 }
+    public func configure(_ options: inout InferenceEngine.Options, settings: BenchmarkSettings) {}
 }

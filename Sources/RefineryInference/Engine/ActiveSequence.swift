@@ -31,6 +31,11 @@ final class ActiveSequence: @unchecked Sendable {
     var pending: Int32?
     /// The grammar's progress, for a constrained generation.
     var constrained: ConstrainedDecoding?
+    /// Tokens proposed by speculation and fed after ``pending`` in the current step.
+    var draft: [Int32] = []
+    /// Tokens proposed, and proposed tokens confirmed, over the generation.
+    var draftTokens = 0
+    var acceptedDraftTokens = 0
 
     init(prompt: [Int32], options: GenerationOptions, vocabularySize: Int,
          continuation: AsyncThrowingStream<EngineEvent, any Error>.Continuation) {
@@ -58,6 +63,8 @@ final class ActiveSequence: @unchecked Sendable {
         let first = firstToken ?? now
         var stats = EngineStats(finishReason: reason, promptTokens: prompt.count, cachedTokens: cachedTokens, generatedTokens: generated,
                                 prefillTime: start.duration(to: first), decodeTime: first.duration(to: now), seed: sampler.seed)
+        stats.draftTokens = draftTokens
+        stats.acceptedDraftTokens = acceptedDraftTokens
         if let constrained {
             stats.constraintTime = constrained.elapsed
             stats.constrainedDocuments = constrained.completedDocuments

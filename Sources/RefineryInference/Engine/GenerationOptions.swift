@@ -24,10 +24,14 @@ public struct GenerationOptions: Sendable {
     /// ``GrammarConstraint``). Its mask builder's end-of-generation tokens should be among
     /// ``stopTokens``.
     public var constraint: GrammarConstraint?
+    /// Speculative decoding (ignored for a constrained generation). Greedy output is identical
+    /// with or without it; sampled output keeps its distribution (and, with a seed, its tokens).
+    public var speculation: Speculation = .none
 
     public init(sampling: SamplingParameters = SamplingParameters(), maxTokens: Int? = nil, stopTokens: Set<Int32> = [],
                 stopStrings: [String] = [], deadline: ContinuousClock.Instant? = nil, decoder: (any TokenTextDecoder)? = nil,
-                constraint: GrammarConstraint? = nil) {
+                constraint: GrammarConstraint? = nil, speculation: Speculation = .none) {
+        self.speculation = speculation
         self.sampling = sampling
         self.maxTokens = maxTokens
         self.stopTokens = stopTokens
@@ -35,6 +39,24 @@ public struct GenerationOptions: Sendable {
         self.deadline = deadline
         self.decoder = decoder
         self.constraint = constraint
+    }
+}
+
+/// How a generation guesses tokens ahead and verifies them in one forward pass.
+public enum Speculation: Sendable, Hashable {
+    /// One token per step.
+    case none
+    /// Prompt-lookup drafting: up to `maxDraft` tokens copied from where the output's last
+    /// n-gram occurs in the prompt (a refine step rewriting its draft), all verified in one
+    /// forward pass; the longest run that the sampler confirms is kept.
+    case promptLookup(maxDraft: Int = 10)
+
+    /// The most tokens proposed per step.
+    var maxDraft: Int {
+        switch self {
+        case .none: 0
+        case .promptLookup(let maxDraft): max(0, maxDraft)
+        }
     }
 }
 
@@ -78,4 +100,8 @@ public struct EngineStats: Sendable, Hashable {
     public var constrainedDocuments: Int = 0
     /// Whether a constrained document was begun but not complete when the generation ended.
     public var constraintOpen: Bool = false
+    /// Tokens proposed by speculative decoding (see ``Speculation``).
+    public var draftTokens: Int = 0
+    /// Proposed tokens the sampler confirmed (each saved one forward step).
+    public var acceptedDraftTokens: Int = 0
 }

@@ -139,15 +139,32 @@ final class Scheduler: @unchecked Sendable {
         for sequence in active where !sequence.isPrefilling {
             guard budget > 0, let token = sequence.pending else { continue }
             let kv = kvSequence(for: sequence)
+            // Speculation: draft tokens after the pending one, each row with logits (one logit
+            // row is kept for every other active sequence).
+            sequence.draft = draftTokens(for: sequence, kv: kv, budget: budget - 1,
+                                         logitRows: transformer.maxLogitRows - batch.logitRows.count - active.count)
             do {
-                try reserve(kv, upTo: kv.length + 1)
+                try reserve(kv, upTo: kv.length + 1 + sequence.draft.count)
             } catch {
-                starved.append(sequence)
-                continue
+                sequence.draft = []
+                do {
+                    try reserve(kv, upTo: kv.length + 1)
+                } catch {
+                    starved.append(sequence)
+                    continue
+                }
             }
-            batch.append(CollectionOfOne(token), to: kv, startingAt: kv.length, logitsForLast: true)
+            if sequence.draft.isEmpty {
+                batch.append(CollectionOfOne(token), to: kv, startingAt: kv.length, logitsForLast: true)
+            } else {
+                let index = batch.addSequence(kv)
+                batch.add(token: token, position: kv.length, sequence: index, logits: true)
+                for (offset, drafted) in sequence.draft.enumerated() {
+                    batch.add(token: drafted, position: kv.length + 1 + offset, sequence: index, logits: true)
+                }
+            }
             logitRowOwners.append(sequence)
-            budget -= 1
+            budget -= 1 + sequence.draft.count
         }
         for sequence in active where sequence.isPrefilling {
             guard budget > 0 else { break }
@@ -198,8 +215,19 @@ final class Scheduler: @unchecked Sendable {
         let vocabulary = transformer.config.vocabularySize
         let sampledAt = ContinuousClock.now
         var done: [ActiveSequence] = []
-        for (row, sequence) in logitRowOwners.enumerated() {
+        var row = 0
+        for sequence in logitRowOwners {
+            if !sequence.draft.isEmpty, let kv = sequence.kv {
+                let rows = 1 + sequence.draft.count
+                if let reason = verify(sequence, kv: kv, logits: logits, firstRow: row) {
+                    finish(sequence, reason, now: .now)
+                    done.append(sequence)
+                }
+                row += rows
+                continue
+            }
             let rowLogits = UnsafeMutableBufferPointer(rebasing: logits[(row * vocabulary)..<((row + 1) * vocabulary)])
+            row += 1
             if sequence.constrained?.isActive == true {
                 sequence.constrained!.mask(rowLogits, budget: tokensLeft(sequence))
             }
@@ -234,6 +262,62 @@ final class Scheduler: @unchecked Sendable {
         if let cap = sequence.options.maxTokens, sequence.generated >= cap { return .length }
         if let kv = sequence.kv, kv.length + 1 >= transformer.contextLength { return .length }
         return nil
+    }
+
+    /// Tokens to feed after `sequence`'s pending one this step: a prompt-lookup draft, bounded by
+    /// the sequence's remaining tokens and context, the batch's token budget and `logitRows`.
+    /// None for a constrained sequence (its mask depends on every accepted token).
+    private func draftTokens(for sequence: ActiveSequence, kv: KVSequence, budget: Int, logitRows: Int) -> [Int32] {
+        let requested = sequence.options.speculation.maxDraft
+        guard requested > 0, sequence.constrained == nil else { return [] }
+        // Accepting every draft token and sampling one more must stay within the caps; the
+        // pending token and the draft must fit in the context.
+        let limit = min(requested, budget, logitRows, tokensLeft(sequence) - 1, transformer.contextLength - kv.length - 2)
+        guard limit > 0 else { return [] }
+        return PromptLookup.draft(history: sequence.history, promptCount: sequence.prompt.count, maxDraft: limit)
+    }
+
+    /// Samples the rows of a speculative step: row `i` (the logits after the pending token and
+    /// `draft[0..<i]`) gives the token that plain decoding would sample there, since the earlier
+    /// draft tokens matched. Tokens are accepted while they equal the draft; the first that
+    /// differs (or the one after a fully accepted draft) is kept as the next pending token, and
+    /// the KV of the rejected positions is dropped.
+    ///
+    /// Sampling each row from its own distribution is standard speculative sampling for a
+    /// deterministic draft: a draft token `t` is kept with probability p(t), and otherwise the
+    /// token drawn is distributed as p without `t`, renormalised — the residual distribution. So
+    /// greedy output is identical to plain decoding, and sampled output keeps its distribution
+    /// (with a seed, its very tokens: one draw per emitted token, as without speculation).
+    private func verify(_ sequence: ActiveSequence, kv: KVSequence, logits: UnsafeMutableBufferPointer<Float>,
+                        firstRow: Int) -> EngineFinishReason? {
+        let vocabulary = transformer.config.vocabularySize
+        let draft = sequence.draft
+        sequence.draft = []
+        // The forward pass wrote the pending token and the whole draft; only the pending
+        // token's position is confirmed so far.
+        let base = kv.length - draft.count
+        kv.length = base
+        var accepted = 0
+        var ended: EngineFinishReason?
+        let sampledAt = ContinuousClock.now
+        for index in 0...draft.count {
+            let row = firstRow + index
+            let rowLogits = UnsafeMutableBufferPointer(rebasing: logits[(row * vocabulary)..<((row + 1) * vocabulary)])
+            let token = sequence.sampler.sample(logits: rowLogits, history: sequence.history)
+            if sequence.firstToken == nil { sequence.firstToken = sampledAt }
+            if let reason = accept(token, for: sequence) {
+                ended = reason
+                break
+            }
+            guard index < draft.count, token == draft[index] else { break }
+            // The draft token's keys and values are already in place.
+            accepted += 1
+            kv.length += 1
+        }
+        sequence.draftTokens += draft.count
+        sequence.acceptedDraftTokens += accepted
+        kv.truncate(to: kv.length)
+        return ended
     }
 
     /// How many tokens `sequence` may still generate, the one about to be sampled included.
