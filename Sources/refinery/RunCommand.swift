@@ -65,7 +65,12 @@ struct RunCommand: AsyncParsableCommand {
         progress.show("loading \(model)")
         let path = try ModelStore.fromEnvironment().locate(model)
         let local = try LocalModel(path: path, options: .init(threads: threads, maxSequences: 4))
-        let agent = ready.make(text, local, CostBook.fromEnvironment())
+        let costs = CostBook.fromEnvironment()
+        if !costs.isMeasured(local.name) {
+            progress.show("calibrating \(local.name) (first use)")
+            await costs.calibrateIfNeeded(local)
+        }
+        let agent = ready.make(text, local, costs)
         var result: AgentResult?
         for try await event in agent.stream(text, deadline: due, startedAt: start) {
             switch event {
