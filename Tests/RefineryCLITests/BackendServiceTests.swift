@@ -44,7 +44,7 @@ struct BackendServiceTests {
                 line.hasPrefix("listening on ") ? Int(line.dropFirst("listening on ".count)) : nil
             }, "no port in \(printed)")
 
-        for deadline in [600, 2000] {
+        for deadline in [1500, 3000] {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/write")!)
             request.httpMethod = "POST"
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
