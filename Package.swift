@@ -109,6 +109,10 @@ let package = Package(
         .executableTarget(
             name: "remote-model", dependencies: ["Refinery", "RefineryOpenAI", "RefineryAgents"],
             path: "Examples/remote-model", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "backend-service",
+            dependencies: ["Refinery", "RefineryAgents", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Examples/backend-service", swiftSettings: swiftSettings),
         .testTarget(
             name: "RefineryInferenceTests",
             dependencies: ["RefineryInference", "RefineryTesting"],
@@ -146,7 +150,10 @@ let package = Package(
         // Runs the built `refinery` executable and the examples as a user would.
         .testTarget(
             name: "RefineryCLITests",
-            dependencies: ["refinery", "hello-agent", "typed-extraction", "custom-tool", "remote-model", "RefineryTesting"],
+            dependencies: [
+                "refinery", "hello-agent", "typed-extraction", "custom-tool", "remote-model", "backend-service",
+                "RefineryTesting",
+            ],
             swiftSettings: swiftSettings
         ),
     ]

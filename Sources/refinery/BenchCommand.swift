@@ -16,7 +16,7 @@ struct BenchCommand: AsyncParsableCommand {
             (mapping, metadata, weights, tokenizer) and the peak resident memory (VmHWM). Progress \
             goes to standard error; the table (or, with --json, one JSON object) to standard output.
 
-            Scenarios: \(BenchmarkRunner.scenarios.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ")).
+            Scenarios: \(BenchmarkRunner.scenarios.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ")); \(DeadlineScenario.name) (\(DeadlineScenario.summary); --runs defaults to \(DeadlineScenario.defaultRuns) there).
             """
     )
 
@@ -26,8 +26,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Threads of the forward pass (default: the number of cores).", valueName: "n"))
     var threads: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Measured runs of each test; the median is reported.", valueName: "n"))
-    var runs: Int = 5
+    @Option(name: .long, help: ArgumentHelp("Measured runs of each test; the median is reported (default: 5).", valueName: "n"))
+    var runs: Int?
 
     @Option(name: .long, help: ArgumentHelp("Unmeasured runs before the measured ones.", valueName: "n"))
     var warmup: Int = 1
@@ -38,7 +38,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Tokens of the generation test (llama-bench's -n).", valueName: "n"))
     var genTokens: Int = 128
 
-    @Option(name: .long, help: ArgumentHelp("What to measure: \(BenchmarkRunner.scenarios.map(\.name).joined(separator: ", ")).",
+    @Option(name: .long, help: ArgumentHelp("What to measure: \((BenchmarkRunner.scenarios.map(\.name) + [DeadlineScenario.name]).joined(separator: ", ")).",
                                             valueName: "name"))
     var scenario: String = BenchmarkRunner.scenarios[0].name
 
@@ -50,10 +50,11 @@ struct BenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if let runs, runs < 1 { throw ValidationError("--runs must be at least 1") }
         if warmup < 0 { throw ValidationError("--warmup must not be negative") }
         if promptTokens < 1 { throw ValidationError("--prompt-tokens must be at least 1") }
         if genTokens < 1 { throw ValidationError("--gen-tokens must be at least 1") }
+        if scenario == DeadlineScenario.name { return }
         do {
             _ = try BenchmarkRunner.scenario(named: scenario)
         } catch {
@@ -62,9 +63,13 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let chosen = try BenchmarkRunner.scenario(named: scenario)
         let path = try ModelArguments.parse(["--model", model]).resolvedPath()
-        let runner = BenchmarkRunner(settings: BenchmarkSettings(threads: threads, runs: runs, warmupRuns: warmup,
+        if scenario == DeadlineScenario.name {
+            return try await DeadlineScenario.run(
+                modelPath: path, threads: threads, runs: runs ?? DeadlineScenario.defaultRuns, json: json, quiet: quiet)
+        }
+        let chosen = try BenchmarkRunner.scenario(named: scenario)
+        let runner = BenchmarkRunner(settings: BenchmarkSettings(threads: threads, runs: runs ?? 5, warmupRuns: warmup,
                                                                   promptTokens: promptTokens, generatedTokens: genTokens))
         let quiet = quiet
         let report = try await runner.run(chosen, modelPath: path) { line in

@@ -20,6 +20,7 @@ struct RefineryCommand: AsyncParsableCommand {
             ModelsCommand.self,
             GenerateCommand.self, ChatCommand.self, TokenizeCommand.self, PerplexityCommand.self, BenchCommand.self,
             ToolsCommand.self, AgentsCommand.self, RunCommand.self,
+            CalibrateCommand.self, ScriptCommand.self, EvalCommand.self,
             ServeCommand.self,
         ]
     )

@@ -70,13 +70,19 @@ struct RunCommand: AsyncParsableCommand {
         let progress = Progress(enabled: StandardError.isTerminal && !trace)
         // The local model first and the remote one as its fallback; either alone with only one given.
         var models: [any LanguageModel] = []
+        let costs = CostBook.fromEnvironment()
         if let name = model ?? (remoteArguments.remote == nil ? "smollm2-135m-instruct" : nil) {
             progress.show("loading \(name)")
             let path = try ModelStore.fromEnvironment().locate(name)
-            models.append(try LocalModel(path: path, options: .init(threads: threads, maxSequences: 4)))
+            let local = try LocalModel(path: path, options: .init(threads: threads, maxSequences: 4))
+            if !costs.isMeasured(local.name) {
+                progress.show("calibrating \(local.name) (first use)")
+                await costs.calibrateIfNeeded(local)
+            }
+            models.append(local)
         }
         if let remote = try remoteArguments.model() { models.append(remote) }
-        var agent = ready.make(text, models[0], CostBook.fromEnvironment())
+        var agent = ready.make(text, models[0], costs)
         agent.models += models.dropFirst()
         var result: AgentResult?
         for try await event in agent.stream(text, deadline: due, startedAt: start) {

@@ -107,17 +107,19 @@ struct AgentTests {
         #expect(result.plans[0].check == .verifier)
     }
 
-    @Test("a malformed verdict is survived: the agent refines without specific issues")
+    @Test("a malformed verdict is no verdict: nothing is refined on it, and the run is not complete")
     func malformedVerdict() async {
         let clock = ManualClock()
         let model = ScriptedModel(
             name: "m", texts: ["d1", "Looks great!!", "d2", AgentTesting.verdict(9, acceptable: true)])
         let result = await run(agent(model, clock: clock), clock: clock)
-        #expect(result.outcome == .complete)
-        #expect(result.answer == "d2")
+        #expect(result.steps.map(\.kind) == [.draft, .critique])
+        #expect(model.requests.count == 2)  // no refine was asked for
+        #expect(result.stopReason == .noVerdict)
+        #expect(result.outcome == .draftOnly)
+        #expect(result.answer == "d1")
         #expect(result.steps[1].verdict == nil)
         #expect(result.steps[1].note?.contains("malformed verdict") == true)
-        #expect(result.steps[2].prompt.contains("(none given)"))
     }
 
     @Test("an agent without checks or refinement completes after its draft")

@@ -3,9 +3,11 @@ public enum AgentOutcome: String, Sendable, Hashable, Codable, CaseIterable {
     /// The agent finished what it set out to do: a stop rule said the answer is done (acceptable,
     /// score threshold, checks passed, no change, round cap), or it had nothing left to run.
     case complete
-    /// At least one refinement finished, but the deadline (or a failing step) stopped the rest.
+    /// At least one refinement finished, but the deadline (or a failing step) stopped the rest,
+    /// or the answer still fails the agent's external checks.
     case refinedPartially = "refined_partially"
-    /// The first answer finished, but no refinement did.
+    /// The first answer finished, but no refinement did (or none changed it), and it was not
+    /// judged done: the time ran out, a check step failed, or its external checks still fail.
     case draftOnly = "draft_only"
     /// Even the first answer could not finish: the answer is the partial draft, clearly marked.
     case truncated
@@ -21,7 +23,7 @@ public enum StopReason: String, Sendable, Hashable, Codable {
     case scoreThreshold = "score_threshold"
     /// The external checks passed.
     case verified
-    /// A refinement returned the answer unchanged.
+    /// A refinement returned the answer unchanged (and no external check was failing).
     case unchanged
     /// The round cap was reached.
     case roundCap = "round_cap"
@@ -31,6 +33,9 @@ public enum StopReason: String, Sendable, Hashable, Codable {
     case deadline
     /// A step failed on every model.
     case stepFailed = "step_failed"
+    /// The critique's output was not a valid verdict: with no judgement there is nothing to
+    /// refine on.
+    case noVerdict = "no_verdict"
     /// The first answer was cut off or failed.
     case firstAnswer = "first_answer"
     /// The caller cancelled the run.

@@ -14,6 +14,8 @@ struct AgentRun {
         var text: String
         var step: Int
         var score: Double?
+        /// What the external checks said (nil: not checked by them).
+        var passed: Bool?
     }
 
     func run() async -> AgentResult {
@@ -99,7 +101,8 @@ struct AgentRun {
                 // Checked by the verifiers while picking: that counts as its check.
                 checked = true
                 pickedFailures = verification.failures
-                history.append(Answer(text: firstAnswer.text, step: 0, score: verification.score))
+                history.append(
+                    Answer(text: firstAnswer.text, step: 0, score: verification.score, passed: verification.passed))
             }
         } else {
             let (record, generation) = await agent.draft.run(
@@ -118,13 +121,15 @@ struct AgentRun {
         }
         if history.isEmpty { history.append(Answer(text: firstAnswer.text, step: 0)) }
         current = history[0]
-        if checked, current.score == 10, useVerifiers {
+        if checked, current.passed == true, useVerifiers {
             return finish(current, .complete, .verified)
         }
 
         // Check and refine until a stop rule holds or the time is gone.
         var issues = pickedFailures
         var roundsDone = 0
+        // Refinements in a row that returned the answer unchanged while its checks still failed.
+        var stalls = 0
         var stop: StopReason
         loop: while true {
             if Task.isCancelled {
@@ -163,7 +168,9 @@ struct AgentRun {
                 }
                 checked = true
                 current.score = result.score
+                current.passed = result.passed
                 history[history.count - 1].score = result.score
+                history[history.count - 1].passed = result.passed
                 issues = result.failures
                 if result.passed {
                     stop = .verified
@@ -197,17 +204,27 @@ struct AgentRun {
                         break loop
                     }
                 } else {
-                    issues = []  // malformed verdict: no judgement, refine without specific issues
+                    // A malformed verdict is no judgement: nothing to refine on. (An agent with
+                    // external checks never gets here: they replace the critique.)
+                    stop = .noVerdict
+                    break loop
                 }
             case .refine:
                 guard let refine = agent.refine else {
                     stop = .noRefinement
                     break loop
                 }
+                // After a rewrite that changed nothing, say so and sample more freely.
+                var sampling = refine.sampling
+                if stalls > 0 { sampling.temperature = max(sampling.temperature, 0.5) + 0.2 * Float(stalls) }
+                let asked =
+                    stalls > 0
+                    ? issues + ["your previous rewrite was identical to this answer: change the text to fix the issues"]
+                    : issues
                 let (record, generation) = await refine.run(
-                    instructions: agent.instructions, input: input, answer: current.text, issues: issues,
+                    instructions: agent.instructions, input: input, answer: current.text, issues: asked,
                     round: roundsDone + 1,
-                    maxTokens: next.maxTokens, deadline: stepDeadline, in: stepContext)
+                    maxTokens: next.maxTokens, deadline: stepDeadline, in: stepContext, sampling: sampling)
                 addStep(record)
                 switch generation.status {
                 case .cutOff:
@@ -224,9 +241,18 @@ struct AgentRun {
                 }
                 roundsDone += 1
                 if agent.stopRules.unchanged(generation.text, current.text) {
-                    stop = .unchanged
-                    break loop
+                    // "No change" ends the loop only when no external check is failing: an
+                    // answer that fails a check by code is never done, so refinement goes on
+                    // while time and rounds allow (its checks still apply: it is the same text).
+                    if current.passed != false {
+                        stop = .unchanged
+                        break loop
+                    }
+                    stalls += 1
+                    steps[steps.count - 1].note = "unchanged while the checks fail: refining again"
+                    continue loop
                 }
+                stalls = 0
                 current = Answer(text: generation.text, step: steps.count - 1)
                 history.append(current)
                 checked = false
@@ -251,10 +277,15 @@ struct AgentRun {
             }
         }
         let refined = history.count > 1
-        let outcome: AgentOutcome
+        var outcome: AgentOutcome
         switch stop {
         case .acceptable, .scoreThreshold, .verified, .unchanged, .roundCap, .noRefinement: outcome = .complete
-        case .deadline, .stepFailed, .cancelled, .firstAnswer: outcome = refined ? .refinedPartially : .draftOnly
+        case .deadline, .stepFailed, .cancelled, .firstAnswer, .noVerdict:
+            outcome = refined ? .refinedPartially : .draftOnly
+        }
+        // An answer whose external checks fail is never complete, whatever stopped the loop.
+        if outcome == .complete, useVerifiers, best.passed != true {
+            outcome = refined ? .refinedPartially : .draftOnly
         }
         return finish(best, outcome, stop)
     }

@@ -49,6 +49,30 @@ public final class CostBook: Sendable {
         return updated
     }
 
+    /// Learns `model`'s decode rate alone (see ``CostModel/observeDecode(tokens:in:)``).
+    @discardableResult
+    public func observeDecode(_ model: String, tokens: Int, in time: Duration) -> CostModel {
+        _ = cost(for: model)
+        let updated = models.withLock { table -> CostModel in
+            var cost = table[model] ?? CostModel(model: model)
+            cost.observeDecode(tokens: tokens, in: time)
+            table[model] = cost
+            return cost
+        }
+        try? store?.save(updated)
+        return updated
+    }
+
+    /// Whether `model`'s figures were measured (observed or calibrated), here or in the store,
+    /// rather than the defaults.
+    public func isMeasured(_ model: String) -> Bool { cost(for: model).observations > 0 }
+
+    /// Sets `cost` as the figures of its model and persists them when a store is set.
+    public func record(_ cost: CostModel) throws(ModelStoreError) {
+        set(cost)
+        try store?.save(cost)
+    }
+
     /// Learns that a call to `model` produced nothing in `wallTime` (see ``CostModel/observeNoOutput(after:)``).
     @discardableResult
     public func observeNoOutput(_ model: String, after wallTime: Duration) -> CostModel {

@@ -13,7 +13,8 @@ public struct CostModel: Sendable, Hashable, Codable {
     public var prefillTokensPerSecond: Double
     /// Tokens generated per second (one sequence).
     public var decodeTokensPerSecond: Double
-    /// Seconds from sending a request to its first generated token (network and queueing included).
+    /// Seconds from sending a request to its first generated token (network and queueing
+    /// included), beyond the prefill when the model reports its prefill time: the floor of every call.
     public var timeToFirstToken: Double
     /// Seconds a call costs beyond prefill and decode (setup, template rendering, transport).
     public var perCallOverhead: Double
@@ -77,12 +78,26 @@ public struct CostModel: Sendable, Hashable, Codable {
                     decodeTokensPerSecond, Double(stats.generatedTokens) / decodeTime.inSeconds)
             }
         }
-        if let firstToken { timeToFirstToken = blend(timeToFirstToken, max(0, firstToken.inSeconds)) }
+        if let firstToken {
+            // A model that reports its prefill time: the latency beyond the prefill, which the
+            // prefill rate already covers (so one long prompt does not raise every short call's floor).
+            let latency = stats.prefillTime > .zero ? firstToken - stats.prefillTime : firstToken
+            timeToFirstToken = blend(timeToFirstToken, max(0, latency.inSeconds))
+        }
         let overhead = (wallTime - stats.prefillTime - stats.decodeTime).inSeconds
         perCallOverhead = blend(perCallOverhead, max(0, overhead))
         if stats.promptTokens > 0 {
             cacheHitRate = blend(cacheHitRate, Double(stats.cachedTokens) / Double(stats.promptTokens))
         }
+        observations += 1
+    }
+
+    /// Learns the decode rate alone: `tokens` generated in `time` (from a generation cut off
+    /// before it reported its figures, whose prompt and overhead are unknown).
+    public mutating func observeDecode(tokens: Int, in time: Duration) {
+        guard tokens > 0, time > .zero else { return }
+        let weight = observations == 0 ? 1 : min(1, max(0.01, smoothing))
+        decodeTokensPerSecond += weight * (Double(tokens) / time.inSeconds - decodeTokensPerSecond)
         observations += 1
     }
 

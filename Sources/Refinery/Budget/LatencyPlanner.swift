@@ -100,7 +100,12 @@ public struct LatencyPlanner: Sendable {
         }
 
         let checkPrompt = input.promptTokens + answerTokens + 80
-        let refinePrompt = input.promptTokens + answerTokens + input.critiqueTokens + 40
+        // The refine prompt carries the issues: a critique's verdict, or a few lines of failures.
+        let issueTokens = check == .critique ? input.critiqueTokens : 24
+        let refinePrompt = input.promptTokens + answerTokens + issueTokens + 40
+        // A rewrite is about as long as the answer it rewrites (a quarter more, to be safe), up to
+        // its cap: planning every round at the full cap would leave most of the deadline unused.
+        let refineExpected = input.refineTokens.map { min($0, max(16, answerTokens + answerTokens / 4)) }
         func checkStep(round: Int, within time: Duration) -> ExecutionPlan.Step? {
             switch check {
             case .none: return nil
@@ -128,11 +133,11 @@ public struct LatencyPlanner: Sendable {
                 ok = false
             }
         }
-        if ok, let refineTokens = input.refineTokens {
+        if ok, let refineTokens = input.refineTokens, let refineExpected {
             let roundsAllowed = max(0, input.maxRounds - input.roundsDone)
             while rounds < roundsAllowed {
                 let round = input.roundsDone + rounds + 1
-                guard let refine = choose(prompt: refinePrompt, tokens: refineTokens, within: left) else { break }
+                guard let refine = choose(prompt: refinePrompt, tokens: refineExpected, within: left) else { break }
                 let next = checkStep(round: round, within: left - refine.estimate)
                 let need = refine.estimate + (next?.estimate ?? .zero)
                 guard need <= left else { break }

@@ -55,7 +55,9 @@ public struct BestOfN: Sendable {
         }
         let candidates: [StepGeneration] = await withTaskGroup(of: (Int, StepGeneration).self) { group in
             for (index, request) in requests.enumerated() {
-                group.addTask { (index, await StepGenerator.generate(request, in: context, deadline: deadline)) }
+                group.addTask {
+                    (index, await StepGenerator.generate(request, in: context, deadline: deadline, learn: requests.count == 1))
+                }
             }
             var all: [(Int, StepGeneration)] = []
             for await result in group { all.append(result) }

@@ -35,16 +35,21 @@ public struct Refine: Sendable {
         ]
     }
 
-    /// Refines `answer` by `deadline`.
+    /// Refines `answer` by `deadline`, sampling with `sampling` when given (else ``sampling``).
     public func run(
         instructions: String, input: String, answer: String, issues: [String], round: Int, maxTokens: Int,
-        deadline: Deadline, in context: StepContext
+        deadline: Deadline, in context: StepContext, sampling: SamplingParameters? = nil
     ) async -> (StepRecord, StepGeneration) {
         let span = StepSpan.start(.refine, round: round, in: context)
         let start = context.offset
         let messages = prompt(instructions, input, answer, issues)
-        let request = GenerationRequest(prompt: .messages(messages), sampling: sampling, maxTokens: maxTokens)
-        let generation = await StepGenerator.generate(request, in: context, deadline: deadline)
+        let request = GenerationRequest(
+            prompt: .messages(messages), sampling: sampling ?? self.sampling, maxTokens: maxTokens)
+        // A rewrite is expected at about the answer's length (as the planner expects it).
+        let answerTokens = answer.utf8.count / 4 + 1
+        let expected = min(maxTokens, max(16, answerTokens + answerTokens / 4))
+        let generation = await StepGenerator.generate(
+            request, in: context, deadline: deadline, expectedTokens: expected)
         let record = StepRecord(
             kind: .refine, round: round, model: generation.model, prompt: PromptText.render(messages),
             output: generation.text, status: generation.status, promptTokens: generation.stats?.promptTokens ?? 0,

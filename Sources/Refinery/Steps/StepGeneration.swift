@@ -26,15 +26,20 @@ public struct StepGeneration: Sendable {
 /// at the engine) and whatever text arrived is kept as a partial result. A model that fails, or
 /// that cannot finish while leaving the next model time to answer, gives way to the next.
 public enum StepGenerator {
-    /// Generates `request` on the context's models by `deadline`.
+    /// Generates `request` on the context's models by `deadline`. With `learn` (the default)
+    /// the generation's figures teach the cost book; generations that share a batch with
+    /// others (best-of-N candidates) pass false, since they run slower than one sequence alone.
+    /// `expectedTokens` is the output the planner expects (default: the request's token cap),
+    /// which decides whether a model fits the time left before the next one must start.
     public static func generate(
-        _ request: GenerationRequest, in context: StepContext, deadline: Deadline
+        _ request: GenerationRequest, in context: StepContext, deadline: Deadline, learn: Bool = true,
+        expectedTokens: Int? = nil
     ) async -> StepGeneration {
         let models = context.models
         var fallbacks: [String] = []
         var partial: StepGeneration?
         let promptTokens = estimatedTokens(request)
-        let outputTokens = request.maxTokens ?? 256
+        let outputTokens = expectedTokens ?? request.maxTokens ?? 256
         for (index, model) in models.enumerated() {
             // Leave the quickest model after this one enough time to answer on its own, when both fit.
             let now = context.clock.now
@@ -55,7 +60,7 @@ public enum StepGenerator {
                     continue
                 }
             }
-            var result = await attempt(model, request, deadline: attemptDeadline, context: context)
+            var result = await attempt(model, request, deadline: attemptDeadline, context: context, learn: learn)
             result.fallbacks = fallbacks
             switch result.status {
             case .completed:
@@ -100,6 +105,7 @@ public enum StepGenerator {
         var text = ""
         var pieces = 0
         var firstToken: ContinuousClock.Instant?
+        var lastToken: ContinuousClock.Instant?
         var calls: [Int: (id: String, name: String, arguments: String)] = [:]
         var stats: GenerationStats?
     }
@@ -118,7 +124,8 @@ public enum StepGenerator {
 
     /// One model, one sub-deadline.
     static func attempt(
-        _ model: any LanguageModel, _ request: GenerationRequest, deadline: Deadline, context: StepContext
+        _ model: any LanguageModel, _ request: GenerationRequest, deadline: Deadline, context: StepContext,
+        learn: Bool = true
     ) async -> StepGeneration {
         let clock = context.clock
         let start = clock.now
@@ -134,7 +141,9 @@ public enum StepGenerator {
                         progress.withLock { p in
                             switch event {
                             case .text(let text, let tokens):
-                                if p.firstToken == nil { p.firstToken = clock.now }
+                                let now = clock.now
+                                if p.firstToken == nil { p.firstToken = now }
+                                p.lastToken = now
                                 p.text += text
                                 p.pieces += max(1, tokens.count)
                             case .toolCallDelta(let delta):
@@ -188,16 +197,15 @@ public enum StepGenerator {
         case .deadline, .cancelled: status = .cutOff
         case .failed(let message): status = .failed(message)
         }
-        if let stats = p.stats, status == .completed {
+        if !learn {
+            // Figures of a shared batch would teach the wrong single-sequence speed.
+        } else if let stats = p.stats, status == .completed {
             context.costs.observe(
                 model.name, stats: stats, wallTime: wall, firstToken: p.firstToken.map { start.duration(to: $0) })
-        } else if status == .cutOff, p.pieces > 0, let first = p.firstToken {
-            // A cut-off generation still shows how fast the model was going.
-            let decode = first.duration(to: clock.now)
-            let stats = GenerationStats(
-                finishReason: .deadline, promptTokens: 0, generatedTokens: p.pieces, prefillTime: .zero,
-                decodeTime: decode)
-            context.costs.observe(model.name, stats: stats, wallTime: wall, firstToken: start.duration(to: first))
+        } else if status == .cutOff, p.pieces > 1, let first = p.firstToken, let last = p.lastToken, first < last {
+            // A cut-off generation still shows how fast the model was decoding — and nothing
+            // else: its prompt and overhead were never reported.
+            context.costs.observeDecode(model.name, tokens: p.pieces - 1, in: first.duration(to: last))
         } else if status == .cutOff, p.pieces == 0, wall > .zero {
             // Nothing at all in that time: the model is at least this slow to start.
             context.costs.observeNoOutput(model.name, after: wall)
