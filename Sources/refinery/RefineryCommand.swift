@@ -19,7 +19,7 @@ struct RefineryCommand: AsyncParsableCommand {
         subcommands: [
             ModelsCommand.self,
             GenerateCommand.self, ChatCommand.self, TokenizeCommand.self, PerplexityCommand.self, BenchCommand.self,
-            ToolsCommand.self, AgentsCommand.self, RunCommand.self,
+            ToolsCommand.self, AgentsCommand.self, RunCommand.self, EvalCommand.self,
             ServeCommand.self,
         ]
     )
