@@ -1,63 +1,41 @@
 import Foundation
 import Refinery
 
-// Free text in, a typed Swift value out: the agent's answer must be JSON that fits the type's
-// schema — checked by code after every step and refined on the failures — before it decodes.
+// Free text in, a typed Swift value out. The type describes its own JSON schema; the local
+// engine constrains every token to it, so the reply always parses, validates and decodes —
+// or, if the deadline cuts it short, the error says so and carries the partial text.
+
+enum Weekday: String, CaseIterable, Codable, JSONSchemaConvertible {
+    case monday, tuesday, wednesday, thursday, friday, saturday, sunday
+}
 
 struct Meeting: Codable, JSONSchemaConvertible {
     var title: String
-    var day: String
+    var day: Weekday
     var attendees: [String]
 
     static var jsonSchema: JSONValue {
         JSONSchema.object([
-            .required("title", JSONSchema.string()),
-            .required("day", JSONSchema.string()),
-            .required("attendees", JSONSchema.array(of: JSONSchema.string())),
+            .required("title", JSONSchema.string(description: "What the meeting is about, in a few words", maxLength: 60)),
+            .required("day", Weekday.jsonSchema),
+            .required("attendees", JSONSchema.array(of: JSONSchema.string(description: "A first name", maxLength: 30),
+                                                    description: "Everyone named as attending", maxItems: 12)),
         ])
-    }
-
-    /// The value in `text`, or what is wrong with it.
-    static func decode(_ text: String) -> (meeting: Meeting?, problems: [String]) {
-        guard let json = try? JSONValue(parsing: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            return (nil, ["the reply is not a JSON object"])
-        }
-        let problems = JSONSchemaValidator(schema: jsonSchema).violations(of: json).map(\.description)
-        guard problems.isEmpty,
-            let meeting = try? JSONDecoder().decode(Meeting.self, from: Data(json.serializedBytes()))
-        else {
-            return (nil, problems.isEmpty ? ["the JSON does not decode"] : problems)
-        }
-        return (meeting, [])
     }
 }
 
-let start = ContinuousClock.now
-let text =
-    CommandLine.arguments.dropFirst().first
-    ?? "Budget review on Tuesday with Ana, Bo and Chen."
+let text = CommandLine.arguments.dropFirst().first ?? "Budget review on Tuesday with Ana, Bo and Chen."
 do {
     let name = ProcessInfo.processInfo.environment["REFINERY_MODEL"] ?? "smollm2-135m-instruct"
     let model = try LocalModel(path: try ModelStore.fromEnvironment().locate(name))
-    let agent = Agent(
-        name: "typed-extraction",
-        instructions: "Reply with one JSON object only, matching this schema: \(Meeting.jsonSchema.serialized())",
-        model: model, draft: Draft(maxTokens: 128, sampling: .greedy),
-        verifiers: [
-            Verify("schema") { answer, _ in
-                let problems = Meeting.decode(answer).problems
-                return VerificationResult(passed: problems.isEmpty, failures: problems)
-            }
-        ],
-        refine: Refine(maxTokens: 128))
-    let result = await agent.run(text, deadline: Deadline(start.advanced(by: .seconds(5))), startedAt: start)
-    let (meeting, problems) = Meeting.decode(result.answer)
-    if let meeting {
-        print("title: \(meeting.title)\nday: \(meeting.day)\nattendees: \(meeting.attendees.joined(separator: ", "))")
-    } else {
-        print("no valid Meeting by the deadline: \(problems.joined(separator: "; "))")
-    }
-    print("[\(result.outcome.rawValue), \(result.steps.count) steps]")
+    let start = ContinuousClock.now
+    let meeting = try await model.respond(
+        to: [.system("Extract the meeting described by the user."), .user(text)],
+        generating: Meeting.self, maxTokens: 128, deadline: .after(.seconds(5)))
+    print("title: \(meeting.title)\nday: \(meeting.day.rawValue)\nattendees: \(meeting.attendees.joined(separator: ", "))")
+    print("[\(start.duration(to: .now).formatted(.units(allowed: [.milliseconds])))]")
+} catch let error as StructuredOutputError where error.isIncomplete {
+    print("no valid Meeting by the deadline: \(error.message); partial output: \(error.text)")
 } catch {
     FileHandle.standardError.write(Data("typed-extraction: \(error)\n".utf8))
     exit(1)

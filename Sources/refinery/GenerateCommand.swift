@@ -15,6 +15,8 @@ struct GenerateCommand: AsyncParsableCommand {
             generated text (or, with --json, one JSON object: text, tokens, prompt_tokens, \
             generated_tokens, prefill_ms, decode_ms, finish_reason, seed); diagnostics go to standard error.
 
+            --schema FILE constrains the output to one JSON document valid under the JSON schema in             FILE, and --any-json to any JSON value (token by token: every output parses). Generation             stops when the document is complete; standard output then holds exactly the document and             a newline. A schema keyword outside the supported subset is an error naming it and its             path; a document left unfinished (--max-tokens too small, for instance) is an error             carrying the partial text, and nothing is written to standard output.
+
             Default sampling (llama.cpp's defaults): temperature 0.8, top-k 40, top-p 0.95, \
             min-p 0.05, repeat penalty 1.0 over the last 64 tokens, a random seed; at most 512 \
             tokens. --greedy always takes the most likely token.
@@ -56,6 +58,12 @@ struct GenerateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print one JSON object instead of the text.")
     var json = false
 
+    @Option(name: .long, help: ArgumentHelp("Constrain the output to the JSON schema in this file.", valueName: "file"))
+    var schema: String?
+
+    @Flag(name: .long, help: "Constrain the output to any JSON value.")
+    var anyJSON = false
+
     @Argument(help: ArgumentHelp("The prompt, or '-' for standard input.", valueName: "PROMPT"))
     var prompt: String
 
@@ -66,6 +74,24 @@ struct GenerateCommand: AsyncParsableCommand {
         if !(0...1).contains(topP) { throw ValidationError("--top-p must be between 0 and 1") }
         if !(0...1).contains(minP) { throw ValidationError("--min-p must be between 0 and 1") }
         if repeatPenalty <= 0 { throw ValidationError("--repeat-penalty must be positive") }
+        if schema != nil && anyJSON { throw ValidationError("--schema and --any-json exclude each other") }
+    }
+
+    /// The schema the output must follow (`true` for --any-json), if any.
+    func outputSchema() throws -> JSONValue? {
+        if anyJSON { return .bool(true) }
+        guard let schema else { return nil }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: schema))
+        } catch {
+            throw ValidationError("cannot read the schema file '\(schema)': \(error.localizedDescription)")
+        }
+        do {
+            return try JSONValue(parsing: Array(data))
+        } catch {
+            throw ValidationError("the schema file '\(schema)' is not JSON: \(error.message)")
+        }
     }
 
     var sampling: SamplingParameters {
@@ -76,6 +102,9 @@ struct GenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let input = InputText.bytes(prompt)
+        let schema = try outputSchema()
+        // Compile before loading the model, so a bad schema fails fast.
+        let grammar = try schema.map { try JSONSchemaGrammar(schema: $0) }
         let model = try modelArguments.load()
         let tokens: [Int32]
         if raw {
@@ -84,10 +113,19 @@ struct GenerateCommand: AsyncParsableCommand {
             guard model.chatTemplate != nil else {
                 throw ModelError.unsupported("chat templating: model '\(model.name)' has no chat template (use --raw to feed the prompt as is)")
             }
-            let text = try model.chatPrompt(messages: [["role": "user", "content": .string(String(decoding: input, as: UTF8.self))]])
+            var messages: [JSONValue] = [["role": "user", "content": .string(String(decoding: input, as: UTF8.self))]]
+            if let schema {
+                // Tell the model what the constraint will hold it to (the grammar limits only the syntax).
+                let instruction = anyJSON ? "Reply with JSON only." : "Reply with one JSON value matching this JSON schema:\n" + schema.serialized()
+                messages.insert(["role": "system", "content": .string(instruction)], at: 0)
+            }
+            let text = try model.chatPrompt(messages: messages)
             tokens = model.promptTokens(text)
         }
-        let options = GenerationOptions(sampling: sampling, maxTokens: maxTokens, stopStrings: stop)
+        var options = GenerationOptions(sampling: sampling, maxTokens: maxTokens, stopStrings: stop)
+        if let grammar { options.constraint = GrammarConstraint(grammar: grammar.grammar, masks: model.makeTokenMasks()) }
+        // A constrained document is written whole, once complete.
+        let buffered = json || grammar != nil
         var text = ""
         var generated: [Int32] = []
         var stats: EngineStats?
@@ -95,13 +133,22 @@ struct GenerateCommand: AsyncParsableCommand {
             switch event {
             case .tokens(let ids, let delta):
                 generated += ids
-                if json { text += delta } else { StandardOutput.write(delta) }
+                if buffered { text += delta } else { StandardOutput.write(delta) }
             case .finished(let final):
                 stats = final
             }
         }
         guard let stats else { return }
-        if json {
+        if grammar != nil, stats.constraintOpen {
+            StandardError.line("partial output: \(text)")
+            throw StructuredOutputError.incompleteOutput(text, reason: LocalModel.stats(stats).finishReason)
+        }
+        if grammar != nil, !json {
+            StandardOutput.write(text + "\n")
+            StandardError.line(String(format: "[%d prompt tokens, %d generated, %@, mask and grammar %.1f ms]",
+                                      stats.promptTokens, stats.generatedTokens, stats.finishReason.rawValue,
+                                      stats.constraintTime.milliseconds))
+        } else if json {
             let output = GenerateOutput(text: text, tokens: generated, prompt_tokens: stats.promptTokens,
                                         generated_tokens: stats.generatedTokens, prefill_ms: stats.prefillTime.milliseconds,
                                         decode_ms: stats.decodeTime.milliseconds, finish_reason: stats.finishReason.rawValue,

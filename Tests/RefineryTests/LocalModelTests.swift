@@ -82,11 +82,121 @@ struct LocalModelTests {
         #expect(tokens.count == 2)
     }
 
-    @Test("output constraints are refused with a typed error, not ignored")
-    func constraints() async throws {
+    @Test("a schema constraint gives exactly one valid document, and generation stops when it closes")
+    func schemaConstraint() async throws {
         guard let model = try Self.model() else { return }
-        var request = Self.greedy([.user("Hi")], maxTokens: 2)
+        #expect(model.capabilities.constrainedDecoding)
+        let schema: JSONValue = try JSONValue(parsing: #"{"type":"object","properties":{"city":{"type":"string","maxLength":20},"days":{"type":"integer","minimum":1,"maximum":7},"units":{"enum":["C","F"]}},"required":["city","days","units"],"additionalProperties":false}"#)
+        for seed in [1, 2, 3] as [UInt64] {
+            var request = GenerationRequest(prompt: .messages([.user("Weather for Paris for three days, in JSON.")]),
+                                            constraint: .jsonSchema(schema), sampling: SamplingParameters(temperature: 1, topK: 0, topP: 1, minP: 0, seed: seed),
+                                            maxTokens: 64)
+            request.stop = []
+            let (text, tokens, stats) = try await Self.collect(model.generate(request))
+            let value = try JSONValue(parsing: text)
+            #expect(JSONSchemaValidator(schema: schema).isValid(value), "\(text)")
+            let s = try #require(stats)
+            #expect(s.finishReason == .stop && s.generatedTokens == tokens.count, "\(text)")
+        }
+    }
+
+    @Test("a tiny token budget still closes the document (budget-aware masks)")
+    func budgetCloses() async throws {
+        guard let model = try Self.model() else { return }
+        let schema: JSONValue = try JSONValue(parsing: #"{"type":"object","properties":{"story":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}}},"required":["story","tags"]}"#)
+        let request = GenerationRequest(prompt: .messages([.user("Write a long story about a dragon, as JSON.")]),
+                                        constraint: .jsonSchema(schema), sampling: .greedy, maxTokens: 24)
+        let (text, tokens, stats) = try await Self.collect(model.generate(request))
+        #expect(tokens.count <= 24)
+        #expect(JSONSchemaValidator(schema: schema).isValid(try JSONValue(parsing: text)), "\(text)")
+        #expect(stats?.finishReason == .stop)
+    }
+
+    @Test("any-JSON constraint and an unsupported keyword (a GrammarError naming keyword and path)")
+    func anyJSONAndErrors() async throws {
+        guard let model = try Self.model() else { return }
+        var request = Self.greedy([.user("Give me a JSON object describing a cat.")], maxTokens: 48)
         request.constraint = .anyJSON
-        await #expect(throws: ModelError.self) { _ = try await Self.collect(model.generate(request)) }
+        let (text, _, stats) = try await Self.collect(model.generate(request))
+        if stats?.finishReason == .stop { _ = try JSONValue(parsing: text) }
+        request.constraint = .jsonSchema(try JSONValue(parsing: #"{"type":"object","properties":{"a":{"not":{"type":"string"}}}}"#))
+        do {
+            _ = try await Self.collect(model.generate(request))
+            Issue.record("an unsupported keyword was accepted")
+        } catch let error as GrammarError {
+            #expect(error.keyword == "not" && error.path == "/properties/a")
+        }
+    }
+
+    @Test("tool calls are constrained: with tool choice required every call parses and names an offered tool")
+    func toolCallsConstrained() async throws {
+        guard let model = try Self.model() else { return }
+        let tools = [
+            ToolDefinition(name: "get_weather", description: "Weather for a city",
+                           parameters: try JSONValue(parsing: #"{"type":"object","properties":{"city":{"type":"string","maxLength":30}},"required":["city"]}"#)),
+            ToolDefinition(name: "add", description: "Adds two integers",
+                           parameters: try JSONValue(parsing: #"{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"integer"}},"required":["a","b"]}"#)),
+        ]
+        let format = model.toolCallFormat
+        for seed in [4, 5, 6] as [UInt64] {
+            let request = GenerationRequest(prompt: .messages([.system(format.systemPrompt(for: tools)), .user("What's the weather in Oslo?")]),
+                                            tools: tools, toolChoice: .required,
+                                            sampling: SamplingParameters(temperature: 1, topK: 0, topP: 1, minP: 0, seed: seed), maxTokens: 80)
+            let (text, _, stats) = try await Self.collect(model.generate(request))
+            let parsed = format.parse(text)
+            // A call opened in free text just before the token cap may be cut off; every other parses.
+            #expect(parsed.malformed.isEmpty || stats?.finishReason == .length, "\(text)")
+            #expect(text.hasPrefix(format.callOpening.trimmingCharacters(in: .whitespacesAndNewlines)), "\(text)")
+            #expect(!parsed.calls.isEmpty, "\(text)")
+            for call in parsed.calls {
+                let tool = try #require(tools.first { $0.name == call.name }, "\(text)")
+                #expect(JSONSchemaValidator(schema: tool.parameters).isValid(call.arguments), "\(text)")
+            }
+        }
+    }
+}
+
+/// Qwen 2.5 writes Hermes calls (`<tool_call>` is one token of its vocabulary): with tool choice
+/// `auto` the constraint waits for the opening, then holds the call to the offered tools.
+@Suite("LocalModel tool calls on Qwen2.5-Coder-0.5B", .serialized)
+struct LocalModelQwenToolTests {
+    @Test("auto tool choice: the model opens a call by itself, and the call parses and names an offered tool")
+    func hermesCalls() async throws {
+        guard let path = TestModels.path(TestModels.qwen05) else {
+            print("skipping Qwen tool-call test: \(TestModels.missingReason(TestModels.qwen05))")
+            return
+        }
+        let model = try LocalModel(path: path, options: .init(contextLength: 1024))
+        #expect(model.toolCallFormat.name == "hermes")
+        let tools = [
+            ToolDefinition(name: "get_weather", description: "Current weather for a city",
+                           parameters: try JSONValue(parsing: #"{"type":"object","properties":{"city":{"type":"string"},"unit":{"enum":["celsius","fahrenheit"]}},"required":["city","unit"]}"#)),
+            ToolDefinition(name: "get_time", description: "Current time in a time zone",
+                           parameters: try JSONValue(parsing: #"{"type":"object","properties":{"zone":{"type":"string"}},"required":["zone"]}"#)),
+        ]
+        // Auto: whether to call is the model's choice. This small model mostly leaves out the
+        // <tool_call> tags and writes the call's JSON bare or in a ```json fence: the bare
+        // `{"name":` opening triggers the constraint too, so every call parses and validates.
+        let names = Set(tools.map(\.name))
+        for seed in 1...6 as ClosedRange<UInt64> {
+            let question = seed % 2 == 0 ? "What time is it in Tokyo?" : "What's the weather in Oslo in celsius?"
+            let request = GenerationRequest(prompt: .messages([.user(question)]), tools: tools, toolChoice: .auto,
+                                            sampling: SamplingParameters(temperature: 1, topK: 0, topP: 1, minP: 0, seed: seed), maxTokens: 96)
+            let (text, _, _) = try await LocalModelTests.collect(model.generate(request))
+            let openings = text.components(separatedBy: "<tool_call>").count - 1 + text.components(separatedBy: #"{"name":"#).count - 1
+            let parsed = ToolCallFormats.parseLeniently(text, format: model.toolCallFormat, toolNames: names)
+            #expect(parsed.calls.count == openings && parsed.malformed.isEmpty, "\(text)")
+            for call in parsed.calls {
+                let tool = try #require(tools.first { $0.name == call.name }, "\(text)")
+                #expect(JSONSchemaValidator(schema: tool.parameters).isValid(call.arguments), "\(text)")
+            }
+        }
+        // Required: the output opens with a call.
+        let request = GenerationRequest(prompt: .messages([.user("What's the weather in Paris?")]), tools: tools, toolChoice: .required,
+                                        sampling: SamplingParameters(temperature: 1, topK: 0, topP: 1, minP: 0, seed: 9), maxTokens: 96)
+        let (text, _, _) = try await LocalModelTests.collect(model.generate(request))
+        #expect(text.hasPrefix("<tool_call>"), "\(text)")
+        let call = try #require(model.toolCallFormat.parse(text).calls.first, "\(text)")
+        #expect(tools.contains { $0.name == call.name })
     }
 }

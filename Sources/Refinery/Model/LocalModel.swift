@@ -1,11 +1,21 @@
 import Foundation
 import RefineryInference
+import Synchronization
 
 /// A ``LanguageModel`` running in process on Refinery's engine, from a GGUF file.
 ///
 /// Conversations are rendered through the model's own chat template (with the request's
 /// tools); raw prompts are fed as is with special tokens parsed. All requests share the
 /// model's one scheduler, which batches their sequences into each forward pass.
+///
+/// **Constrained decoding.** A request's ``GenerationRequest/constraint`` is compiled to a
+/// grammar (cached by schema) and enforced token by token: the output is exactly one document
+/// valid under the schema, and generation stops as soon as it is complete. A request with tools
+/// (and no other constraint) has each tool call constrained: free text until the model opens a
+/// call in its format (``toolCallFormat``), then the call's JSON limited to the offered tools and
+/// their argument schemas, then the closing tag, then free text again; with tool choice
+/// `required` or a named tool the output starts with a call. So every call a local model makes
+/// parses and names an offered tool.
 ///
 /// ```swift
 /// let model = try LocalModel(path: "/path/to/smollm2-135m-instruct.gguf")
@@ -15,6 +25,11 @@ public final class LocalModel: LanguageModel {
     /// The loaded model (engine, tokenizer, chat template).
     public let model: InferenceModel
     public let name: String
+    /// Whether tool calls of requests with tools are constrained (see the type's discussion).
+    public let constrainsToolCalls: Bool
+    /// Compiled schemas, shared by this model's requests.
+    public let grammars = GrammarCache()
+    private let maskBuilder = Mutex<TokenMaskBuilder?>(nil)
 
     /// Loads the GGUF model at `path`.
     public convenience init(path: String, options: InferenceEngine.Options = .init()) throws {
@@ -22,13 +37,29 @@ public final class LocalModel: LanguageModel {
     }
 
     /// Wraps an already loaded model.
-    public init(model: InferenceModel, name: String? = nil) {
+    public init(model: InferenceModel, name: String? = nil, constrainsToolCalls: Bool = true) {
         self.model = model
         self.name = name ?? model.name
+        self.constrainsToolCalls = constrainsToolCalls
+    }
+
+    /// How this model writes tool calls (read from its chat template).
+    public var toolCallFormat: any ToolCallFormat { ToolCallFormats.detect(templateSource: model.chatTemplate?.source) }
+
+    /// Token masks over this model's vocabulary (each token's bytes as the detokenizer writes
+    /// them; control tokens never allowed, end-of-generation tokens only once a document is
+    /// complete). Built on first use and shared, with its per-grammar caches, by all requests.
+    public var tokenMasks: TokenMaskBuilder {
+        maskBuilder.withLock { builder in
+            if let builder { return builder }
+            let built = model.makeTokenMasks()
+            builder = built
+            return built
+        }
     }
 
     public var capabilities: ModelCapabilities {
-        ModelCapabilities(constrainedDecoding: false, prefixCache: false, batching: true,
+        ModelCapabilities(constrainedDecoding: true, prefixCache: false, batching: true,
                           toolCalls: model.chatTemplate?.source.contains("tools") ?? false,
                           contextLength: model.engine.contextLength)
     }
@@ -36,14 +67,16 @@ public final class LocalModel: LanguageModel {
     public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
         let prompt: [Int32]
+        let constraint: GrammarConstraint?
         do {
             prompt = try promptTokens(for: request)
+            constraint = try self.constraint(for: request)
         } catch {
             continuation.finish(throwing: error)
             return stream
         }
         let options = GenerationOptions(sampling: request.sampling, maxTokens: request.maxTokens,
-                                         stopStrings: request.stop, deadline: request.deadline?.instant)
+                                         stopStrings: request.stop, deadline: request.deadline?.instant, constraint: constraint)
         let events = model.generate(prompt: prompt, options: options)
         let task = Task {
             do {
@@ -64,9 +97,36 @@ public final class LocalModel: LanguageModel {
         return stream
     }
 
+    /// The engine constraint for `request`: its output constraint over the whole output, else
+    /// its tool calls (when it has tools and ``constrainsToolCalls``), else none. Throws the
+    /// ``GrammarError`` of a schema outside the supported subset.
+    public func constraint(for request: GenerationRequest) throws(GrammarError) -> GrammarConstraint? {
+        if let output = request.constraint {
+            let schema: JSONValue
+            switch output {
+            case .jsonSchema(let s): schema = s
+            case .anyJSON: schema = .bool(true)
+            }
+            let compiled = try grammars.grammar(for: schema)
+            return GrammarConstraint(grammar: compiled.grammar, masks: tokenMasks, activation: .whole)
+        }
+        guard constrainsToolCalls, !request.tools.isEmpty,
+              let call = ToolCallConstraint(definitions: request.tools, choice: request.toolChoice, format: toolCallFormat)
+        else { return nil }
+        let tagged = try grammars.tagged(schema: call.schema, opening: call.opening, closing: call.closing)
+        var triggers = [GrammarConstraint.Trigger(opening: tagged.trigger, grammar: tagged.grammar)]
+        if let bare = call.bareOpening, !tagged.openingInDocument {
+            let document = try grammars.grammar(for: call.schema)
+            var probe = document.makeMatcher()
+            if probe.accept(bytes: Array(bare.utf8)) {
+                triggers.append(GrammarConstraint.Trigger(opening: Array(bare.utf8), grammar: document.grammar))
+            }
+        }
+        return GrammarConstraint(grammar: tagged.grammar, masks: tokenMasks, activation: .triggered(triggers, startsActive: call.mustCall))
+    }
+
     /// The prompt's token ids: a conversation rendered by the chat template, or raw text.
     func promptTokens(for request: GenerationRequest) throws -> [Int32] {
-        if request.constraint != nil { throw ModelError.unsupported("output constraints on a local model (constrained decoding)") }
         switch request.prompt {
         case .raw(let text):
             return model.promptTokens(text)
@@ -97,7 +157,8 @@ public final class LocalModel: LanguageModel {
                                                               ("parameters", tool.parameters)]))])
     }
 
-    static func stats(_ stats: EngineStats) -> GenerationStats {
+    /// The engine's figures as a ``GenerationStats``.
+    public static func stats(_ stats: EngineStats) -> GenerationStats {
         let reason: FinishReason
         switch stats.finishReason {
         case .stop: reason = .stop

@@ -9,7 +9,7 @@
 /// ```
 public struct BenchmarkRunner: Sendable {
     /// Every scenario `refinery bench --scenario` accepts; the first is the default.
-    public static let scenarios: [any BenchmarkScenario] = [StandardBenchmark()]
+    public static let scenarios: [any BenchmarkScenario] = [StandardBenchmark(), GrammarBenchmark()]
 
     /// The scenario called `name`.
     public static func scenario(named name: String) throws(BenchmarkError) -> any BenchmarkScenario {

@@ -20,6 +20,8 @@ final class ActiveSequence: @unchecked Sendable {
     var firstToken: ContinuousClock.Instant?
     /// The token sampled last, to feed in the next step.
     var pending: Int32?
+    /// The grammar's progress, for a constrained generation.
+    var constrained: ConstrainedDecoding?
 
     init(prompt: [Int32], options: GenerationOptions, vocabularySize: Int,
          continuation: AsyncThrowingStream<EngineEvent, any Error>.Continuation) {
@@ -31,6 +33,7 @@ final class ActiveSequence: @unchecked Sendable {
         history.reserveCapacity(prompt.count + (options.maxTokens ?? 256))
         decoder = options.decoder
         stopMatcher = StopStringMatcher(options.stopStrings)
+        constrained = options.constraint.map(ConstrainedDecoding.init)
     }
 
     var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
@@ -44,7 +47,13 @@ final class ActiveSequence: @unchecked Sendable {
     func stats(_ reason: EngineFinishReason, now: ContinuousClock.Instant) -> EngineStats {
         let start = admitted ?? now
         let first = firstToken ?? now
-        return EngineStats(finishReason: reason, promptTokens: prompt.count, cachedTokens: 0, generatedTokens: generated,
-                           prefillTime: start.duration(to: first), decodeTime: first.duration(to: now), seed: sampler.seed)
+        var stats = EngineStats(finishReason: reason, promptTokens: prompt.count, cachedTokens: 0, generatedTokens: generated,
+                                prefillTime: start.duration(to: first), decodeTime: first.duration(to: now), seed: sampler.seed)
+        if let constrained {
+            stats.constraintTime = constrained.elapsed
+            stats.constrainedDocuments = constrained.completedDocuments
+            stats.constraintOpen = constrained.isInsideDocument
+        }
+        return stats
     }
 }

@@ -20,15 +20,21 @@ public struct GenerationOptions: Sendable {
     public var deadline: ContinuousClock.Instant?
     /// Turns tokens into text for the text of each event; without one, events carry ids only.
     public var decoder: (any TokenTextDecoder)?
+    /// A grammar the output must follow (masked per sequence before each draw; see
+    /// ``GrammarConstraint``). Its mask builder's end-of-generation tokens should be among
+    /// ``stopTokens``.
+    public var constraint: GrammarConstraint?
 
     public init(sampling: SamplingParameters = SamplingParameters(), maxTokens: Int? = nil, stopTokens: Set<Int32> = [],
-                stopStrings: [String] = [], deadline: ContinuousClock.Instant? = nil, decoder: (any TokenTextDecoder)? = nil) {
+                stopStrings: [String] = [], deadline: ContinuousClock.Instant? = nil, decoder: (any TokenTextDecoder)? = nil,
+                constraint: GrammarConstraint? = nil) {
         self.sampling = sampling
         self.maxTokens = maxTokens
         self.stopTokens = stopTokens
         self.stopStrings = stopStrings
         self.deadline = deadline
         self.decoder = decoder
+        self.constraint = constraint
     }
 }
 
@@ -43,7 +49,7 @@ public enum EngineEvent: Sendable {
 
 /// Why an engine generation ended.
 public enum EngineFinishReason: String, Sendable, Hashable {
-    /// An end-of-generation token or a stop string.
+    /// An end-of-generation token, a stop string, or a constrained document that is complete.
     case stop
     /// The token cap or the context size.
     case length
@@ -66,4 +72,10 @@ public struct EngineStats: Sendable, Hashable {
     public var decodeTime: Duration
     /// The sampler's seed (to reproduce a sampled generation).
     public var seed: UInt64
+    /// Time spent masking logits and advancing the grammar (zero without a constraint).
+    public var constraintTime: Duration = .zero
+    /// Constrained documents completed (tool calls for a triggered constraint).
+    public var constrainedDocuments: Int = 0
+    /// Whether a constrained document was begun but not complete when the generation ended.
+    public var constraintOpen: Bool = false
 }

@@ -184,6 +184,9 @@ final class Scheduler: @unchecked Sendable {
         var done: [ActiveSequence] = []
         for (row, sequence) in logitRowOwners.enumerated() {
             let rowLogits = UnsafeMutableBufferPointer(rebasing: logits[(row * vocabulary)..<((row + 1) * vocabulary)])
+            if sequence.constrained?.isActive == true {
+                sequence.constrained!.mask(rowLogits, budget: tokensLeft(sequence))
+            }
             let token = sequence.sampler.sample(logits: rowLogits, history: sequence.history)
             if sequence.firstToken == nil { sequence.firstToken = sampledAt }
             if let reason = accept(token, for: sequence) {
@@ -208,11 +211,20 @@ final class Scheduler: @unchecked Sendable {
             text = sequence.stopMatcher.feed(decoder.decode(token))
             sequence.decoder = decoder
         }
+        let step = sequence.constrained?.advance(token) ?? .proceed
         sequence.continuation.yield(.tokens([token], text: text))
+        if step == .finished { return .stop }
         if sequence.stopMatcher.stopped { return .stop }
         if let cap = sequence.options.maxTokens, sequence.generated >= cap { return .length }
         if let kv = sequence.kv, kv.length + 1 >= transformer.contextLength { return .length }
         return nil
+    }
+
+    /// How many tokens `sequence` may still generate, the one about to be sampled included.
+    private func tokensLeft(_ sequence: ActiveSequence) -> Int {
+        var left = transformer.contextLength - (sequence.kv?.length ?? 0)
+        if let cap = sequence.options.maxTokens { left = min(left, cap - sequence.generated) }
+        return left
     }
 
     private func finish(_ sequence: ActiveSequence, _ reason: EngineFinishReason, now: ContinuousClock.Instant) {

@@ -11,8 +11,16 @@ public final class GrammarCache: Sendable {
         var options: JSONSchemaGrammar.Options
     }
 
+    private struct TaggedKey: Hashable {
+        var schema: JSONValue
+        var options: JSONSchemaGrammar.Options
+        var opening: String
+        var closing: String
+    }
+
     private let capacity: Int
     private let entries = Mutex<[(key: Key, grammar: JSONSchemaGrammar)]>([])
+    private let tagged = Mutex<[(key: TaggedKey, grammar: TaggedJSONGrammar)]>([])
 
     /// A cache of at most `capacity` compiled schemas.
     public init(capacity: Int = 64) {
@@ -39,6 +47,27 @@ public final class GrammarCache: Sendable {
         }
     }
 
-    /// Number of compiled schemas held.
-    public var count: Int { entries.withLock { $0.count } }
+    /// The compiled ``TaggedJSONGrammar`` for `schema` between `opening` and `closing`,
+    /// compiling it on first use (errors are not cached).
+    public func tagged(schema: JSONValue, opening: String, closing: String, options: JSONSchemaGrammar.Options = .init()) throws(GrammarError) -> TaggedJSONGrammar {
+        let key = TaggedKey(schema: schema, options: options, opening: opening, closing: closing)
+        if let hit = tagged.withLock({ entries -> TaggedJSONGrammar? in
+            guard let i = entries.firstIndex(where: { $0.key == key }) else { return nil }
+            let entry = entries.remove(at: i)
+            entries.append(entry)
+            return entry.grammar
+        }) {
+            return hit
+        }
+        let compiled = try TaggedJSONGrammar(schema: schema, opening: opening, closing: closing, options: options)
+        return tagged.withLock { entries in
+            if let existing = entries.first(where: { $0.key == key }) { return existing.grammar }
+            entries.append((key, compiled))
+            if entries.count > capacity { entries.removeFirst() }
+            return compiled
+        }
+    }
+
+    /// Number of compiled schemas held (plain and tagged).
+    public var count: Int { entries.withLock { $0.count } + tagged.withLock { $0.count } }
 }

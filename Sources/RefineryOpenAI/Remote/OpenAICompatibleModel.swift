@@ -15,7 +15,9 @@ import Refinery
 /// API does not return them); the final stats take token counts from the reply's `usage`
 /// (streamed replies ask for it with `stream_options.include_usage`) and count deltas when a
 /// server sends none. `prefillTime` is the time to the first delta, network included.
-/// Every failure is a ``RemoteModelError``; cancellation is a `CancellationError`.
+/// Every failure is a ``RemoteModelError``; cancellation is a `CancellationError`. A reply to a
+/// request with an output constraint is validated on receipt: one that finishes normally but
+/// breaks the schema ends with ``StructuredOutputError/nonConforming(_:problems:)`` (raw text inside).
 public struct OpenAICompatibleModel: LanguageModel {
     public let configuration: RemoteModelConfiguration
 
@@ -38,6 +40,11 @@ public struct OpenAICompatibleModel: LanguageModel {
 
     public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
         let generation = RemoteGeneration(configuration: configuration, request: request)
+        if let constraint = request.constraint {
+            // Validated on receipt (see StructuredReplyCheck).
+            let check = StructuredReplyCheck(constraint)
+            return AsyncThrowingStream(unfolding: { try check.check(try await generation.next()) })
+        }
         return AsyncThrowingStream(unfolding: { try await generation.next() })
     }
 

@@ -16,15 +16,35 @@ public struct ToolCallConstraint: Sendable, Hashable {
     public let closing: String
     /// Whether the output must begin with a call instead of the model choosing.
     public let mustCall: Bool
+    /// Another opening that starts a call: `{"name":` for formats that wrap a
+    /// `{"name": …, "arguments": …}` object in tags (Hermes, prompted), since small models often
+    /// leave the tags out and write the object bare (or in a ```json fence) — which the lenient
+    /// parser (``ToolCallFormats/parseLeniently(_:format:toolNames:)``) reads as a call. The JSON
+    /// from this opening on is held to ``schema`` too. `nil` for formats whose opening is already
+    /// JSON (Llama 3) or whose calls are a list (Mistral).
+    public let bareOpening: String?
 
     /// The constraint for `tools` in `format`, or `nil` when no tool may be called.
     public init?(tools: ToolSet, format: any ToolCallFormat) {
-        let offered = tools.definitions
+        self.init(definitions: tools.definitions, choice: tools.choice, format: format)
+    }
+
+    /// The constraint for a request's tool definitions and choice (a named choice keeps only
+    /// that tool), or `nil` when no tool may be called.
+    public init?(definitions: [ToolDefinition], choice: GenerationRequest.ToolChoice, format: any ToolCallFormat) {
+        let offered: [ToolDefinition]
+        switch choice {
+        case .none: offered = []
+        case .auto, .required: offered = definitions
+        case .named(let name): offered = definitions.filter { $0.name == name }
+        }
         guard !offered.isEmpty else { return nil }
         opening = format.callOpening
         closing = format.callClosing
         schema = format.callSchema(for: offered)
-        switch tools.choice {
+        let jsonOpening = opening.hasPrefix("{") || opening.hasPrefix("[")
+        bareOpening = jsonOpening || schema["type"] == "array" ? nil : "{\"name\":"
+        switch choice {
         case .required, .named: mustCall = true
         case .auto, .none: mustCall = false
         }
