@@ -94,3 +94,29 @@ struct BFCLEvaluatorTests {
         #expect(report.results.allSatisfy { $0.generationError != nil && !$0.correct })
     }
 }
+
+@Suite("BFCL requests on a local model")
+struct BFCLLocalRequestTests {
+    @Test("both kinds of run send the same rendered prompt; only the constrained one carries the tools that switch the constraint on")
+    func requests() async throws {
+        guard let path = TestModels.path(TestModels.smolLM2) else {
+            print("skipped: \(TestModels.missingReason(TestModels.smolLM2))")
+            return
+        }
+        let model = try LocalModel(path: path, options: .init(contextLength: 1024, maxSequences: 1))
+        let entry = try BFCLEvaluatorTests.entries()[0]
+        let constrained = try BFCLEvaluator(model: model, options: .init(constrained: true)).request(for: entry)
+        let free = try BFCLEvaluator(model: model, options: .init(constrained: false)).request(for: entry)
+        guard case .raw(let text) = constrained.prompt, case .raw(let same) = free.prompt else {
+            Issue.record("a local model's requests carry the rendered prompt")
+            return
+        }
+        #expect(text == same)
+        // SmolLM2's template knows nothing of tools: the prompted format's instructions are in the prompt.
+        #expect(text.contains("geometry.area") && text.contains("<tool_call>"))
+        #expect(text.contains("Area of a triangle with base 10 and height 5?"))
+        #expect(constrained.tools.map(\.name) == ["geometry.area"] && free.tools.isEmpty)
+        #expect(try model.constraint(for: constrained) != nil)
+        #expect(try model.constraint(for: free) == nil)
+    }
+}
