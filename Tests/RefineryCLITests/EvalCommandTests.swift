@@ -58,6 +58,17 @@ struct EvalCommandTests {
         #expect(json["categories"]?["simple_python"]?["total"] == .int(1))
         #expect(json["overall"]?["total"] == .int(2))
         #expect(result.stderr.contains("simple_python_0:"))
+        #expect(result.stderr.contains("unconstrained]"))
+
+        // The constrained run (the default) has the same shape.
+        let constrained = try await cli.run(
+            "eval", "bfcl", "--model", model, "--data", data, "--categories", "simple_python", "--limit", "1",
+            "--max-tokens", "24", "--json")
+        #expect(constrained.status == 0, "\(constrained.stderr)")
+        let report = try JSONValue(parsing: constrained.stdout)
+        #expect(report["categories"]?["simple_python"]?["total"] == .int(1))
+        #expect(report["overall"]?["unparseable"] != nil)
+        #expect(constrained.stderr.contains(" constrained]"))
     }
 
     @Test("an unknown category or missing data is an error on standard error, nothing on standard output")
