@@ -1,10 +1,10 @@
 import ArgumentParser
 
-/// `refinery eval`: benchmarks of the ready agents on public datasets.
+/// `refinery eval`: public benchmarks of the models and the ready agents.
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a ready agent on a public benchmark.",
-        subcommands: [EvalHumanEvalCommand.self]
+        abstract: "Run a public benchmark: function calling (bfcl) or code agents (humaneval).",
+        subcommands: [EvalBFCLCommand.self, EvalHumanEvalCommand.self]
     )
 }
