@@ -78,14 +78,31 @@ public final class LocalModel: LanguageModel {
         let options = GenerationOptions(sampling: request.sampling, maxTokens: request.maxTokens,
                                          stopStrings: request.stop, deadline: request.deadline?.instant, constraint: constraint)
         let events = model.generate(prompt: prompt, options: options)
+        let callSplitter = toolCallSplitter(for: request)
         let task = Task {
+            var splitter = callSplitter
             do {
                 for try await event in events {
                     switch event {
                     case .tokens(let ids, let text):
-                        continuation.yield(.text(text, tokens: ids))
-                    case .finished(let stats):
-                        continuation.yield(.finished(Self.stats(stats)))
+                        guard splitter != nil else {
+                            continuation.yield(.text(text, tokens: ids))
+                            continue
+                        }
+                        let free = splitter!.feed(text, tokens: ids)
+                        if !free.text.isEmpty || !free.tokens.isEmpty { continuation.yield(.text(free.text, tokens: free.tokens)) }
+                    case .finished(let engineStats):
+                        var stats = Self.stats(engineStats)
+                        if splitter != nil {
+                            let rest = splitter!.finish()
+                            if !rest.text.isEmpty || !rest.tokens.isEmpty { continuation.yield(.text(rest.text, tokens: rest.tokens)) }
+                            for (index, call) in rest.calls.enumerated() {
+                                continuation.yield(.toolCallDelta(ToolCallDelta(index: index, id: "call_\(index)", name: call.name,
+                                                                                argumentsFragment: call.arguments.serialized())))
+                            }
+                            if !rest.calls.isEmpty && stats.finishReason == .stop { stats.finishReason = .toolCalls }
+                        }
+                        continuation.yield(.finished(stats))
                     }
                 }
                 continuation.finish()
@@ -122,7 +139,27 @@ public final class LocalModel: LanguageModel {
                 triggers.append(GrammarConstraint.Trigger(opening: Array(bare.utf8), grammar: document.grammar))
             }
         }
+        if call.bareOpening != nil, !tagged.openingInDocument {
+            // Small models often write a call as pretty-printed JSON in a fence instead of their
+            // template's tags: constrain that form too (with bounded whitespace), so it parses.
+            let fenced = try grammars.tagged(schema: call.schema, opening: Self.fencedCallOpening, closing: "\n```",
+                                             options: .init(whitespace: .bounded(maxBytes: 64)))
+            triggers.append(GrammarConstraint.Trigger(opening: fenced.trigger, grammar: fenced.grammar))
+        }
         return GrammarConstraint(grammar: tagged.grammar, masks: tokenMasks, activation: .triggered(triggers, startsActive: call.mustCall))
+    }
+
+    /// The opening of a tool call written as fenced JSON.
+    static let fencedCallOpening = "```json\n"
+
+    /// For a request whose tool calls the engine constrains: what splits the calls from the text.
+    func toolCallSplitter(for request: GenerationRequest) -> LocalToolCallSplitter? {
+        guard request.constraint == nil, constrainsToolCalls, !request.tools.isEmpty, request.toolChoice != .none else { return nil }
+        let format = toolCallFormat
+        guard let call = ToolCallConstraint(definitions: request.tools, choice: request.toolChoice, format: format) else { return nil }
+        let alternatives = call.bareOpening.map { [$0, Self.fencedCallOpening] } ?? []
+        return LocalToolCallSplitter(openings: [call.opening] + alternatives, format: format,
+                                     toolNames: Set(request.tools.map(\.name)), startsInCall: call.mustCall)
     }
 
     /// The prompt's token ids: a conversation rendered by the chat template, or raw text.
