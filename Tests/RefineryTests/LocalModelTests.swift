@@ -36,6 +36,29 @@ struct LocalModelTests {
         return (text, tokens, stats)
     }
 
+    /// The text, the tool calls (assembled from their events) and the stats of a generation.
+    static func collectCalls(_ stream: AsyncThrowingStream<GenerationEvent, any Error>) async throws
+        -> (text: String, calls: [ToolCall], stats: GenerationStats?) {
+        var text = ""
+        var calls: [Int: (name: String, arguments: String)] = [:]
+        var stats: GenerationStats?
+        for try await event in stream {
+            switch event {
+            case .text(let delta, _): text += delta
+            case .toolCallDelta(let d):
+                var call = calls[d.index] ?? ("", "")
+                if let name = d.name { call.name += name }
+                call.arguments += d.argumentsFragment
+                calls[d.index] = call
+            case .finished(let s): stats = s
+            }
+        }
+        let assembled = try calls.keys.sorted().map { index in
+            ToolCall(id: "call_\(index)", name: calls[index]!.name, arguments: try JSONValue(parsing: calls[index]!.arguments))
+        }
+        return (text, assembled, stats)
+    }
+
     @Test("a chat request renders the template and decodes llama.cpp's greedy tokens and text")
     func chatMatchesReference() async throws {
         guard let model = try Self.model() else { return }
@@ -142,13 +165,13 @@ struct LocalModelTests {
             let request = GenerationRequest(prompt: .messages([.system(format.systemPrompt(for: tools)), .user("What's the weather in Oslo?")]),
                                             tools: tools, toolChoice: .required,
                                             sampling: SamplingParameters(temperature: 1, topK: 0, topP: 1, minP: 0, seed: seed), maxTokens: 80)
-            let (text, _, stats) = try await Self.collect(model.generate(request))
-            let parsed = format.parse(text)
-            // A call opened in free text just before the token cap may be cut off; every other parses.
-            #expect(parsed.malformed.isEmpty || stats?.finishReason == .length, "\(text)")
-            #expect(text.hasPrefix(format.callOpening.trimmingCharacters(in: .whitespacesAndNewlines)), "\(text)")
-            #expect(!parsed.calls.isEmpty, "\(text)")
-            for call in parsed.calls {
+            let (text, calls, stats) = try await Self.collectCalls(model.generate(request))
+            // The calls come as tool-call events (arguments that parse), not as text. A call cut
+            // off by the token cap stays text.
+            #expect(!calls.isEmpty || stats?.finishReason == .length, "\(text)")
+            if !calls.isEmpty && stats?.finishReason != .length { #expect(stats?.finishReason == .toolCalls) }
+            #expect(!text.contains(format.callOpening.trimmingCharacters(in: .whitespacesAndNewlines)) || calls.isEmpty, "\(text)")
+            for call in calls {
                 let tool = try #require(tools.first { $0.name == call.name }, "\(text)")
                 #expect(JSONSchemaValidator(schema: tool.parameters).isValid(call.arguments), "\(text)")
             }
@@ -176,27 +199,30 @@ struct LocalModelQwenToolTests {
         ]
         // Auto: whether to call is the model's choice. This small model mostly leaves out the
         // <tool_call> tags and writes the call's JSON bare or in a ```json fence: the bare
-        // `{"name":` opening triggers the constraint too, so every call parses and validates.
+        // `{"name":` opening and the ```json fence trigger the constraint too, so every call parses
+        // and validates, and arrives as a tool-call event.
         let names = Set(tools.map(\.name))
         for seed in 1...6 as ClosedRange<UInt64> {
             let question = seed % 2 == 0 ? "What time is it in Tokyo?" : "What's the weather in Oslo in celsius?"
             let request = GenerationRequest(prompt: .messages([.user(question)]), tools: tools, toolChoice: .auto,
                                             sampling: SamplingParameters(temperature: 1, topK: 0, topP: 1, minP: 0, seed: seed), maxTokens: 96)
-            let (text, _, _) = try await LocalModelTests.collect(model.generate(request))
-            let openings = text.components(separatedBy: "<tool_call>").count - 1 + text.components(separatedBy: #"{"name":"#).count - 1
-            let parsed = ToolCallFormats.parseLeniently(text, format: model.toolCallFormat, toolNames: names)
-            #expect(parsed.calls.count == openings && parsed.malformed.isEmpty, "\(text)")
-            for call in parsed.calls {
+            let (text, calls, stats) = try await LocalModelTests.collectCalls(model.generate(request))
+            // Every call the model opened became a tool-call event; none is left in the text.
+            if stats?.finishReason != .length {
+                #expect(!text.contains("<tool_call>") && !text.contains(#"{"name":"#), "\(text)")
+            }
+            for call in calls {
                 let tool = try #require(tools.first { $0.name == call.name }, "\(text)")
+                #expect(names.contains(call.name))
                 #expect(JSONSchemaValidator(schema: tool.parameters).isValid(call.arguments), "\(text)")
             }
         }
         // Required: the output opens with a call.
         let request = GenerationRequest(prompt: .messages([.user("What's the weather in Paris?")]), tools: tools, toolChoice: .required,
                                         sampling: SamplingParameters(temperature: 1, topK: 0, topP: 1, minP: 0, seed: 9), maxTokens: 96)
-        let (text, _, _) = try await LocalModelTests.collect(model.generate(request))
-        #expect(text.hasPrefix("<tool_call>"), "\(text)")
-        let call = try #require(model.toolCallFormat.parse(text).calls.first, "\(text)")
+        let (text, calls, stats) = try await LocalModelTests.collectCalls(model.generate(request))
+        let call = try #require(calls.first, "\(text)")
         #expect(tools.contains { $0.name == call.name })
+        #expect(stats?.finishReason == .toolCalls)
     }
 }

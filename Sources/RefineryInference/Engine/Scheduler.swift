@@ -106,8 +106,6 @@ final class Scheduler: @unchecked Sendable {
                 active.append(sequence)
             }
             lock.unlock()
-            // An exclusive job (perplexity, a benchmark) gets the whole KV pool.
-            if !pendingJobs.isEmpty { prefixCache.removeAll() }
             for job in pendingJobs { job(transformer) }
             step()
         }
@@ -144,11 +142,11 @@ final class Scheduler: @unchecked Sendable {
             sequence.draft = draftTokens(for: sequence, kv: kv, budget: budget - 1,
                                          logitRows: transformer.maxLogitRows - batch.logitRows.count - active.count)
             do {
-                try reserve(kv, upTo: kv.length + 1 + sequence.draft.count)
+                try kv.reserve(upTo: kv.length + 1 + sequence.draft.count)
             } catch {
                 sequence.draft = []
                 do {
-                    try reserve(kv, upTo: kv.length + 1)
+                    try kv.reserve(upTo: kv.length + 1)
                 } catch {
                     starved.append(sequence)
                     continue
@@ -171,7 +169,7 @@ final class Scheduler: @unchecked Sendable {
             let kv = kvSequence(for: sequence)
             let count = min(budget, sequence.prompt.count - sequence.fed)
             do {
-                try reserve(kv, upTo: kv.length + count)
+                try kv.reserve(upTo: kv.length + count)
             } catch {
                 starved.append(sequence)
                 continue
@@ -351,19 +349,6 @@ final class Scheduler: @unchecked Sendable {
         }
         sequence.kv = kv
         return kv
-    }
-
-    /// Reserves positions up to `length`, evicting unused cached prefixes when the pool is short.
-    private func reserve(_ kv: KVSequence, upTo length: Int) throws(ModelError) {
-        do {
-            try kv.reserve(upTo: length)
-        } catch {
-            let size = transformer.cache.blockSize
-            // New blocks, plus one for un-sharing the block being written.
-            let needed = max(0, (length - kv.capacity + size - 1) / size) + 1
-            guard prefixCache.makeRoom(free: needed) else { throw error }
-            try kv.reserve(upTo: length)
-        }
     }
 
     /// The index of the queued sequence to admit next: the earliest deadline, then the oldest.

@@ -27,6 +27,7 @@ public final class KVSequence: @unchecked Sendable {
         let missing = max(0, needed - blocks.count)
         let firstWritten = length / cache.blockSize
         let sharedCount = (firstWritten..<min(needed, blocks.count)).filter { cache.isShared(blocks[$0]) }.count
+        cache.reclaim(free: missing + sharedCount)
         guard missing + sharedCount <= cache.freeBlockCount else {
             throw .contextFull("\(missing + sharedCount) more blocks needed, \(cache.freeBlockCount) free")
         }

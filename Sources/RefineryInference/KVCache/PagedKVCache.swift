@@ -64,6 +64,14 @@ public final class PagedKVCache: @unchecked Sendable {
     /// Start of `layer`'s value storage (block 0, slot 0).
     @inline(__always) func valueBase(layer: Int) -> UnsafeMutablePointer<Float16> { values(layer: layer, block: 0, slot: 0) }
 
+    /// Frees cached blocks nobody uses (the prefix cache's) until `count` blocks are free, when asked.
+    var reclaimer: ((_ count: Int) -> Void)?
+
+    /// Asks the ``reclaimer`` for `count` free blocks if fewer are free.
+    func reclaim(free count: Int) {
+        if freeBlocks.count < count { reclaimer?(count) }
+    }
+
     func allocateBlock() throws(ModelError) -> Int32 {
         guard let block = freeBlocks.popLast() else {
             throw .contextFull("all \(blockCount) blocks of \(blockSize) positions are in use")

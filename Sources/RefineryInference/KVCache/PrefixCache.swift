@@ -6,8 +6,8 @@
 /// tokens — a radix tree over block-sized token runs — so a block is reused only after exactly
 /// the same prefix. A cached block is shared (reference counted) with the sequences that use
 /// it; they never write into it, because a sequence only ever appends after its last full
-/// block. Least recently used leaves are evicted beyond the capacity, and whenever the pool
-/// needs free blocks for running sequences.
+/// block. Least recently used leaves are evicted beyond the capacity, and whenever a sequence
+/// needs free blocks (through the pool's reclaimer).
 ///
 /// Used on the scheduler thread only.
 final class PrefixCache {
@@ -35,9 +35,12 @@ final class PrefixCache {
     private(set) var lookedUpTokens = 0
     private(set) var evictions = 0
 
+    /// Becomes `cache`'s reclaimer: any sequence short of blocks (a generation, a benchmark, a
+    /// perplexity run) gets them from cached prefixes nobody uses.
     init(cache: PagedKVCache, capacityBlocks: Int) {
         self.cache = cache
         capacity = max(0, capacityBlocks)
+        cache.reclaimer = { [unowned self] count in self.makeRoom(free: count) }
     }
 
     /// Blocks held by the cache.
