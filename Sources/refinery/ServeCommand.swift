@@ -63,6 +63,13 @@ struct ServeCommand: AsyncParsableCommand {
             "Milliseconds of each agent deadline kept back for reading the request and delivering the answer.", valueName: "ms"))
     var agentReserveMs: Int = 30
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Niceness of the engine's threads (0-19), so requests, timers and the network run ahead of the forward pass (Linux).",
+            valueName: "n"))
+    var engineNice: Int = 10
+
     @Option(name: .long, help: ArgumentHelp("Largest request body in bytes.", valueName: "n"))
     var maxBodyBytes: Int = 4 << 20
 
@@ -77,6 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         if maxQueue < 0 { throw ValidationError("--max-queue must not be negative") }
         if agentDeadlineMs < 1 { throw ValidationError("--agent-deadline-ms must be positive") }
         if agentReserveMs < 0 { throw ValidationError("--agent-reserve-ms must not be negative") }
+        if !(0...19).contains(engineNice) { throw ValidationError("--engine-nice must be between 0 and 19") }
         if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
     }
 
@@ -106,7 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Engine options from the command line, the KV cache size resolved per model.
     var engineOptions: EngineOptionsRequest {
-        EngineOptionsRequest(threads: threads, contextLength: ctx, kvCacheMiB: kvCacheMb, maxSequences: batch)
+        EngineOptionsRequest(threads: threads, contextLength: ctx, kvCacheMiB: kvCacheMb, maxSequences: batch, niceness: engineNice)
     }
 
     /// Loads one `--model` reference (a store name or a GGUF path) as a served model: named by
@@ -114,7 +122,8 @@ struct ServeCommand: AsyncParsableCommand {
     static func loadModel(_ reference: String, options: EngineOptionsRequest) throws -> ServedModel {
         let path = try ModelStore.fromEnvironment().locate(reference)
         let file = try GGUFFile.open(path: path)
-        var engine = InferenceEngine.Options(threads: options.threads, contextLength: options.contextLength, maxSequences: options.maxSequences)
+        var engine = InferenceEngine.Options(threads: options.threads, contextLength: options.contextLength, maxSequences: options.maxSequences,
+                                             threadNiceness: options.niceness)
         if let mib = options.kvCacheMiB {
             let config = try ModelConfiguration(file: file)
             let bytesPerToken = 2 * config.layerCount * config.kvHeadCount * config.headDimension * MemoryLayout<Float16>.size
@@ -142,4 +151,5 @@ struct EngineOptionsRequest {
     var contextLength: Int?
     var kvCacheMiB: Int?
     var maxSequences: Int
+    var niceness: Int = 0
 }

@@ -35,9 +35,13 @@ public final class InferenceEngine: Sendable {
         /// Most requests waiting for a place in the batch; more fail with
         /// ``ModelError/queueFull(limit:)``.
         public var maxQueued: Int
+        /// Niceness added to the engine's threads (the scheduler and the forward-pass workers;
+        /// Linux only, 0: unchanged). A server raises it so that its request, timer and network
+        /// threads run ahead of the forward pass, which still takes every idle cycle.
+        public var threadNiceness: Int
 
         public init(threads: Int? = nil, contextLength: Int? = nil, maxBatchTokens: Int = 512, maxSequences: Int = 8, cacheTokens: Int? = nil,
-                    prefixCacheTokens: Int? = nil, maxQueued: Int = 256) {
+                    prefixCacheTokens: Int? = nil, maxQueued: Int = 256, threadNiceness: Int = 0) {
             self.threads = threads
             self.contextLength = contextLength
             self.maxBatchTokens = maxBatchTokens
@@ -45,6 +49,7 @@ public final class InferenceEngine: Sendable {
             self.cacheTokens = cacheTokens
             self.prefixCacheTokens = prefixCacheTokens
             self.maxQueued = maxQueued
+            self.threadNiceness = threadNiceness
         }
     }
 
@@ -60,7 +65,7 @@ public final class InferenceEngine: Sendable {
         self.file = file
         let trained = try ModelConfiguration(file: file).trainedContextLength
         let context = max(8, options.contextLength ?? min(trained, 4096))
-        let pool = WorkerPool(threads: options.threads ?? WorkerPool.defaultThreadCount)
+        let pool = WorkerPool(threads: options.threads ?? WorkerPool.defaultThreadCount, niceness: options.threadNiceness)
         let sequences = max(1, options.maxSequences)
         let limits = Transformer.Limits(maxBatchTokens: max(1, options.maxBatchTokens), maxSequences: sequences,
                                         maxLogitRows: max(sequences, 64), contextLength: context,
@@ -72,6 +77,9 @@ public final class InferenceEngine: Sendable {
         let cache = transformer.cache
         let prefixBlocks = options.prefixCacheTokens.map { ($0 + cache.blockSize - 1) / cache.blockSize } ?? cache.blockCount
         scheduler = Scheduler(transformer: transformer, prefixCacheBlocks: prefixBlocks, maxQueued: options.maxQueued)
+        // The scheduler thread takes part in every forward pass: it runs at the workers' niceness.
+        let niceness = options.threadNiceness
+        if niceness > 0 { scheduler.exclusive { _ in ThreadNiceness.lowerCurrentThread(by: niceness) } }
     }
 
     deinit { scheduler.shutdown() }

@@ -24,9 +24,10 @@ public final class WorkerPool: @unchecked Sendable {
     public let threadCount: Int
     private let core: WorkerPoolCore
 
-    /// Creates a pool of `threads` threads (at least 1), the calling thread counted.
-    public init(threads: Int = WorkerPool.defaultThreadCount, spinLimit: Int = 20_000) {
-        core = WorkerPoolCore(threads: threads, spinLimit: spinLimit)
+    /// Creates a pool of `threads` threads (at least 1), the calling thread counted. The extra
+    /// threads run `niceness` steps below normal priority (Linux; see ``InferenceEngine/Options/threadNiceness``).
+    public init(threads: Int = WorkerPool.defaultThreadCount, spinLimit: Int = 20_000, niceness: Int = 0) {
+        core = WorkerPoolCore(threads: threads, spinLimit: spinLimit, niceness: niceness)
         threadCount = core.threadCount
     }
 
@@ -69,7 +70,7 @@ final class WorkerPoolCore: @unchecked Sendable {
         var chunk = 1
     }
 
-    init(threads: Int, spinLimit: Int) {
+    init(threads: Int, spinLimit: Int, niceness: Int) {
         threadCount = max(1, threads)
         self.spinLimit = spinLimit
         mutex = .allocate(capacity: 1)
@@ -79,7 +80,10 @@ final class WorkerPoolCore: @unchecked Sendable {
         job = .allocate(capacity: 1)
         job.initialize(to: Job())
         for index in 1..<threadCount {
-            let thread = Thread { self.workerLoop(index: index) }
+            let thread = Thread {
+                ThreadNiceness.lowerCurrentThread(by: niceness)
+                self.workerLoop(index: index)
+            }
             thread.name = "refinery-worker-\(index)"
             thread.stackSize = 1 << 20
             thread.start()
