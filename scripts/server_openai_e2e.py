@@ -106,6 +106,19 @@ def _():
     return "answered in text (the model made no tool call)"
 
 
+@check("a named tool_choice gives a tool call whose arguments parse")
+def _():
+    tools = [{"type": "function", "function": {"name": "get_weather", "description": "Current weather in a city",
+              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+    r = client.chat.completions.create(model=args.model, messages=[{"role": "user", "content": "Weather in Paris?"}],
+                                       tools=tools, tool_choice={"type": "function", "function": {"name": "get_weather"}},
+                                       max_tokens=48, temperature=0)
+    calls = r.choices[0].message.tool_calls
+    assert calls and calls[0].function.name == "get_weather", r.choices[0].message
+    assert isinstance(json.loads(calls[0].function.arguments).get("city"), str)
+    return f"get_weather({calls[0].function.arguments})"
+
+
 @check("response_format json_schema: valid JSON, or 400 naming response_format")
 def _():
     schema = {"type": "object", "properties": {"color": {"type": "string"}}, "required": ["color"]}
