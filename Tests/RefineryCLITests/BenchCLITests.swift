@@ -21,7 +21,7 @@ struct BenchCLITests {
         #expect(runs.stderr.contains("--runs must be at least 1"))
         let scenario = try await cli.run("bench", "--model", "/nonexistent.gguf", "--scenario", "nope")
         #expect(scenario.status != 0)
-        #expect(scenario.stderr.contains("unknown scenario 'nope' (known: standard, grammar)"))
+        #expect(scenario.stderr.contains("unknown scenario 'nope' (known: standard, grammar, batch, prefix, speculate, refine-loop)"))
         let missing = try await cli.run("bench", "--model", "/nonexistent.gguf", "--runs", "1")
         #expect(missing.status != 0)
         #expect(missing.stdout.isEmpty)

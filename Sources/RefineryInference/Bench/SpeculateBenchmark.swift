@@ -18,6 +18,40 @@ public struct SpeculateBenchmark: BenchmarkScenario {
         options.contextLength = max(options.contextLength ?? 0, 2048)
     }
 
+    /// The median cost in ms of a forward step over `prompt`'s KV with 1 row and with `rows`
+    /// rows (all with logits, as a verification step), alternating, the KV truncated back after each.
+    static func measureStep(_ transformer: Transformer, prompt: [Int32], rows: Int, repetitions: Int) throws -> (one: Double, many: Double) {
+        let kv = KVSequence(cache: transformer.cache)
+        try kv.reserve(upTo: prompt.count + rows)
+        var batch = ForwardBatch()
+        let context = prompt.dropLast()
+        var fed = 0
+        while fed < context.count {
+            let count = min(transformer.maxBatchTokens, context.count - fed)
+            batch.removeAll()
+            batch.append(context[fed..<(fed + count)], to: kv, startingAt: fed, logitsForLast: true)
+            _ = try transformer.forward(batch)
+            fed += count
+        }
+        let base = kv.length
+        var one: [Double] = [], many: [Double] = []
+        for _ in 0..<max(1, repetitions) {
+            for count in [1, rows] {
+                batch.removeAll()
+                let index = batch.addSequence(kv)
+                for offset in 0..<count {
+                    batch.add(token: prompt[(base + offset) % prompt.count], position: base + offset, sequence: index, logits: true)
+                }
+                let start = ContinuousClock.now
+                _ = try transformer.forward(batch)
+                let ms = start.duration(to: .now).seconds * 1000
+                if count == 1 { one.append(ms) } else { many.append(ms) }
+                kv.length = base
+            }
+        }
+        return (BenchmarkStatistics.median(one), BenchmarkStatistics.median(many))
+    }
+
     public func run(_ context: BenchmarkContext) async throws -> BenchmarkReport {
         let model = context.model
         let settings = context.settings
@@ -47,6 +81,12 @@ public struct SpeculateBenchmark: BenchmarkScenario {
                              + "\(BenchmarkText.fixed(plainRate, 1)) tokens/s, speculative \(BenchmarkText.fixed(fastRate, 1)) tokens/s "
                              + "(\(fast.stats.acceptedDraftTokens)/\(fast.stats.draftTokens) drafted tokens accepted), identical: \(same)")
         }
+        let rows = 1 + Self.maxDraft
+        let step = try await model.engine.withExclusiveAccess { transformer in
+            try Self.measureStep(transformer, prompt: prompt, rows: rows, repetitions: 5 * settings.runs)
+        }
+        context.progress("forward step after \(prompt.count) positions: 1 row \(BenchmarkText.fixed(step.one, 2)) ms, "
+                         + "\(rows) rows \(BenchmarkText.fixed(step.many, 2)) ms")
         let plain = BenchmarkStatistics.median(plainRates), fast = BenchmarkStatistics.median(fastRates)
         var report = BenchmarkReport()
         report.set("results", .array([.object([
@@ -57,11 +97,16 @@ public struct SpeculateBenchmark: BenchmarkScenario {
             ("speedup", BenchmarkReport.number(fast / plain, digits: 2)),
             ("draft_acceptance", BenchmarkReport.number(BenchmarkStatistics.median(acceptance), digits: 3)),
             ("identical", .bool(identical)),
+            ("forward_ms_1_row", BenchmarkReport.number(step.one, digits: 3)),
+            ("forward_ms_verify_rows", BenchmarkReport.number(step.many, digits: 3)),
+            ("verify_rows", .int(Int64(rows))),
         ])]))
         report.lines = [
             "rewrite of the fixture draft: \(prompt.count) prompt tokens, \(generated) generated (greedy)",
             "decode: plain \(BenchmarkText.fixed(plain, 1)) tokens/s, prompt-lookup speculation \(BenchmarkText.fixed(fast, 1)) tokens/s "
                 + "(\(BenchmarkText.fixed(fast / plain, 2))×, median of \(settings.runs)); identical output: \(identical)",
+            "a forward step costs \(BenchmarkText.fixed(step.one, 2)) ms with 1 row and \(BenchmarkText.fixed(step.many, 2)) ms with \(rows) "
+                + "rows with logits (the bound on the speed-up when every draft is accepted: \(BenchmarkText.fixed(Double(rows) * step.one / step.many, 2))×)",
         ]
         return report
     }
