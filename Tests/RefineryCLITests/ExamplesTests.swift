@@ -56,29 +56,12 @@ struct ExamplesTests {
 
     @Test("remote-model runs the writer agent against a loopback OpenAI-compatible server")
     func remoteModelLoopback() async throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("RefineryOpenAITests/Fixtures/openai_test_server.py").path
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", script]
-        let stdout = Pipe(), stdin = Pipe()
-        server.standardOutput = stdout
-        server.standardInput = stdin
-        try server.run()
-        defer {
-            try? stdin.fileHandleForWriting.close()
-            server.waitUntilExit()
+        try await RemoteCommandTests.withScriptedServer("ok") { base in
+            let result = try await ProgramRunner.run(
+                "remote-model", ["Say hello."], environment: ["REFINERY_REMOTE": base, "REFINERY_REMOTE_MODEL": "test"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.split(separator: "\n").last?.hasPrefix("[") == true)
         }
-        let first = String(decoding: stdout.fileHandleForReading.availableData, as: UTF8.self)
-        let port = try #require(
-            first.split(separator: "\n").first.flatMap { $0.hasPrefix("PORT ") ? Int($0.dropFirst(5)) : nil })
-        let result = try await ProgramRunner.run(
-            "remote-model", ["Say hello."],
-            environment: [
-                "REFINERY_REMOTE": "http://127.0.0.1:\(port)/s/ok/examples/v1", "REFINERY_REMOTE_MODEL": "test",
-            ])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.split(separator: "\n").last?.hasPrefix("[") == true)
     }
 
     func lines(of path: String) -> Int {

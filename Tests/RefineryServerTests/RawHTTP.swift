@@ -22,20 +22,7 @@ struct RawHTTP {
 
     /// Sends one request and reads the reply to the end.
     func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: String? = nil) async throws -> Reply {
-        let request = Self.request(method, path, headers: headers, body: body.map { Array($0.utf8) })
-        return try await Self.offPool {
-            let fd = try Self.connect(port)
-            defer { close(fd) }
-            try Self.write(fd, request)
-            var data: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = recv(fd, &buffer, buffer.count, 0)
-                if n <= 0 { break }
-                data += buffer[0..<n]
-            }
-            return try Self.parse(data)
-        }
+        try await sendRaw(Self.request(method, path, headers: headers, body: body.map { Array($0.utf8) }))
     }
 
     /// Sends a request, raw bytes included, and reads the reply to the end.

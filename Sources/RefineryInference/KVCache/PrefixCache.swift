@@ -30,11 +30,6 @@ final class PrefixCache {
     private var index: [Key: Int32] = [:]
     private var tick: UInt64 = 0
 
-    /// Prompt tokens served from the cache, and prompt tokens looked up, since creation.
-    private(set) var hitTokens = 0
-    private(set) var lookedUpTokens = 0
-    private(set) var evictions = 0
-
     /// Becomes `cache`'s reclaimer: any sequence short of blocks (a generation, a benchmark, a
     /// perplexity run) gets them from cached prefixes nobody uses.
     init(cache: PagedKVCache, capacityBlocks: Int) {
@@ -43,16 +38,12 @@ final class PrefixCache {
         cache.reclaimer = { [unowned self] count in self.makeRoom(free: count) }
     }
 
-    /// Blocks held by the cache.
-    var blockCount: Int { entries.count }
-
     /// The cached blocks that hold the longest prefix of `tokens` made of full blocks, leaving at
     /// least one token to feed (the forward pass must see the prompt's last token to produce
     /// logits). The caller retains the blocks it keeps.
     func lookup(_ tokens: [Int32]) -> [Int32] {
         let size = cache.blockSize
         let usable = (tokens.count - 1) / size
-        lookedUpTokens += tokens.count
         guard capacity > 0, usable > 0 else { return [] }
         tick &+= 1
         var blocks: [Int32] = []
@@ -64,7 +55,6 @@ final class PrefixCache {
             blocks.append(block)
             parent = block
         }
-        hitTokens += blocks.count * size
         return blocks
     }
 
@@ -126,7 +116,6 @@ final class PrefixCache {
         index[entry.key] = nil
         if entry.key.parent >= 0 { entries[entry.key.parent]!.children -= 1 }
         cache.release(victim)
-        evictions += 1
         return true
     }
 }
