@@ -67,8 +67,9 @@ public final class PagedKVCache: @unchecked Sendable {
     /// Frees cached blocks nobody uses (the prefix cache's) until `count` blocks are free, when asked.
     var reclaimer: ((_ count: Int) -> Void)?
 
-    /// Asks the ``reclaimer`` for `count` free blocks if fewer are free.
-    func reclaim(free count: Int) {
+    /// Asks the ``reclaimer`` for `count` free blocks if fewer are free: cached prefixes no
+    /// sequence uses are evicted until they are (or nothing more can go).
+    public func reclaim(free count: Int) {
         if freeBlocks.count < count { reclaimer?(count) }
     }
 
