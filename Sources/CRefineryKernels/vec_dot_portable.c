@@ -1,9 +1,31 @@
 /* Portable dot products: weight row (ggml layout, read in place) times activations prepared by
- * refinery_quantize_activations. Integer sums inside a block are exact; blocks are accumulated
- * in row order, so the result depends only on the row length. */
+ * refinery_quantize_activations, in the x86 SIMD kernels' exact order (see below), so that a model
+ * decodes the same tokens on every CPU. */
 #include "kernels_internal.h"
 #include "vec_dot.h"
 #include <stddef.h>
+
+/* Every level gives bit-identical results: integer sums inside a block are exact, and the float
+ * work follows the SIMD kernels' order (vec_dot_simd.inc) operation by operation — each 32-value
+ * chunk's products summed in eight int32 lanes (lane l takes positions 4l..4l+3), each lane
+ * converted, scaled and accumulated with a fused multiply-add in its own float lane, the lanes
+ * added at the end in rk_hsum's order. Contraction is off so that no other a * b + c fuses. */
+#pragma clang fp contract(off)
+
+#define RK_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+
+/* The horizontal sum of eight float lanes, in the SIMD kernels' order (rk_hsum). */
+static inline float rk_hsum8(const float v[8]) {
+    const float s0 = v[0] + v[4], s1 = v[1] + v[5], s2 = v[2] + v[6], s3 = v[3] + v[7];
+    return (s0 + s2) + (s1 + s3);
+}
+
+/* Exact sum of the four products in lane l (positions 4l..4l+3) of a 32-value chunk. */
+static inline int32_t rk_lane(const int8_t *x, const int8_t *y, int l) {
+    int32_t s = 0;
+    for (int t = 4 * l; t < 4 * l + 4; t++) s += (int32_t)x[t] * (int32_t)y[t];
+    return s;
+}
 
 /* 32-value formats: activations are arrays d[nb], s[nb] (d * sum of quants), qs[nb][32]. */
 #define RK_ACT_D(a, i) rk_load_f32((a) + 4 * (i))
@@ -24,13 +46,6 @@ static inline void rk_act_halves(const uint8_t *a, int64_t nb, int64_t i, const 
     }
 }
 
-/* Exact dot product of `count` int8 pairs. */
-static inline int32_t rk_dot_i8(const int8_t *x, const int8_t *y, int count) {
-    int32_t s = 0;
-    for (int j = 0; j < count; j++) s += (int32_t)x[j] * (int32_t)y[j];
-    return s;
-}
-
 /* The 32 unsigned quants of a Q4/Q5 block (low nibbles, then high nibbles, plus the 5th bits). */
 static inline __attribute__((always_inline)) void rk_unpack_q45(const uint8_t *qs, const uint8_t *qh, int8_t q[32]) {
     for (int j = 0; j < 16; j++) {
@@ -43,21 +58,42 @@ static inline __attribute__((always_inline)) void rk_unpack_q45(const uint8_t *q
     }
 }
 
+/* Q4_0, Q4_1, Q5_0, Q5_1 (rk_q4q5_cols). Blocks in full groups of eight (and a last full group of
+ * four) go to float accumulator (k / 2) % 2, lanes 4 (k % 2) + j, where k is the block's place in
+ * its group and lane j sums values 4j..4j+3 and 16+4j..16+4j+3; later blocks go to a third
+ * accumulator in their natural lanes. The offset (or min) terms are summed separately. */
 static inline __attribute__((always_inline)) float rk_q45_portable(int64_t n, const uint8_t *w, const uint8_t *a, int64_t ws, int qs_off, int qh_off,
                                     int has_min, float offset) {
     const int64_t nb = n / QK32;
-    float acc = 0.0f;
+    float acc[2][8] = {{0}}, tail[8] = {0}, extra[8] = {0}, tail_extra = 0.0f;
+    const int64_t grouped = nb / 8 * 8 + (nb % 8 >= 4 ? 4 : 0);
     int8_t q[32];
     for (int64_t i = 0; i < nb; i++, w += ws) {
         rk_unpack_q45(w + qs_off, qh_off ? w + qh_off : NULL, q);
-        const int8_t *lo, *hi;
-        rk_act_halves(a, nb, i, &lo, &hi);
-        const int32_t s = rk_dot_i8(q, lo, 16) + rk_dot_i8(q + 16, hi, 16);
-        const float d = rk_f16_at(w);
-        if (has_min) acc += d * RK_ACT_D(a, i) * (float)s + rk_f16_at(w + 2) * RK_ACT_S(a, nb, i);
-        else acc += d * RK_ACT_D(a, i) * (float)s + offset * d * RK_ACT_S(a, nb, i);
+        const float d = rk_f16_at(w), m = has_min ? rk_f16_at(w + 2) : d;
+        const float scale = d * RK_ACT_D(a, i);
+        if (i < grouped) {
+            const int k = (int)(i % 8);
+            if (i < nb / 8 * 8) extra[k] = RK_FMA(m, RK_ACT_S(a, nb, i), extra[k]);
+            else tail_extra = RK_FMA(m, RK_ACT_S(a, nb, i), tail_extra);
+            const int8_t *lo, *hi;
+            rk_act_halves(a, nb, i, &lo, &hi);
+            float *target = acc[(k / 2) % 2];
+            for (int j = 0; j < 4; j++) {
+                const int32_t s = rk_lane(q, lo, j) + rk_lane(q + 16, hi, j);
+                target[4 * (k % 2) + j] = RK_FMA((float)s, scale, target[4 * (k % 2) + j]);
+            }
+        } else {
+            tail_extra = RK_FMA(m, RK_ACT_S(a, nb, i), tail_extra);
+            const int8_t *aq = RK_ACT_Q(a, nb, i);
+            for (int l = 0; l < 8; l++) tail[l] = RK_FMA((float)rk_lane(q, aq, l), scale, tail[l]);
+        }
     }
-    return acc;
+    float v[8];
+    for (int l = 0; l < 8; l++) v[l] = (acc[0][l] + acc[1][l]) + tail[l];
+    const float result = rk_hsum8(v);
+    const float e = rk_hsum8(extra) + tail_extra;
+    return has_min ? result + e : result + offset * e;
 }
 
 float rk_dot_q4_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q4_0, 2, 0, 0, -8.0f); }
@@ -65,66 +101,90 @@ float rk_dot_q4_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) { retu
 float rk_dot_q5_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q5_0, 6, 2, 0, -16.0f); }
 float rk_dot_q5_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q5_1, 8, 4, 1, 0.0f); }
 
+/* Q8_0 (rk_q8_0_cols): block k of each full group of eight goes to float accumulator k % 4,
+ * the accumulators added as (0 + 2) + (1 + 3); later blocks go to a fifth. */
 float rk_dot_q8_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
     const int64_t nb = n / QK32;
-    float acc = 0.0f;
+    float acc[4][8] = {{0}}, tail[8] = {0};
     for (int64_t i = 0; i < nb; i++, w += SIZE_Q8_0) {
-        const int8_t *qs = (const int8_t *)(w + 2);
-        const int8_t *aq = RK_ACT_Q(a, nb, i);
-        int32_t s = 0;
-        for (int j = 0; j < 32; j++) s += qs[j] * aq[j];
-        acc += rk_f16_at(w) * RK_ACT_D(a, i) * (float)s;
+        const int8_t *qs = (const int8_t *)(w + 2), *aq = RK_ACT_Q(a, nb, i);
+        const float scale = rk_f16_at(w) * RK_ACT_D(a, i);
+        float *target = i < nb / 8 * 8 ? acc[i % 4] : tail;
+        for (int l = 0; l < 8; l++) target[l] = RK_FMA((float)rk_lane(qs, aq, l), scale, target[l]);
     }
-    return acc;
+    float v[8];
+    for (int l = 0; l < 8; l++) v[l] = ((acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l])) + tail[l];
+    return rk_hsum8(v);
 }
 
-/* K-quants: each block's quants are first unpacked to bytes (loops the compiler vectorizes), then
- * dotted with the activations per 16 or 32 values in exact integer arithmetic. */
+/* K-quants: each 256-value block's quants are unpacked to bytes (unsigned where the SIMD kernels
+ * use unsigned values), then per lane l: the sum over the eight 32-value chunks t of
+ * scale(chunk t, lane l) times lane l's products, exactly; a correction per lane (the mins, or the
+ * unsigned offset) uses the 16-value sums of groups 2l and 2l+1, as the SIMD kernels' madd does. */
+
+/* Lane l of a block: sum over chunks t of scale[t or 16-value group] times the lane's products. */
+static inline int32_t rk_k_lane(const int8_t *q, const int8_t *aq, const int16_t *group_scale, int l) {
+    int32_t s = 0;
+    for (int t = 0; t < 8; t++) s += group_scale[2 * t + (l >= 4)] * rk_lane(q + 32 * t, aq + 32 * t, l);
+    return s;
+}
+
+/* Lane l of the SIMD kernels' madd of 16 int16 factors with the block's 16-value sums. */
+static inline int32_t rk_bsum_lane(const int16_t *factors, const uint8_t *a, int l) {
+    return factors[2 * l] * rk_load_i16(a + A256_BSUMS + 4 * l) + factors[2 * l + 1] * rk_load_i16(a + A256_BSUMS + 4 * l + 2);
+}
 
 float rk_dot_q2_k_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
-    float acc = 0.0f;
+    float acc[8] = {0};
     int8_t q[QKK];
     for (int64_t i = 0; i < n / QKK; i++, w += SIZE_Q2_K, a += SIZE_A256) {
-        const uint8_t *scales = w, *qs = w + 16;
-        const int8_t *aq = (const int8_t *)(a + A256_QS);
+        const uint8_t *qs = w + 16;
+        int16_t scales[16], mins[16];
+        for (int g = 0; g < 16; g++) {
+            scales[g] = w[g] & 0xF;
+            mins[g] = w[g] >> 4;
+        }
         for (int t = 0; t < 8; t++)
             for (int j = 0; j < 32; j++) q[32 * t + j] = (int8_t)((qs[(t >> 2) * 32 + j] >> (2 * (t & 3))) & 3);
-        int32_t isum = 0, msum = 0;
-        for (int g = 0; g < 16; g++) {
-            isum += (scales[g] & 0xF) * rk_dot_i8(q + 16 * g, aq + 16 * g, 16);
-            msum += (scales[g] >> 4) * rk_load_i16(a + A256_BSUMS + 2 * g);
+        const float da = rk_load_f32(a), dwda = rk_f16_at(w + 80) * da, dminda = rk_f16_at(w + 82) * da;
+        const int8_t *aq = (const int8_t *)(a + A256_QS);
+        for (int l = 0; l < 8; l++) {
+            acc[l] = RK_FMA((float)rk_k_lane(q, aq, scales, l), dwda, acc[l]);
+            acc[l] = RK_FMA(-(float)rk_bsum_lane(mins, a, l), dminda, acc[l]);
         }
-        const float da = rk_load_f32(a);
-        acc += rk_f16_at(w + 80) * da * (float)isum - rk_f16_at(w + 82) * da * (float)msum;
     }
-    return acc;
+    return rk_hsum8(acc);
 }
 
 float rk_dot_q3_k_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
-    float acc = 0.0f;
+    float acc[8] = {0};
     int8_t q[QKK];
     for (int64_t i = 0; i < n / QKK; i++, w += SIZE_Q3_K, a += SIZE_A256) {
         const uint8_t *hmask = w, *qs = w + 32;
         int8_t sc[16];
         rk_scales_q3k(w + 96, sc);
-        const int8_t *aq = (const int8_t *)(a + A256_QS);
+        int16_t scales[16];
+        for (int g = 0; g < 16; g++) scales[g] = sc[g];
+        /* value + 4, in 0..7 */
         for (int t = 0; t < 8; t++)
             for (int j = 0; j < 32; j++)
-                q[32 * t + j] = (int8_t)(((qs[(t >> 2) * 32 + j] >> (2 * (t & 3))) & 3) - ((((hmask[j] >> t) & 1) ^ 1) << 2));
-        int32_t isum = 0;
-        for (int g = 0; g < 16; g++) isum += sc[g] * rk_dot_i8(q + 16 * g, aq + 16 * g, 16);
-        acc += rk_f16_at(w + 108) * rk_load_f32(a) * (float)isum;
+                q[32 * t + j] = (int8_t)(((qs[(t >> 2) * 32 + j] >> (2 * (t & 3))) & 3) | (((hmask[j] >> t) & 1) << 2));
+        const float dwda = rk_f16_at(w + 108) * rk_load_f32(a);
+        const int8_t *aq = (const int8_t *)(a + A256_QS);
+        for (int l = 0; l < 8; l++) {
+            const int32_t isum = rk_k_lane(q, aq, scales, l) - rk_bsum_lane(scales, a, l) * 4;
+            acc[l] = RK_FMA((float)isum, dwda, acc[l]);
+        }
     }
-    return acc;
+    return rk_hsum8(acc);
 }
 
 static inline float rk_dot_q45_k(int64_t n, const uint8_t *w, const uint8_t *a, int five) {
     const int64_t bs = five ? SIZE_Q5_K : SIZE_Q4_K;
-    float acc = 0.0f;
+    float acc[8] = {0};
     int8_t q[QKK];
     for (int64_t i = 0; i < n / QKK; i++, w += bs, a += SIZE_A256) {
-        const uint8_t *scales = w + 4, *qh = w + 16, *qs = w + (five ? 48 : 16);
-        const int8_t *aq = (const int8_t *)(a + A256_QS);
+        const uint8_t *scale_bytes = w + 4, *qh = w + 16, *qs = w + (five ? 48 : 16);
         for (int c = 0; c < 4; c++)
             for (int j = 0; j < 32; j++) {
                 q[64 * c + j] = (int8_t)(qs[32 * c + j] & 0xF);
@@ -133,55 +193,72 @@ static inline float rk_dot_q45_k(int64_t n, const uint8_t *w, const uint8_t *a, 
         if (five)
             for (int g = 0; g < 8; g++)
                 for (int j = 0; j < 32; j++) q[32 * g + j] |= (int8_t)(((qh[j] >> g) & 1) << 4);
-        int32_t isum = 0, msum = 0;
+        /* chunk scales per 16-value group (two groups a chunk), mins duplicated per group */
+        int16_t scales[16], mins[16];
         for (int g = 0; g < 8; g++) {
             uint8_t sc, m;
-            rk_scale_min_k4(g, scales, &sc, &m);
-            isum += sc * rk_dot_i8(q + 32 * g, aq + 32 * g, 32);
-            msum += m * (rk_load_i16(a + A256_BSUMS + 4 * g) + rk_load_i16(a + A256_BSUMS + 4 * g + 2));
+            rk_scale_min_k4(g, scale_bytes, &sc, &m);
+            scales[2 * g] = scales[2 * g + 1] = sc;
+            mins[2 * g] = mins[2 * g + 1] = m;
         }
-        const float da = rk_load_f32(a);
-        acc += rk_f16_at(w) * da * (float)isum - rk_f16_at(w + 2) * da * (float)msum;
+        const float da = rk_load_f32(a), dwda = rk_f16_at(w) * da, dminda = rk_f16_at(w + 2) * da;
+        const int8_t *aq = (const int8_t *)(a + A256_QS);
+        for (int l = 0; l < 8; l++) {
+            acc[l] = RK_FMA((float)rk_k_lane(q, aq, scales, l), dwda, acc[l]);
+            acc[l] = RK_FMA(-(float)rk_bsum_lane(mins, a, l), dminda, acc[l]);
+        }
     }
-    return acc;
+    return rk_hsum8(acc);
 }
 
 float rk_dot_q4_k_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_dot_q45_k(n, w, a, 0); }
 float rk_dot_q5_k_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_dot_q45_k(n, w, a, 1); }
 
 float rk_dot_q6_k_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
-    float acc = 0.0f;
+    float acc[8] = {0};
     int8_t q[QKK];
     for (int64_t i = 0; i < n / QKK; i++, w += SIZE_Q6_K, a += SIZE_A256) {
         const uint8_t *ql = w, *qh = w + 128;
-        const int8_t *scales = (const int8_t *)(w + 192);
-        const int8_t *aq = (const int8_t *)(a + A256_QS);
+        int16_t scales[16];
+        for (int g = 0; g < 16; g++) scales[g] = ((const int8_t *)(w + 192))[g];
+        /* unsigned values 0..63; the -32 is the per-lane correction below */
         for (int half = 0; half < 2; half++) {
             const uint8_t *l = ql + 64 * half, *h = qh + 32 * half;
             int8_t *o = q + 128 * half;
             for (int j = 0; j < 32; j++) {
-                o[j] = (int8_t)(((l[j] & 0xF) | ((h[j] & 3) << 4)) - 32);
-                o[32 + j] = (int8_t)(((l[32 + j] & 0xF) | (((h[j] >> 2) & 3) << 4)) - 32);
-                o[64 + j] = (int8_t)(((l[j] >> 4) | (((h[j] >> 4) & 3) << 4)) - 32);
-                o[96 + j] = (int8_t)(((l[32 + j] >> 4) | (((h[j] >> 6) & 3) << 4)) - 32);
+                o[j] = (int8_t)((l[j] & 0xF) | ((h[j] & 3) << 4));
+                o[32 + j] = (int8_t)((l[32 + j] & 0xF) | (((h[j] >> 2) & 3) << 4));
+                o[64 + j] = (int8_t)((l[j] >> 4) | (((h[j] >> 4) & 3) << 4));
+                o[96 + j] = (int8_t)((l[32 + j] >> 4) | (((h[j] >> 6) & 3) << 4));
             }
         }
-        int32_t isum = 0;
-        for (int g = 0; g < 16; g++) isum += scales[g] * rk_dot_i8(q + 16 * g, aq + 16 * g, 16);
-        acc += rk_f16_at(w + 208) * rk_load_f32(a) * (float)isum;
+        const float dwda = rk_f16_at(w + 208) * rk_load_f32(a);
+        const int8_t *aq = (const int8_t *)(a + A256_QS);
+        for (int l = 0; l < 8; l++) {
+            const int32_t isum = rk_k_lane(q, aq, scales, l) - rk_bsum_lane(scales, a, l) * 32;
+            acc[l] = RK_FMA((float)isum, dwda, acc[l]);
+        }
     }
-    return acc;
+    return rk_hsum8(acc);
 }
 
-/* Float rows: eight partial sums (element j goes to sum j % 8), added pairwise at the end. */
+/* Float rows (RK_FLOAT_KERNEL): four 8-lane accumulators over 32 values a step, then 8 values a
+ * step into the first, then a scalar tail; the accumulators are added pairwise, then hsum. */
 #define RK_FLOAT_DOT(NAME, LOAD)                                                   \
     float NAME(int64_t n, const uint8_t *w, const uint8_t *a) {                    \
-        float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                     \
+        float s[4][8] = {{0}};                                                     \
         int64_t j = 0;                                                             \
+        for (; j + 32 <= n; j += 32)                                               \
+            for (int r = 0; r < 4; r++)                                            \
+                for (int l = 0; l < 8; l++)                                        \
+                    s[r][l] = RK_FMA(LOAD(w, j + 8 * r + l), rk_load_f32(a + 4 * (j + 8 * r + l)), s[r][l]); \
         for (; j + 8 <= n; j += 8)                                                 \
-            for (int l = 0; l < 8; l++) s[l] += LOAD(w, j + l) * rk_load_f32(a + 4 * (j + l)); \
-        for (int l = 0; j < n; j++, l++) s[l] += LOAD(w, j) * rk_load_f32(a + 4 * j); \
-        return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));   \
+            for (int l = 0; l < 8; l++) s[0][l] = RK_FMA(LOAD(w, j + l), rk_load_f32(a + 4 * (j + l)), s[0][l]); \
+        float tail = 0.0f;                                                         \
+        for (; j < n; j++) tail = RK_FMA(LOAD(w, j), rk_load_f32(a + 4 * j), tail); \
+        float v[8];                                                                \
+        for (int l = 0; l < 8; l++) v[l] = (s[0][l] + s[1][l]) + (s[2][l] + s[3][l]); \
+        return rk_hsum8(v) + tail;                                                 \
     }
 
 #define RK_LOAD_F32(w, j) rk_load_f32((w) + 4 * (j))
@@ -201,7 +278,7 @@ void rk_f32_to_f16_row_portable(const float *src, uint16_t *dst, int64_t n) {
 }
 
 void rk_axpy_f16_portable(int64_t n, float alpha, const uint16_t *v, float *y) {
-    for (int64_t i = 0; i < n; i++) y[i] = __builtin_fmaf(alpha, rk_f16_to_f32(v[i]), y[i]);
+    for (int64_t i = 0; i < n; i++) y[i] = RK_FMA(alpha, rk_f16_to_f32(v[i]), y[i]);
 }
 
 void rk_dot_f16_rows_portable(int64_t n, const uint16_t *keys, size_t stride, int64_t count, const float *query, float *out) {
