@@ -8,8 +8,8 @@
 /* One table of kernels per level; the dispatcher points at one of them. */
 typedef struct {
     rk_vec_dot_fn dot[RT_TYPE_LIMIT];
-    rk_cols_fn cols[RT_TYPE_LIMIT];
-    int cols_count;
+    rk_cols_fn cols[RK_COLS_SIZES][RT_TYPE_LIMIT]; /* largest group first */
+    int cols_count[RK_COLS_SIZES];
     void (*f16_to_f32)(const uint16_t *, float *, int64_t);
     void (*f32_to_f16)(const float *, uint16_t *, int64_t);
     void (*axpy_f16)(int64_t, float, const uint16_t *, float *);
@@ -26,12 +26,13 @@ typedef struct {
         .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S, .axpy_f16 = rk_axpy_f16_##S, \
         .dot_f16_rows = rk_dot_f16_rows_##S, .axpy_f16_rows = rk_axpy_f16_rows_##S
 
-#define RK_COLS_TABLE(S)                                                                         \
-    .cols = {[RT_Q4_0] = rk_dot_q4_0_cols_##S, [RT_Q4_1] = rk_dot_q4_1_cols_##S, [RT_Q5_0] = rk_dot_q5_0_cols_##S, \
-             [RT_Q5_1] = rk_dot_q5_1_cols_##S, [RT_Q8_0] = rk_dot_q8_0_cols_##S, [RT_Q4_K] = rk_dot_q4_k_cols_##S, \
-             [RT_Q6_K] = rk_dot_q6_k_cols_##S},                                                  \
-    .cols_count = rk_cols_count_##S
-
+#define RK_COLS_ROW(S, PART)                                                                                 \
+    {[RT_Q4_0] = rk_dot_q4_0_##PART##S, [RT_Q4_1] = rk_dot_q4_1_##PART##S, [RT_Q5_0] = rk_dot_q5_0_##PART##S,  \
+     [RT_Q5_1] = rk_dot_q5_1_##PART##S, [RT_Q8_0] = rk_dot_q8_0_##PART##S, [RT_Q4_K] = rk_dot_q4_k_##PART##S,  \
+     [RT_Q6_K] = rk_dot_q6_k_##PART##S}
+#define RK_COLS_TABLE(S)                                                                                     \
+    .cols = {RK_COLS_ROW(S, cols_), RK_COLS_ROW(S, cols_half_), RK_COLS_ROW(S, cols_quarter_)},               \
+    .cols_count = {rk_cols_count_##S, rk_cols_count_##S / 2, rk_cols_count_##S / 4}
 static const rk_table table_portable = {RK_TABLE(portable)};
 #if RK_X86
 static const rk_table table_avx2 = {RK_TABLE(avx2), RK_COLS_TABLE(avx2)};
@@ -141,11 +142,11 @@ void rk_mat_vec_with(rk_vec_dot_fn f, int64_t n, const uint8_t *w, size_t row_st
     for (int64_t r = 0; r < rows; r++) out[r] = f(n, w + (size_t)r * row_stride, activations);
 }
 
-rk_cols_fn rk_cols_kernel(int weight_type, int *count) {
-    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return NULL;
+rk_cols_fn rk_cols_kernel(int weight_type, int size, int *count) {
+    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT || size < 0 || size >= RK_COLS_SIZES) return NULL;
     const rk_table *t = rk_kernels();
-    *count = t->cols_count;
-    return t->cols[weight_type];
+    *count = t->cols_count[size];
+    return t->cols_count[size] >= 2 ? t->cols[size][weight_type] : NULL;
 }
 
 rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type) {

@@ -108,7 +108,10 @@ typedef float (*rk_vec_dot_fn)(int64_t n, const uint8_t *w, const uint8_t *a);
  * where it has none) and how many rows it takes (at most RK_COLS_MAX). */
 #define RK_COLS_MAX 8
 typedef void (*rk_cols_fn)(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);
-rk_cols_fn rk_cols_kernel(int weight_type, int *count);
+/* Group sizes per level: RK_COLS_MAX-or-fewer rows, half as many, a quarter as many (size 0, 1, 2);
+ * NULL, or a count below 2, where the level has no such kernel. */
+#define RK_COLS_SIZES 3
+rk_cols_fn rk_cols_kernel(int weight_type, int size, int *count);
 
 /* The dot kernel of `level` (capped at the CPU's) for a type, or NULL; and the row loop. */
 rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type);

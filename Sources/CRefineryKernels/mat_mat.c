@@ -13,15 +13,17 @@ void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t ro
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT || rows <= 0 || cols <= 0) return;
     const uint8_t *w = (const uint8_t *)weights;
     const uint8_t *x = (const uint8_t *)activations;
-    int group = 0;
-    const rk_cols_fn multi = rk_cols_kernel(weight_type, &group);
     int64_t tile_rows = row_stride > 0 ? (int64_t)(RK_WEIGHT_TILE_BYTES / row_stride) : rows;
     if (tile_rows < 1) tile_rows = 1;
     for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
         const int64_t r1 = r0 + tile_rows < rows ? r0 + tile_rows : rows;
         int64_t c0 = 0;
-        if (multi != NULL && group > 0 && group <= RK_COLS_MAX) {
-            /* Groups of activation rows against each weight row: weights unpacked once per group. */
+        /* Groups of activation rows against each weight row (the largest groups first): weights
+         * unpacked once per group. */
+        for (int size = 0; size < RK_COLS_SIZES; size++) {
+            int group = 0;
+            const rk_cols_fn multi = rk_cols_kernel(weight_type, size, &group);
+            if (multi == NULL || group < 2 || group > RK_COLS_MAX) continue;
             for (; c0 + group <= cols; c0 += group) {
                 const uint8_t *acts[RK_COLS_MAX];
                 for (int k = 0; k < group; k++) acts[k] = x + (size_t)(c0 + k) * act_stride;

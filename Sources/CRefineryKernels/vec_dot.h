@@ -27,16 +27,17 @@
     void rk_axpy_f16_rows_##SUFFIX(int64_t n, int64_t count, const float *weights, const uint16_t *values, \
                                    size_t stride, float *y);
 
-/* Several activation rows against one weight row (rk_cols_count_<level> of them, at most
- * RK_COLS_MAX), bit-identical per column to the one-row kernel of the same level. */
-#define RK_DECLARE_COLS(SUFFIX)                                                                           \
-    void rk_dot_q4_0_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
-    void rk_dot_q4_1_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
-    void rk_dot_q5_0_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
-    void rk_dot_q5_1_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
-    void rk_dot_q8_0_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
-    void rk_dot_q4_k_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out); \
-    void rk_dot_q6_k_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);
+/* Several activation rows against one weight row, bit-identical per column to the one-row kernel
+ * of the same level: rk_cols_count_<level> of them (at most RK_COLS_MAX), half as many (_half) and
+ * a quarter as many (_quarter), so that a small batch shares the unpacked weights too. */
+#define RK_DECLARE_COLS_TYPE(TYPE, SUFFIX)                                                                  \
+    void rk_dot_##TYPE##_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);         \
+    void rk_dot_##TYPE##_cols_half_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);    \
+    void rk_dot_##TYPE##_cols_quarter_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);
+#define RK_DECLARE_COLS(SUFFIX)                                                                            \
+    RK_DECLARE_COLS_TYPE(q4_0, SUFFIX) RK_DECLARE_COLS_TYPE(q4_1, SUFFIX) RK_DECLARE_COLS_TYPE(q5_0, SUFFIX) \
+    RK_DECLARE_COLS_TYPE(q5_1, SUFFIX) RK_DECLARE_COLS_TYPE(q8_0, SUFFIX) RK_DECLARE_COLS_TYPE(q4_k, SUFFIX) \
+    RK_DECLARE_COLS_TYPE(q6_k, SUFFIX)
 
 RK_DECLARE_LEVEL(portable)
 #if RK_X86
