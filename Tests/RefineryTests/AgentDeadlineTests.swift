@@ -44,6 +44,27 @@ struct AgentDeadlineTests {
         #expect(result.elapsed == .milliseconds(750))
     }
 
+    @Test("a first answer longer than the planner's estimate is not cut at the estimate")
+    func firstAnswerKeepsAgentCap() async {
+        let clock = ManualClock()
+        let chunks = (0..<20).map { "w\($0) " }
+        let model = ScriptedModel(
+            name: "m",
+            replies: [
+                ScriptedModel.Reply(chunks.joined(), chunks: chunks, delayPerChunk: .zero),
+                .init(AgentTesting.verdict(9, acceptable: true)),
+            ], clock: clock)
+        // Stale figures (a busy spell): 10 tok/s, so 1 s fits about 10 tokens of draft.
+        var agent = agent([model], clock: clock, costs: [AgentTesting.cost("m", tokensPerSecond: 10)])
+        agent.draft = Draft(maxTokens: 40)
+        let result = await agent.run("q", deadline: .after(.seconds(1), on: clock))
+        let planned = result.plans[0].steps.first?.maxTokens ?? 0
+        #expect(planned < 20, "the planner's estimate is below the answer's length")
+        #expect(model.requests.first?.maxTokens == 40)
+        #expect(result.outcome != .truncated)
+        #expect(result.answer == chunks.joined())
+    }
+
     @Test("cut off during the draft: truncated, the partial draft returned and marked")
     func truncated() async {
         let clock = ManualClock()

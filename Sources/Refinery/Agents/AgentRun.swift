@@ -105,9 +105,13 @@ struct AgentRun {
                     Answer(text: firstAnswer.text, step: 0, score: verification.score, passed: verification.passed))
             }
         } else {
+            // A single first answer keeps the agent's own token cap: the planner's lower estimate
+            // only shapes the plan. Cutting the mandatory answer at the estimate would return it
+            // truncated with time left (stale cost figures after a busy spell make the estimate
+            // short); the step's deadline already bounds it.
             let (record, generation) = await agent.draft.run(
-                instructions: agent.instructions, input: input, maxTokens: cap, deadline: firstDeadline,
-                in: firstContext)
+                instructions: agent.instructions, input: input, maxTokens: max(cap, agent.draft.maxTokens),
+                deadline: firstDeadline, in: firstContext)
             addStep(record)
             firstAnswer = generation
         }
