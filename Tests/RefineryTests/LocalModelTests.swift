@@ -70,6 +70,20 @@ struct LocalModelTests {
         #expect(s.promptTokens == 40)
     }
 
+    @Test("prompt-lookup speculation gives the same greedy text and tokens as plain decoding")
+    func speculationKeepsGreedyOutput() async throws {
+        guard let model = try Self.model() else { return }
+        let draft = "The sea is a vast and restless blue expanse, and the sky above it changes with every hour of the day."
+        var request = Self.greedy(
+            [.user("Rewrite this sentence, changing only the word \"restless\" to \"calm\":\n\(draft)")], maxTokens: 40)
+        let (plainText, plainTokens, _) = try await Self.collect(model.generate(request))
+        request.speculation = .promptLookup()
+        let (text, tokens, stats) = try await Self.collect(model.generate(request))
+        #expect(tokens == plainTokens)
+        #expect(text == plainText)
+        #expect(stats?.generatedTokens == plainTokens.count)
+    }
+
     @Test("a stop string ends the text before it")
     func stopString() async throws {
         guard let model = try Self.model() else { return }

@@ -167,6 +167,8 @@ struct StepTests {
         #expect(messages.map(\.role) == [.system, .user, .assistant, .user])
         #expect(messages[2].content == "draft")
         #expect(messages[3].content.contains("- too short"))
+        // A rewrite copies much of its prompt: prompt-lookup speculation on a local model.
+        #expect(model.requests.first?.speculation == .promptLookup())
     }
 
     @Test("verify runs every check and merges their failures")

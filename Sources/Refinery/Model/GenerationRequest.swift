@@ -38,6 +38,10 @@ public struct GenerationRequest: Sendable {
     /// What a local model does when the conversation does not fit its context: fail (the
     /// default) or drop the oldest turns (``ContextOverflow/dropOldestTurns``).
     public var contextOverflow: ContextOverflow = .fail
+    /// Speculative decoding on a local model (a remote model ignores it). ``Speculation/promptLookup(maxDraft:)``
+    /// suits a rewrite of text the prompt contains: runs copied from the prompt are verified
+    /// several tokens per step. Greedy output is identical; sampled output keeps its distribution.
+    public var speculation: Speculation = .none
 
     public init(
         prompt: Prompt, tools: [ToolDefinition] = [], toolChoice: ToolChoice = .auto,

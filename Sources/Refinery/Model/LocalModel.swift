@@ -76,7 +76,8 @@ public final class LocalModel: LanguageModel {
             return stream
         }
         let options = GenerationOptions(sampling: request.sampling, maxTokens: request.maxTokens,
-                                         stopStrings: request.stop, deadline: request.deadline?.instant, constraint: constraint)
+                                         stopStrings: request.stop, deadline: request.deadline?.instant, constraint: constraint,
+                                         speculation: request.speculation)
         let events = model.generate(prompt: prompt, options: options)
         let callSplitter = toolCallSplitter(for: request)
         let task = Task {

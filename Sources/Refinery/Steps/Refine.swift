@@ -43,8 +43,11 @@ public struct Refine: Sendable {
         let span = StepSpan.start(.refine, round: round, in: context)
         let start = context.offset
         let messages = prompt(instructions, input, answer, issues)
-        let request = GenerationRequest(
+        var request = GenerationRequest(
             prompt: .messages(messages), sampling: sampling ?? self.sampling, maxTokens: maxTokens)
+        // A rewrite copies much of the answer in its prompt: a local model verifies those runs
+        // several tokens per forward step.
+        request.speculation = .promptLookup()
         // A rewrite is expected at about the answer's length (as the planner expects it).
         let answerTokens = answer.utf8.count / 4 + 1
         let expected = min(maxTokens, max(16, answerTokens + answerTokens / 4))
