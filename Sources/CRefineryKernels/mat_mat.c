@@ -13,6 +13,13 @@ void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t ro
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT || rows <= 0 || cols <= 0) return;
     const uint8_t *w = (const uint8_t *)weights;
     const uint8_t *x = (const uint8_t *)activations;
+    /* The level's several-rows kernels for this type, largest group first (looked up once). */
+    rk_cols_fn multi[RK_COLS_SIZES];
+    int groups[RK_COLS_SIZES];
+    for (int size = 0; size < RK_COLS_SIZES; size++) {
+        multi[size] = rk_cols_kernel(weight_type, size, &groups[size]);
+        if (groups[size] < 2 || groups[size] > RK_COLS_MAX) multi[size] = NULL;
+    }
     int64_t tile_rows = row_stride > 0 ? (int64_t)(RK_WEIGHT_TILE_BYTES / row_stride) : rows;
     if (tile_rows < 1) tile_rows = 1;
     for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
@@ -21,15 +28,14 @@ void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t ro
         /* Groups of activation rows against each weight row (the largest groups first): weights
          * unpacked once per group. */
         for (int size = 0; size < RK_COLS_SIZES; size++) {
-            int group = 0;
-            const rk_cols_fn multi = rk_cols_kernel(weight_type, size, &group);
-            if (multi == NULL || group < 2 || group > RK_COLS_MAX) continue;
+            if (multi[size] == NULL) continue;
+            const int group = groups[size];
             for (; c0 + group <= cols; c0 += group) {
                 const uint8_t *acts[RK_COLS_MAX];
                 for (int k = 0; k < group; k++) acts[k] = x + (size_t)(c0 + k) * act_stride;
                 for (int64_t r = r0; r < r1; r++) {
                     float result[RK_COLS_MAX];
-                    multi(n, w + (size_t)r * row_stride, acts, result);
+                    multi[size](n, w + (size_t)r * row_stride, acts, result);
                     for (int k = 0; k < group; k++) out[(c0 + k) * out_stride + r] = result[k];
                 }
             }
