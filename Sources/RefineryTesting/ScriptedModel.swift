@@ -9,7 +9,9 @@ import Synchronization
 /// fixed — and streams its text in chunks, waiting `delayPerChunk` on the given clock before
 /// each chunk so tests can simulate slow steps. Each chunk counts as one token (so
 /// `maxTokens` caps the chunks), and the final stats report the prompt's size (4 bytes a
-/// token) and the time slept as decode time. Every request is recorded.
+/// token) and the time slept as decode time. Every request is recorded. The wait for a chunk
+/// starts only when the consumer asks for it, so a test that advances its clock once the model
+/// sleeps again knows the consumer has seen every earlier chunk.
 public final class ScriptedModel: LanguageModel, Sendable {
     /// One scripted answer.
     public struct Reply: Sendable {
@@ -84,48 +86,85 @@ public final class ScriptedModel: LanguageModel, Sendable {
             return r
         }
         let clock = self.clock
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                guard let reply else {
-                    continuation.finish(throwing: ScriptedModelError(message: "the script has no replies"))
-                    return
-                }
-                if let error = reply.error {
-                    continuation.finish(throwing: error)
-                    return
-                }
-                let chunks = reply.chunks.isEmpty ? [reply.text] : reply.chunks
-                var generated = 0
-                let limit = request.maxTokens ?? Int.max
-                var reason = FinishReason.stop
-                var slept = Duration.zero
-                for chunk in chunks {
+        let script = Script(reply: reply, request: request)
+        // Pulled, not pushed: each chunk's wait runs inside the consumer's request for it, so a
+        // test clock that advances once the model sleeps again knows the consumer has taken
+        // (and timed) every chunk before. Cancelling the consumer cancels the wait.
+        return AsyncThrowingStream {
+            guard let step = try script.next() else { return nil }
+            if step.delay > .zero {
+                try await clock.sleep(for: step.delay, tolerance: nil)
+                script.slept(step.delay)
+            }
+            try Task.checkCancellation()
+            return step.event ?? script.finished()
+        }
+    }
+
+    /// What one generation still has to stream, taken step by step by the consumer.
+    private final class Script: Sendable {
+        struct Step {
+            var delay: Duration
+            /// The event to send, or nil for the final stats (known only once the chunks are out).
+            var event: GenerationEvent?
+        }
+
+        private let state: Mutex<(steps: [Step], next: Int, slept: Duration)>
+        private let failure: (any Error)?
+        private let reason: FinishReason
+        private let promptTokens: Int
+        private let generated: Int
+
+        init(reply: Reply?, request: GenerationRequest) {
+            var steps: [Step] = []
+            var generated = 0
+            var reason = FinishReason.stop
+            let limit = request.maxTokens ?? Int.max
+            if let reply, reply.error == nil {
+                for chunk in reply.chunks.isEmpty ? [reply.text] : reply.chunks {
                     if generated >= limit { reason = .length; break }
-                    if reply.delayPerChunk > .zero {
-                        do {
-                            try await clock.sleep(for: reply.delayPerChunk, tolerance: nil)
-                            slept += reply.delayPerChunk
-                        } catch {
-                            continuation.finish(throwing: CancellationError())
-                            return
-                        }
-                    }
-                    if Task.isCancelled { continuation.finish(throwing: CancellationError()); return }
-                    if !chunk.isEmpty {
-                        continuation.yield(.text(chunk, tokens: []))
-                        generated += 1
-                    }
+                    // An empty chunk still takes its time but sends nothing.
+                    steps.append(Step(delay: reply.delayPerChunk, event: chunk.isEmpty ? nil : .text(chunk, tokens: [])))
+                    if !chunk.isEmpty { generated += 1 }
                 }
+                steps.removeAll { $0.event == nil && $0.delay == .zero }
                 for (i, call) in reply.toolCalls.enumerated() {
-                    continuation.yield(.toolCallDelta(ToolCallDelta(index: i, id: call.id, name: call.name, argumentsFragment: call.arguments.serialized())))
+                    steps.append(Step(delay: .zero, event: .toolCallDelta(ToolCallDelta(
+                        index: i, id: call.id, name: call.name, argumentsFragment: call.arguments.serialized()))))
                 }
                 if !reply.toolCalls.isEmpty { reason = .toolCalls }
-                continuation.yield(.finished(GenerationStats(
-                    finishReason: reason, promptTokens: Self.promptTokens(request), generatedTokens: generated,
-                    prefillTime: .zero, decodeTime: slept)))
-                continuation.finish()
+                steps.append(Step(delay: .zero, event: nil))
             }
-            continuation.onTermination = { _ in task.cancel() }
+            self.failure = reply == nil ? ScriptedModelError(message: "the script has no replies") : reply?.error
+            self.state = Mutex((steps, 0, .zero))
+            self.reason = reason
+            self.promptTokens = ScriptedModel.promptTokens(request)
+            self.generated = generated
+        }
+
+        /// The next step, nil after the last; throws the scripted failure first.
+        func next() throws -> Step? {
+            if let failure { throw failure }
+            return state.withLock { s in
+                guard s.next < s.steps.count else { return nil }
+                s.next += 1
+                var step = s.steps[s.next - 1]
+                // An empty chunk's wait joins the next event's, which is what reaches the consumer.
+                while step.event == nil && s.next < s.steps.count {
+                    step.delay += s.steps[s.next].delay
+                    step.event = s.steps[s.next].event
+                    s.next += 1
+                }
+                return step
+            }
+        }
+
+        func slept(_ delay: Duration) { state.withLock { $0.slept += delay } }
+
+        func finished() -> GenerationEvent {
+            .finished(GenerationStats(
+                finishReason: reason, promptTokens: promptTokens, generatedTokens: generated, prefillTime: .zero,
+                decodeTime: state.withLock { $0.slept }))
         }
     }
 }

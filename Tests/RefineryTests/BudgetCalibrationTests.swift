@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Refinery
 import RefineryTesting
 import Testing
@@ -105,9 +104,8 @@ struct BudgetCalibrationTests {
     @Test("a generation cut off at its deadline teaches only its decode rate")
     func cutOffTeachesDecodeOnly() async {
         let clock = ManualClock()
-        // Paced on pull: the next chunk's sleep starts only once the step has taken (and timed)
-        // the previous one, so each clock advance below follows a timed chunk.
-        let model = PulledChunksModel(name: "m", chunks: 10, delay: .milliseconds(100), clock: clock)
+        let model = ScriptedModel(
+            name: "m", replies: [AgentTesting.slow("w", chunks: 10, delay: .milliseconds(100))], clock: clock)
         let costs = CostBook([AgentTesting.cost("m", tokensPerSecond: 100, smoothing: 0.5)])
         let context = AgentTesting.context([model], clock: clock, costs: costs)
         let task = Task {
@@ -123,37 +121,5 @@ struct BudgetCalibrationTests {
         #expect(abs(cost.decodeTokensPerSecond - 55) < 1e-6)
         #expect(cost.perCallOverhead == 0)  // the time before the first token is not taken for overhead
         #expect(cost.timeToFirstToken == 0)
-    }
-}
-
-/// A model whose stream sleeps for each chunk inside the consumer's request for it, so a test
-/// clock never runs ahead of the consumer timing the chunk before (a pushed stream lets the
-/// next sleep start, and the clock move on, before the consumer has seen the last chunk).
-private struct PulledChunksModel: LanguageModel {
-    let name: String
-    let chunks: Int
-    let delay: Duration
-    let clock: ManualClock
-    var capabilities: ModelCapabilities {
-        ModelCapabilities(constrainedDecoding: false, prefixCache: false, batching: false, toolCalls: false, contextLength: 8192)
-    }
-
-    func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
-        let sent = Mutex(0)
-        let (chunks, delay, clock) = (chunks, delay, clock)
-        return AsyncThrowingStream {
-            let index = sent.withLock { n in
-                n += 1
-                return n - 1
-            }
-            if index > chunks { return nil }
-            if index == chunks {
-                return .finished(GenerationStats(
-                    finishReason: .stop, promptTokens: 1, generatedTokens: chunks, prefillTime: .zero,
-                    decodeTime: delay * chunks))
-            }
-            try await clock.sleep(until: clock.now.advanced(by: delay))
-            return .text("w\(index) ", tokens: [])
-        }
     }
 }
