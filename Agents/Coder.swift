@@ -3,12 +3,15 @@ import Refinery
 
 /// The `coder` agent: writes the Python function a prompt asks for (a signature with a
 /// docstring, HumanEval style), runs the docstring's examples against it in the sandboxed
-/// Python runner, and refines it on the failures. Several candidates are drafted when time
-/// allows; the tests pick the best.
+/// Python runner, and refines it on the failures. When time allows it drafts several
+/// candidates in one batch — the first as a single draft would be — together with test calls
+/// the model writes itself; the examples pick the candidates that pass, and among those the
+/// largest group that gives the same results on the model's test calls wins (a sampled wrong
+/// function seldom agrees with the others).
 public enum Coder {
     /// One line for `refinery agents`.
     public static let summary =
-        "Writes a Python function, tests it against its docstring examples in the sandbox, refines on failures."
+        "Writes a Python function, tests it against its docstring examples and its own test calls in the sandbox, refines on failures."
 
     static let instructions = """
         You are an expert Python programmer. Complete the function the user gives. Reply with \
@@ -29,13 +32,135 @@ public enum Coder {
                     await test(code(in: answer, prompt: prompt), examples: examples, sandbox: sandbox)
                 }
             ]
+        let agreement = functionName(in: prompt).map { name in
+            BestOfN.Agreement(probe: { _ in testCallsRequest(prompt: prompt, function: name) }) { answers, calls in
+                await behaviour(
+                    of: answers.map { code(in: $0, prompt: prompt) }, function: name,
+                    calls: [examples, calls ?? ""].joined(separator: "\n"), sandbox: sandbox)
+            }
+        }
         return Agent(
             name: "coder", instructions: instructions, model: model,
             draft: Draft(maxTokens: 384, sampling: SamplingParameters(temperature: 0.2)),
-            bestOfN: examples.isEmpty ? nil : BestOfN(maxCandidates: 4, sampling: SamplingParameters(temperature: 0.8)),
+            bestOfN: examples.isEmpty && agreement == nil
+                ? nil
+                : BestOfN(
+                    maxCandidates: 6, sampling: SamplingParameters(temperature: 0.8), firstAsDraft: true,
+                    agreement: agreement),
             critique: Critique(rubric: "The function is correct, complete and handles edge cases."),
             verifiers: verifiers, refine: Refine(maxTokens: 384), stopRules: StopRules(maxRounds: 3), costs: costs,
             clock: clock)
+    }
+
+    /// The name of the function `prompt` asks for: its last `def` (helpers come first).
+    public static func functionName(in prompt: String) -> String? {
+        guard let def = prompt.ranges(of: "def ").last else { return nil }
+        let name = prompt[def.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        return name.isEmpty ? nil : String(name)
+    }
+
+    /// Asks the model for calls of `function` that exercise it (inputs only: no expected
+    /// results, which a small model gets wrong more often than the code).
+    static func testCallsRequest(prompt: String, function: String) -> GenerationRequest {
+        GenerationRequest(
+            prompt: .messages([
+                .system("You write test inputs for Python functions."),
+                .user(
+                    """
+                    \(prompt)
+
+                    Write 8 different calls of `\(function)` with valid arguments that test it well, edge \
+                    cases included. One call per line, like `\(function)(...)`, nothing else.
+                    """),
+            ]), sampling: .greedy, maxTokens: 200)
+    }
+
+    /// What each of `codes` returns for the calls of `function` found in `calls` (test calls the
+    /// model wrote, docstring examples), as a digest: equal digests behave alike on every call.
+    /// A call that raises counts by its exception's type; nil for code that does not run or
+    /// when no call is found. All candidates run in one sandboxed process, each call with a
+    /// short time limit.
+    public static func behaviour(
+        of codes: [String], function: String, calls: String, sandbox: PythonSandbox
+    ) async -> [String?] {
+        let script = """
+            import ast as __ast, hashlib as __hashlib, io as __io, signal as __signal, sys as __sys, time as __time
+            __NAME = \(pythonString(function))
+            __CODES = [\(codes.map(pythonString).joined(separator: ", "))]
+
+            def __calls(text):
+                found = []
+                for line in text.splitlines():
+                    line = line.strip()
+                    if line.startswith(">>>"):
+                        line = line[3:].strip()
+                    try:
+                        tree = __ast.parse(line)
+                    except (SyntaxError, ValueError):
+                        continue
+                    for node in __ast.walk(tree):  # breadth first: the outermost call of the function
+                        if isinstance(node, __ast.Call) and isinstance(node.func, __ast.Name) and node.func.id == __NAME:
+                            segment = __ast.get_source_segment(line, node)
+                            if segment and segment not in found:
+                                found.append(segment)
+                            break
+                return found[:12]
+
+            def __norm(value, depth=0):
+                if isinstance(value, float):  # compared as == would: to 6 places, 5.0 as 5
+                    value = round(value, 6)
+                    return repr(int(value)) if value.is_integer() else repr(value)
+                if isinstance(value, (list, tuple)) and depth < 6:
+                    return type(value).__name__ + "[" + ",".join(__norm(v, depth + 1) for v in value) + "]"
+                if isinstance(value, dict) and depth < 6:
+                    return "{" + ",".join(__norm(k, depth + 1) + ":" + __norm(v, depth + 1) for k, v in value.items()) + "}"
+                return repr(value)[:4000]
+
+            class __Timeout(BaseException):
+                pass
+
+            def __alarm(*_):
+                raise __Timeout()
+
+            __signal.signal(__signal.SIGALRM, __alarm)
+            __CALLS = __calls(\(pythonString(calls)))
+            __out = __sys.stdout
+            __start = __time.monotonic()
+            for __i, __code in enumerate(__CODES):
+                __digest = "-"
+                if __CALLS and __time.monotonic() - __start < 2.0:
+                    __sys.stdout = __io.StringIO()
+                    try:
+                        __ns = {"__name__": "__candidate__"}
+                        __signal.setitimer(__signal.ITIMER_REAL, 0.5)
+                        exec(__code, __ns)
+                        __signal.setitimer(__signal.ITIMER_REAL, 0)
+                        __parts = []
+                        for __call in __CALLS:
+                            try:
+                                __signal.setitimer(__signal.ITIMER_REAL, 0.2)
+                                __parts.append("ok " + __norm(eval(__call, __ns)))
+                            except __Timeout:
+                                __parts.append("timeout")
+                            except BaseException as __error:
+                                __parts.append("raise " + type(__error).__name__)
+                            finally:
+                                __signal.setitimer(__signal.ITIMER_REAL, 0)
+                        __digest = __hashlib.sha1("\\n".join(__parts).encode()).hexdigest()
+                    except BaseException:
+                        __signal.setitimer(__signal.ITIMER_REAL, 0)
+                    __sys.stdout = __out
+                print("__BEHAVIOUR__", __i, __digest, flush=True)
+            """
+        guard let run = try? await sandbox.run(script) else { return codes.map { _ in nil } }
+        var digests = [String?](repeating: nil, count: codes.count)
+        for line in run.standardOutput.split(separator: "\n") where line.hasPrefix("__BEHAVIOUR__ ") {
+            let fields = line.split(separator: " ")
+            if fields.count == 3, let index = Int(fields[1]), digests.indices.contains(index), fields[2] != "-" {
+                digests[index] = String(fields[2])
+            }
+        }
+        return digests
     }
 
     /// The docstring examples of `prompt` as doctest source: each `>>>` line (with `...`

@@ -158,6 +158,31 @@ struct ReadyAgentLogicTests {
         #expect(broken.failures.first?.hasPrefix("the code did not run") == true)
     }
 
+    @Test("coder: candidates are compared by what they return on the model's test calls")
+    func coderBehaviour() async {
+        #expect(Coder.functionName(in: "def helper(x):\n    pass\n\ndef add_all(a, b):\n    \"\"\"Adds.\"\"\"\n") == "add_all")
+        #expect(Coder.functionName(in: "no function here") == nil)
+        let codes = [
+            "def add(a, b):\n    return a + b\n",
+            "def add(a, b):\n    return b + a\n",
+            "def add(a, b):\n    return abs(a) + b\n",
+            "def add(a, b):\n    while True:\n        pass\n",
+            "def add(a, b) return",
+            "def add(a, b):\n    print('noise' * 10000)\n    return a + b + 0.0000000001\n",
+        ]
+        // The model's lines: noise, a print, an assert, a call with a wrong arity, a docstring example.
+        let calls = "Here are the calls:\nprint(add(2, 3))\nassert add(-1, 1) == 0\nadd(1)\n>>> add(-5, 2)\nadd(x for x in 'a')(\n"
+        let digests = await Coder.behaviour(of: codes, function: "add", calls: calls, sandbox: PythonSandbox())
+        #expect(digests.count == 6)
+        #expect(digests[0] != nil && digests[0] == digests[1])
+        #expect(digests[2] != nil && digests[2] != digests[0])  // differs on add(-1, 1) and add(-5, 2)
+        #expect(digests[3] != nil && digests[3] != digests[0])  // every call times out
+        #expect(digests[4] == nil)  // does not run
+        #expect(digests[5] == digests[0])  // floats compared to 6 places; its printing is ignored
+        let none = await Coder.behaviour(of: codes, function: "add", calls: "no calls at all", sandbox: PythonSandbox())
+        #expect(none == [String?](repeating: nil, count: 6))
+    }
+
     @Test("coder: failing code is refined on the test failures")
     func coderRefines() async {
         let clock = ManualClock()

@@ -244,6 +244,46 @@ struct StepTests {
         }
     }
 
+    @Test("candidates the verifiers score alike are told apart by agreement; the probe joins the batch")
+    func bestOfNByAgreement() async {
+        let clock = ManualClock()
+        // Seeds 1...4: the draft-like first candidate and three sampled ones; two of them agree.
+        let model = ScriptedModel(name: "m", clock: clock) { request, _ in
+            if request.maxTokens == 7 { return .init("probe calls") }
+            return .init(["odd one", "common A", "common B", "loner"][Int(request.sampling.seed ?? 0) - 1])
+        }
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook())
+        let seen = Mutex<(candidates: [String], probe: String?)>(([], nil))
+        let agreement = BestOfN.Agreement(probe: { input in
+            GenerationRequest(prompt: .raw("tests for \(input)"), sampling: .greedy, maxTokens: 7)
+        }) { candidates, probe in
+            seen.withLock { $0 = (candidates, probe) }
+            return candidates.map { $0.hasPrefix("common") ? "same" : $0 == "loner" ? nil : $0 }
+        }
+        let draft = Draft(sampling: SamplingParameters(temperature: 0.2))
+        let passing = Verify("not odd") { answer, _ in answer == "odd one" ? .fail("odd") : .pass }
+        let (record, outcome) = await BestOfN(maxCandidates: 4, firstAsDraft: true, agreement: agreement).run(
+            4, draft: draft, instructions: "", input: "q", maxTokens: 20, verifiers: [passing],
+            deadline: .after(.seconds(1), on: clock), in: context)
+        #expect(outcome.candidates.map(\.text) == ["odd one", "common A", "common B", "loner"])
+        #expect(outcome.picked == 1)  // the first of the two that agree, among those that pass
+        #expect(seen.withLock { $0.candidates } == ["common A", "common B", "loner"])
+        #expect(seen.withLock { $0.probe } == "probe calls")
+        #expect(record.note?.contains("picked by verifiers, then agreement (2 of 3 alike)") == true)
+        #expect(record.note?.hasPrefix("4 candidates and a probe") == true)
+        let temperatures = model.requests.filter { $0.maxTokens == 20 }.map { ($0.sampling.seed ?? 0, $0.sampling.temperature) }
+        #expect(temperatures.sorted { $0.0 < $1.0 }.map(\.1) == [0.2, 0.8, 0.8, 0.8])
+    }
+
+    @Test("agreement keeps the first of equal groups and ignores candidates without a signature")
+    func agreementPick() {
+        #expect(BestOfN.Agreement.pick(["a", "b", "b", "a"])! == (index: 0, agreeing: 2))
+        #expect(BestOfN.Agreement.pick([nil, "b", "c", "c"])! == (index: 2, agreeing: 2))
+        #expect(BestOfN.Agreement.pick([nil, "x"])! == (index: 1, agreeing: 1))
+        #expect(BestOfN.Agreement.pick([nil, nil]) == nil)
+        #expect(BestOfN.Agreement.pick([]) == nil)
+    }
+
     @Test("the tool loop runs the model's calls, feeds back the results and ends with text")
     func toolLoop() async {
         let clock = ManualClock()

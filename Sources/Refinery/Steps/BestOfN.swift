@@ -1,6 +1,5 @@
-/// Drafts several answers at once (one batch on an engine that batches; parallel requests on a
-/// remote one) and keeps the best: by external checks when the agent has them, otherwise by a
-/// judge the model answers in constrained JSON. Candidate `i` samples with seed `base + i`.
+/// Drafts several candidates in one batch and keeps the best: by external verifiers when the
+/// agent has them, then by agreement between the candidates when configured, else by a judge.
 public struct BestOfN: Sendable {
     /// The most candidates the planner may choose (it picks N from what fits the deadline).
     public var maxCandidates: Int
@@ -8,15 +7,61 @@ public struct BestOfN: Sendable {
     public var sampling: SamplingParameters
     /// Seed of the first candidate.
     public var baseSeed: UInt64
+    /// The first candidate is sampled as a single draft would be (the draft's sampling), the
+    /// others with ``sampling``: best-of-N then holds the answer a single draft would give, and
+    /// picks it on a tie.
+    public var firstAsDraft: Bool
+    /// How candidates the verifiers score alike are told apart (nil: the first of them wins, or
+    /// without verifiers a judge picks).
+    public var agreement: Agreement?
 
     /// Up to `maxCandidates` candidates sampled with `sampling`, seeds from `baseSeed` up.
     public init(
         maxCandidates: Int = 4, sampling: SamplingParameters = SamplingParameters(temperature: 0.8),
-        baseSeed: UInt64 = 1
+        baseSeed: UInt64 = 1, firstAsDraft: Bool = false, agreement: Agreement? = nil
     ) {
         self.maxCandidates = max(1, maxCandidates)
         self.sampling = sampling
         self.baseSeed = baseSeed
+        self.firstAsDraft = firstAsDraft
+        self.agreement = agreement
+    }
+
+    /// Self-consistency between candidates: each candidate gets a signature of how it behaves
+    /// (for code, its outputs on the same inputs), and the largest group with equal signatures
+    /// wins, since independently sampled wrong answers seldom agree with each other.
+    public struct Agreement: Sendable {
+        /// Builds a request decoded with the candidates, in the same batch, from the agent's
+        /// instructions and input; its text goes to ``signatures`` (e.g. test inputs the model
+        /// writes). Nil: no probe.
+        public var probe: (@Sendable (_ input: String) -> GenerationRequest)?
+        /// One signature per candidate, in order (nil: this candidate cannot be compared — it
+        /// did not run, say). `probe` is the probe's text, nil when there is none or it failed.
+        public var signatures: @Sendable (_ candidates: [String], _ probe: String?) async -> [String?]
+
+        /// Agreement by `signatures`, with an optional `probe` decoded alongside the candidates.
+        public init(
+            probe: (@Sendable (_ input: String) -> GenerationRequest)? = nil,
+            signatures: @escaping @Sendable (_ candidates: [String], _ probe: String?) async -> [String?]
+        ) {
+            self.probe = probe
+            self.signatures = signatures
+        }
+
+        /// Which of `signatures` (candidates in order of preference) to keep, and how many agree
+        /// with it: the first member of the largest group of equal signatures, groups of equal
+        /// size ranked by their first member. Candidates without a signature join no group. Nil
+        /// when no candidate has a signature.
+        public static func pick(_ signatures: [String?]) -> (index: Int, agreeing: Int)? {
+            var groups: [String: (first: Int, size: Int)] = [:]
+            for (index, signature) in signatures.enumerated() {
+                guard let signature else { continue }
+                let group = groups[signature] ?? (first: index, size: 0)
+                groups[signature] = (group.first, group.size + 1)
+            }
+            let best = groups.values.max { $0.size < $1.size || ($0.size == $1.size && $0.first > $1.first) }
+            return best.map { (index: $0.first, agreeing: $0.size) }
+        }
     }
 
     /// The schema of the judge's answer: `{"best": 1...n}`.
@@ -50,19 +95,23 @@ public struct BestOfN: Sendable {
         var template = draft
         template.sampling = sampling
         let requests = (0..<max(1, n)).map {
-            template.request(
+            ($0 == 0 && firstAsDraft ? draft : template).request(
                 instructions: instructions, input: input, maxTokens: maxTokens, seed: baseSeed &+ UInt64($0))
         }
-        let candidates: [StepGeneration] = await withTaskGroup(of: (Int, StepGeneration).self) { group in
-            for (index, request) in requests.enumerated() {
+        // The probe (when the agreement has one) joins the candidates' batch as one more sequence.
+        let probeRequest = agreement?.probe?(input)
+        let all: [StepGeneration] = await withTaskGroup(of: (Int, StepGeneration).self) { group in
+            for (index, request) in (requests + (probeRequest.map { [$0] } ?? [])).enumerated() {
                 group.addTask {
-                    (index, await StepGenerator.generate(request, in: context, deadline: deadline, learn: requests.count == 1))
+                    (index, await StepGenerator.generate(request, in: context, deadline: deadline, learn: requests.count == 1 && probeRequest == nil))
                 }
             }
             var all: [(Int, StepGeneration)] = []
             for await result in group { all.append(result) }
             return all.sorted { $0.0 < $1.0 }.map(\.1)
         }
+        let candidates = Array(all.prefix(requests.count))
+        let probe = probeRequest == nil ? nil : all.last.flatMap { $0.status == .completed ? $0.text : nil }
         let finished = candidates.indices.filter { candidates[$0].status == .completed && !candidates[$0].text.isEmpty }
         var verifications = [VerificationResult?](repeating: nil, count: candidates.count)
         var picked: Int?
@@ -76,15 +125,25 @@ public struct BestOfN: Sendable {
         } else if finished.count == 1 {
             picked = finished[0]
             note = "one candidate finished"
-        } else if !verifiers.isEmpty {
-            for index in finished {
+        } else if !verifiers.isEmpty || agreement != nil {
+            for index in finished where !verifiers.isEmpty {
                 let (_, result) = await Verify.run(
                     verifiers, answer: candidates[index].text, round: 0, deadline: deadline, in: context)
                 verifications[index] = result
             }
             let score = { (i: Int) in verifications[i]?.score ?? -1 }
-            picked = finished.max { score($0) < score($1) || (score($0) == score($1) && $0 > $1) }
-            note = "picked by verifiers"
+            let top = finished.map(score).max() ?? -1
+            let tied = finished.filter { score($0) == top }
+            picked = tied.first
+            note = verifiers.isEmpty ? "first finished candidate kept" : "picked by verifiers"
+            if tied.count > 1, let agreement, deadline.instant > context.clock.now {
+                let signatures = await agreement.signatures(tied.map { candidates[$0].text }, probe)
+                if signatures.count == tied.count, let pick = Agreement.pick(signatures) {
+                    picked = tied[pick.index]
+                    note = (verifiers.isEmpty ? "picked by agreement" : "picked by verifiers, then agreement")
+                        + " (\(pick.agreeing) of \(tied.count) alike)"
+                }
+            }
         } else {
             picked = await judge(finished.map { candidates[$0].text }, input: input, deadline: deadline, in: context)
                 .map { finished[$0] }
@@ -96,11 +155,11 @@ public struct BestOfN: Sendable {
             kind: .bestOfN, round: 0, model: chosen?.model ?? candidates.first?.model,
             prompt: PromptText.render(draft.prompt(instructions, input)), output: chosen?.text ?? "",
             status: finished.isEmpty ? (chosen == nil ? (candidates.first?.status ?? .cutOff) : .cutOff) : .completed,
-            promptTokens: candidates.reduce(0) { $0 + ($1.stats?.promptTokens ?? 0) },
-            generatedTokens: candidates.reduce(0) { $0 + $1.generatedTokens },
+            promptTokens: all.reduce(0) { $0 + ($1.stats?.promptTokens ?? 0) },
+            generatedTokens: all.reduce(0) { $0 + $1.generatedTokens },
             startOffset: start, elapsed: context.offset - start, allotted: start.duration(to: deadline, from: context),
-            fallbacks: candidates.flatMap(\.fallbacks),
-            note: "\(candidates.count) candidates, \(note)" + (picked.map { ", #\($0 + 1)" } ?? ""))
+            fallbacks: all.flatMap(\.fallbacks),
+            note: "\(candidates.count) candidates\(probeRequest == nil ? "" : " and a probe"), \(note)" + (picked.map { ", #\($0 + 1)" } ?? ""))
         StepSpan.finish(span, with: record)
         return (record, Outcome(candidates: candidates, picked: picked, verifications: verifications))
     }
