@@ -4,14 +4,16 @@ import Refinery
 /// The `coder` agent: writes the Python function a prompt asks for (a signature with a
 /// docstring, HumanEval style), runs the docstring's examples against it in the sandboxed
 /// Python runner, and refines it on the failures. When time allows it drafts several
-/// candidates in one batch — the first as a single draft would be — together with test calls
-/// the model writes itself; the examples pick the candidates that pass, and among those the
-/// largest group that gives the same results on the model's test calls wins (a sampled wrong
-/// function seldom agrees with the others).
+/// candidates in one batch — the first as a single draft would be — together with tests the
+/// model writes itself; the examples pick the candidates that pass, and among those the
+/// candidates are grouped by what they return on the model's test calls: the group weighed by
+/// its size times (1 + the model's asserts it passes) wins (dual agreement: a sampled wrong
+/// function seldom agrees with the others, and the model's own expected values are only
+/// trusted where candidates agree with them).
 public enum Coder {
     /// One line for `refinery agents`.
     public static let summary =
-        "Writes a Python function, tests it against its docstring examples and its own test calls in the sandbox, refines on failures."
+        "Writes a Python function, tests it against its docstring examples and tests it writes in the sandbox, refines on failures."
 
     static let instructions = """
         You are an expert Python programmer. Complete the function the user gives. Reply with \
@@ -33,10 +35,10 @@ public enum Coder {
                 }
             ]
         let agreement = functionName(in: prompt).map { name in
-            BestOfN.Agreement(probe: { _ in testCallsRequest(prompt: prompt, function: name) }) { answers, calls in
+            BestOfN.Agreement(probe: { _ in testsRequest(prompt: prompt, function: name) }) { answers, tests in
                 await behaviour(
                     of: answers.map { code(in: $0, prompt: prompt) }, function: name,
-                    calls: [examples, calls ?? ""].joined(separator: "\n"), sandbox: sandbox)
+                    tests: [examples, tests ?? ""].joined(separator: "\n"), sandbox: sandbox)
             }
         }
         return Agent(
@@ -59,9 +61,9 @@ public enum Coder {
         return name.isEmpty ? nil : String(name)
     }
 
-    /// Asks the model for calls of `function` that exercise it (inputs only: no expected
-    /// results, which a small model gets wrong more often than the code).
-    static func testCallsRequest(prompt: String, function: String) -> GenerationRequest {
+    /// Asks the model for asserts on `function` (its calls are the inputs the candidates are
+    /// compared on; its expected values, often wrong from a small model, only weigh the groups).
+    static func testsRequest(prompt: String, function: String) -> GenerationRequest {
         GenerationRequest(
             prompt: .messages([
                 .system("You write test inputs for Python functions."),
@@ -69,27 +71,27 @@ public enum Coder {
                     """
                     \(prompt)
 
-                    Write 8 different calls of `\(function)` with valid arguments that test it well, edge \
-                    cases included. One call per line, like `\(function)(...)`, nothing else.
+                    Write 8 different asserts that test `\(function)` with valid arguments, edge cases \
+                    included. One per line, like `assert \(function)(...) == expected`, nothing else.
                     """),
             ]), sampling: .greedy, maxTokens: 200)
     }
 
-    /// What each of `codes` returns for the calls of `function` found in `calls` (test calls the
-    /// model wrote, docstring examples), as a digest: equal digests behave alike on every call.
-    /// A call that raises counts by its exception's type; nil for code that does not run or
-    /// when no call is found. All candidates run in one sandboxed process, each call with a
-    /// short time limit.
+    /// How each of `codes` behaves on the calls of `function` found in `tests` (asserts the model
+    /// wrote, docstring examples): a digest of what every call returns (a call that raises
+    /// counts by its exception's type), so equal digests behave alike, and how many of the
+    /// asserts it passes. Nil for code that does not run, or when no call is found. All
+    /// candidates run in one sandboxed process, each call and assert with a short time limit.
     public static func behaviour(
-        of codes: [String], function: String, calls: String, sandbox: PythonSandbox
-    ) async -> [String?] {
+        of codes: [String], function: String, tests: String, sandbox: PythonSandbox
+    ) async -> [BestOfN.Agreement.Behaviour?] {
         let script = """
             import ast as __ast, hashlib as __hashlib, io as __io, signal as __signal, sys as __sys, time as __time
             __NAME = \(pythonString(function))
             __CODES = [\(codes.map(pythonString).joined(separator: ", "))]
 
             def __calls(text):
-                found = []
+                found, asserts = [], []
                 for line in text.splitlines():
                     line = line.strip()
                     if line.startswith(">>>"):
@@ -98,13 +100,15 @@ public enum Coder {
                         tree = __ast.parse(line)
                     except (SyntaxError, ValueError):
                         continue
+                    if len(tree.body) == 1 and isinstance(tree.body[0], __ast.Assert) and line not in asserts:
+                        asserts.append(line)
                     for node in __ast.walk(tree):  # breadth first: the outermost call of the function
                         if isinstance(node, __ast.Call) and isinstance(node.func, __ast.Name) and node.func.id == __NAME:
                             segment = __ast.get_source_segment(line, node)
                             if segment and segment not in found:
                                 found.append(segment)
                             break
-                return found[:12]
+                return found[:12], asserts[:12]
 
             def __norm(value, depth=0):
                 if isinstance(value, float):  # compared as == would: to 6 places, 5.0 as 5
@@ -123,11 +127,11 @@ public enum Coder {
                 raise __Timeout()
 
             __signal.signal(__signal.SIGALRM, __alarm)
-            __CALLS = __calls(\(pythonString(calls)))
+            __CALLS, __ASSERTS = __calls(\(pythonString(tests)))
             __out = __sys.stdout
             __start = __time.monotonic()
             for __i, __code in enumerate(__CODES):
-                __digest = "-"
+                __digest, __passed = "-", 0
                 if __CALLS and __time.monotonic() - __start < 2.0:
                     __sys.stdout = __io.StringIO()
                     try:
@@ -147,20 +151,31 @@ public enum Coder {
                             finally:
                                 __signal.setitimer(__signal.ITIMER_REAL, 0)
                         __digest = __hashlib.sha1("\\n".join(__parts).encode()).hexdigest()
+                        for __check in __ASSERTS:
+                            try:
+                                __signal.setitimer(__signal.ITIMER_REAL, 0.2)
+                                exec(__check, __ns)
+                                __passed += 1
+                            except BaseException:
+                                pass
+                            finally:
+                                __signal.setitimer(__signal.ITIMER_REAL, 0)
                     except BaseException:
                         __signal.setitimer(__signal.ITIMER_REAL, 0)
                     __sys.stdout = __out
-                print("__BEHAVIOUR__", __i, __digest, flush=True)
+                print("__BEHAVIOUR__", __i, __digest, __passed, flush=True)
             """
         guard let run = try? await sandbox.run(script) else { return codes.map { _ in nil } }
-        var digests = [String?](repeating: nil, count: codes.count)
+        var behaviours = [BestOfN.Agreement.Behaviour?](repeating: nil, count: codes.count)
         for line in run.standardOutput.split(separator: "\n") where line.hasPrefix("__BEHAVIOUR__ ") {
             let fields = line.split(separator: " ")
-            if fields.count == 3, let index = Int(fields[1]), digests.indices.contains(index), fields[2] != "-" {
-                digests[index] = String(fields[2])
+            if fields.count == 4, let index = Int(fields[1]), behaviours.indices.contains(index), fields[2] != "-",
+                let passed = Int(fields[3])
+            {
+                behaviours[index] = .init(signature: String(fields[2]), passedChecks: passed)
             }
         }
-        return digests
+        return behaviours
     }
 
     /// The docstring examples of `prompt` as doctest source: each `>>>` line (with `...`

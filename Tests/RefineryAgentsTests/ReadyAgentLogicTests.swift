@@ -170,17 +170,21 @@ struct ReadyAgentLogicTests {
             "def add(a, b) return",
             "def add(a, b):\n    print('noise' * 10000)\n    return a + b + 0.0000000001\n",
         ]
-        // The model's lines: noise, a print, an assert, a call with a wrong arity, a docstring example.
-        let calls = "Here are the calls:\nprint(add(2, 3))\nassert add(-1, 1) == 0\nadd(1)\n>>> add(-5, 2)\nadd(x for x in 'a')(\n"
-        let digests = await Coder.behaviour(of: codes, function: "add", calls: calls, sandbox: PythonSandbox())
-        #expect(digests.count == 6)
+        // The model's lines: noise, a print, two asserts (one wrong), a wrong arity, a docstring example.
+        let tests =
+            "Here are the tests:\nprint(add(2, 3))\nassert add(-1, 1) == 0\nassert add(1, 1) == 3\nadd(1)\n>>> add(-5, 2)\nadd(x for x in 'a')(\n"
+        let found = await Coder.behaviour(of: codes, function: "add", tests: tests, sandbox: PythonSandbox())
+        #expect(found.count == 6)
+        let digests = found.map { $0?.signature }
         #expect(digests[0] != nil && digests[0] == digests[1])
         #expect(digests[2] != nil && digests[2] != digests[0])  // differs on add(-1, 1) and add(-5, 2)
         #expect(digests[3] != nil && digests[3] != digests[0])  // every call times out
         #expect(digests[4] == nil)  // does not run
         #expect(digests[5] == digests[0])  // floats compared to 6 places; its printing is ignored
-        let none = await Coder.behaviour(of: codes, function: "add", calls: "no calls at all", sandbox: PythonSandbox())
-        #expect(none == [String?](repeating: nil, count: 6))
+        // Asserts compare exactly: the float answer fails `add(-1, 1) == 0`; nobody passes `== 3`.
+        #expect(found.map { $0?.passedChecks } == [1, 1, 0, 0, nil, 0])
+        let none = await Coder.behaviour(of: codes, function: "add", tests: "no calls at all", sandbox: PythonSandbox())
+        #expect(none == [BestOfN.Agreement.Behaviour?](repeating: nil, count: 6))
     }
 
     @Test("coder: failing code is refined on the test failures")

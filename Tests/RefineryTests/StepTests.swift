@@ -258,7 +258,7 @@ struct StepTests {
             GenerationRequest(prompt: .raw("tests for \(input)"), sampling: .greedy, maxTokens: 7)
         }) { candidates, probe in
             seen.withLock { $0 = (candidates, probe) }
-            return candidates.map { $0.hasPrefix("common") ? "same" : $0 == "loner" ? nil : $0 }
+            return candidates.map { $0.hasPrefix("common") ? .init(signature: "same") : $0 == "loner" ? nil : .init(signature: $0) }
         }
         let draft = Draft(sampling: SamplingParameters(temperature: 0.2))
         let passing = Verify("not odd") { answer, _ in answer == "odd one" ? .fail("odd") : .pass }
@@ -275,13 +275,20 @@ struct StepTests {
         #expect(temperatures.sorted { $0.0 < $1.0 }.map(\.1) == [0.2, 0.8, 0.8, 0.8])
     }
 
-    @Test("agreement keeps the first of equal groups and ignores candidates without a signature")
+    @Test("agreement weighs groups by size times one more than the checks passed; the first of equal weights wins")
     func agreementPick() {
-        #expect(BestOfN.Agreement.pick(["a", "b", "b", "a"])! == (index: 0, agreeing: 2))
-        #expect(BestOfN.Agreement.pick([nil, "b", "c", "c"])! == (index: 2, agreeing: 2))
-        #expect(BestOfN.Agreement.pick([nil, "x"])! == (index: 1, agreeing: 1))
+        typealias B = BestOfN.Agreement.Behaviour
+        let plain = { (signatures: [String?]) in signatures.map { $0.map { B(signature: $0) } } }
+        #expect(BestOfN.Agreement.pick(plain(["a", "b", "b", "a"]))! == (index: 0, agreeing: 2))
+        #expect(BestOfN.Agreement.pick(plain([nil, "b", "c", "c"]))! == (index: 2, agreeing: 2))
+        #expect(BestOfN.Agreement.pick(plain([nil, "x"]))! == (index: 1, agreeing: 1))
         #expect(BestOfN.Agreement.pick([nil, nil]) == nil)
         #expect(BestOfN.Agreement.pick([]) == nil)
+        // Two alike passing none (2 × 1) lose to one passing two checks (1 × 3); 2 × 2 ties 1 × 4.
+        let checked = [B(signature: "a"), B(signature: "a"), B(signature: "b", passedChecks: 2)]
+        #expect(BestOfN.Agreement.pick(checked)! == (index: 2, agreeing: 1))
+        let tie = [B(signature: "a", passedChecks: 1), B(signature: "b", passedChecks: 3), B(signature: "a", passedChecks: 1)]
+        #expect(BestOfN.Agreement.pick(tie)! == (index: 0, agreeing: 2))
     }
 
     @Test("the tool loop runs the model's calls, feeds back the results and ends with text")

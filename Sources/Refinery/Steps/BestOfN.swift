@@ -29,37 +29,52 @@ public struct BestOfN: Sendable {
 
     /// Self-consistency between candidates: each candidate gets a signature of how it behaves
     /// (for code, its outputs on the same inputs), and the largest group with equal signatures
-    /// wins, since independently sampled wrong answers seldom agree with each other.
+    /// wins, since independently sampled wrong answers seldom agree with each other. Where the
+    /// probe also yields checks (tests the model wrote, with expected results), a group counts
+    /// its size times one more than the checks it passes — dual agreement, as in CodeT: neither
+    /// the candidates nor the model's own tests are trusted alone.
     public struct Agreement: Sendable {
-        /// Builds a request decoded with the candidates, in the same batch, from the agent's
-        /// instructions and input; its text goes to ``signatures`` (e.g. test inputs the model
-        /// writes). Nil: no probe.
-        public var probe: (@Sendable (_ input: String) -> GenerationRequest)?
-        /// One signature per candidate, in order (nil: this candidate cannot be compared — it
-        /// did not run, say). `probe` is the probe's text, nil when there is none or it failed.
-        public var signatures: @Sendable (_ candidates: [String], _ probe: String?) async -> [String?]
+        /// How one candidate behaved: equal signatures behave alike; `passedChecks` counts the
+        /// probe's checks it passed (0 when the probe has none).
+        public struct Behaviour: Sendable, Hashable {
+            public var signature: String
+            public var passedChecks: Int
 
-        /// Agreement by `signatures`, with an optional `probe` decoded alongside the candidates.
-        public init(
-            probe: (@Sendable (_ input: String) -> GenerationRequest)? = nil,
-            signatures: @escaping @Sendable (_ candidates: [String], _ probe: String?) async -> [String?]
-        ) {
-            self.probe = probe
-            self.signatures = signatures
+            public init(signature: String, passedChecks: Int = 0) {
+                self.signature = signature
+                self.passedChecks = max(0, passedChecks)
+            }
         }
 
-        /// Which of `signatures` (candidates in order of preference) to keep, and how many agree
-        /// with it: the first member of the largest group of equal signatures, groups of equal
-        /// size ranked by their first member. Candidates without a signature join no group. Nil
-        /// when no candidate has a signature.
-        public static func pick(_ signatures: [String?]) -> (index: Int, agreeing: Int)? {
-            var groups: [String: (first: Int, size: Int)] = [:]
-            for (index, signature) in signatures.enumerated() {
-                guard let signature else { continue }
-                let group = groups[signature] ?? (first: index, size: 0)
-                groups[signature] = (group.first, group.size + 1)
+        /// Builds a request decoded with the candidates, in the same batch, from the agent's
+        /// input; its text goes to ``behaviours`` (e.g. tests the model writes). Nil: no probe.
+        public var probe: (@Sendable (_ input: String) -> GenerationRequest)?
+        /// One behaviour per candidate, in order (nil: this candidate cannot be compared — it
+        /// did not run, say). `probe` is the probe's text, nil when there is none or it failed.
+        public var behaviours: @Sendable (_ candidates: [String], _ probe: String?) async -> [Behaviour?]
+
+        /// Agreement by `behaviours`, with an optional `probe` decoded alongside the candidates.
+        public init(
+            probe: (@Sendable (_ input: String) -> GenerationRequest)? = nil,
+            behaviours: @escaping @Sendable (_ candidates: [String], _ probe: String?) async -> [Behaviour?]
+        ) {
+            self.probe = probe
+            self.behaviours = behaviours
+        }
+
+        /// Which of `behaviours` (candidates in order of preference) to keep, and how many
+        /// agree with it: the first member of the group with equal signatures whose size times
+        /// (1 + checks passed) is largest, equal weights ranked by their first member.
+        /// Candidates without a behaviour join no group. Nil when none has one.
+        public static func pick(_ behaviours: [Behaviour?]) -> (index: Int, agreeing: Int)? {
+            var groups: [String: (first: Int, size: Int, passed: Int)] = [:]
+            for (index, behaviour) in behaviours.enumerated() {
+                guard let behaviour else { continue }
+                let group = groups[behaviour.signature] ?? (first: index, size: 0, passed: behaviour.passedChecks)
+                groups[behaviour.signature] = (group.first, group.size + 1, group.passed)
             }
-            let best = groups.values.max { $0.size < $1.size || ($0.size == $1.size && $0.first > $1.first) }
+            let weight = { (group: (first: Int, size: Int, passed: Int)) in group.size * (1 + group.passed) }
+            let best = groups.values.max { weight($0) < weight($1) || (weight($0) == weight($1) && $0.first > $1.first) }
             return best.map { (index: $0.first, agreeing: $0.size) }
         }
     }
@@ -137,8 +152,8 @@ public struct BestOfN: Sendable {
             picked = tied.first
             note = verifiers.isEmpty ? "first finished candidate kept" : "picked by verifiers"
             if tied.count > 1, let agreement, deadline.instant > context.clock.now {
-                let signatures = await agreement.signatures(tied.map { candidates[$0].text }, probe)
-                if signatures.count == tied.count, let pick = Agreement.pick(signatures) {
+                let behaviours = await agreement.behaviours(tied.map { candidates[$0].text }, probe)
+                if behaviours.count == tied.count, let pick = Agreement.pick(behaviours) {
                     picked = tied[pick.index]
                     note = (verifiers.isEmpty ? "picked by agreement" : "picked by verifiers, then agreement")
                         + " (\(pick.agreeing) of \(tied.count) alike)"
