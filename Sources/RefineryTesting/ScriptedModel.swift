@@ -92,79 +92,66 @@ public final class ScriptedModel: LanguageModel, Sendable {
         // (and timed) every chunk before. Cancelling the consumer cancels the wait.
         return AsyncThrowingStream {
             guard let step = try script.next() else { return nil }
-            if step.delay > .zero {
-                try await clock.sleep(for: step.delay, tolerance: nil)
-                script.slept(step.delay)
-            }
+            if step.delay > .zero { try await clock.sleep(for: step.delay, tolerance: nil) }
             try Task.checkCancellation()
-            return step.event ?? script.finished()
+            return step.event
         }
     }
 
-    /// What one generation still has to stream, taken step by step by the consumer.
+    /// What one generation streams, taken step by step by the consumer: each event with the
+    /// wait before it, the final stats last.
     private final class Script: Sendable {
         struct Step {
             var delay: Duration
-            /// The event to send, or nil for the final stats (known only once the chunks are out).
-            var event: GenerationEvent?
+            var event: GenerationEvent
         }
 
-        private let state: Mutex<(steps: [Step], next: Int, slept: Duration)>
+        private let steps: [Step]
         private let failure: (any Error)?
-        private let reason: FinishReason
-        private let promptTokens: Int
-        private let generated: Int
+        private let taken = Mutex(0)
 
         init(reply: Reply?, request: GenerationRequest) {
             var steps: [Step] = []
             var generated = 0
             var reason = FinishReason.stop
+            // The wait of an empty chunk, which sends nothing, goes before the next event.
+            var waiting = Duration.zero
+            func add(_ event: GenerationEvent) {
+                steps.append(Step(delay: waiting, event: event))
+                waiting = .zero
+            }
             let limit = request.maxTokens ?? Int.max
             if let reply, reply.error == nil {
                 for chunk in reply.chunks.isEmpty ? [reply.text] : reply.chunks {
                     if generated >= limit { reason = .length; break }
-                    // An empty chunk still takes its time but sends nothing.
-                    steps.append(Step(delay: reply.delayPerChunk, event: chunk.isEmpty ? nil : .text(chunk, tokens: [])))
-                    if !chunk.isEmpty { generated += 1 }
+                    waiting += reply.delayPerChunk
+                    if chunk.isEmpty { continue }
+                    add(.text(chunk, tokens: []))
+                    generated += 1
                 }
-                steps.removeAll { $0.event == nil && $0.delay == .zero }
                 for (i, call) in reply.toolCalls.enumerated() {
-                    steps.append(Step(delay: .zero, event: .toolCallDelta(ToolCallDelta(
-                        index: i, id: call.id, name: call.name, argumentsFragment: call.arguments.serialized()))))
+                    add(.toolCallDelta(ToolCallDelta(
+                        index: i, id: call.id, name: call.name, argumentsFragment: call.arguments.serialized())))
                 }
                 if !reply.toolCalls.isEmpty { reason = .toolCalls }
-                steps.append(Step(delay: .zero, event: nil))
+                // The stats come only after every wait: the time slept is their decode time.
+                let slept = steps.reduce(waiting) { $0 + $1.delay }
+                add(.finished(GenerationStats(
+                    finishReason: reason, promptTokens: ScriptedModel.promptTokens(request), generatedTokens: generated,
+                    prefillTime: .zero, decodeTime: slept)))
             }
+            self.steps = steps
             self.failure = reply == nil ? ScriptedModelError(message: "the script has no replies") : reply?.error
-            self.state = Mutex((steps, 0, .zero))
-            self.reason = reason
-            self.promptTokens = ScriptedModel.promptTokens(request)
-            self.generated = generated
         }
 
         /// The next step, nil after the last; throws the scripted failure first.
         func next() throws -> Step? {
             if let failure { throw failure }
-            return state.withLock { s in
-                guard s.next < s.steps.count else { return nil }
-                s.next += 1
-                var step = s.steps[s.next - 1]
-                // An empty chunk's wait joins the next event's, which is what reaches the consumer.
-                while step.event == nil && s.next < s.steps.count {
-                    step.delay += s.steps[s.next].delay
-                    step.event = s.steps[s.next].event
-                    s.next += 1
-                }
-                return step
+            return taken.withLock { index in
+                guard index < steps.count else { return nil }
+                index += 1
+                return steps[index - 1]
             }
-        }
-
-        func slept(_ delay: Duration) { state.withLock { $0.slept += delay } }
-
-        func finished() -> GenerationEvent {
-            .finished(GenerationStats(
-                finishReason: reason, promptTokens: promptTokens, generatedTokens: generated, prefillTime: .zero,
-                decodeTime: state.withLock { $0.slept }))
         }
     }
 }

@@ -1,5 +1,7 @@
-/// Drafts several candidates in one batch and keeps the best: by external verifiers when the
-/// agent has them, then by agreement between the candidates when configured, else by a judge.
+/// Drafts several answers at once (one batch on an engine that batches; parallel requests on a
+/// remote one) and keeps the best: by external checks when the agent has them, then by
+/// agreement between the candidates when configured, otherwise by a judge the model answers in
+/// constrained JSON. Candidate `i` samples with seed `base + i`.
 public struct BestOfN: Sendable {
     /// The most candidates the planner may choose (it picks N from what fits the deadline).
     public var maxCandidates: Int
