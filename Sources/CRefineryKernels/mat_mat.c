@@ -33,11 +33,7 @@ void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t ro
             for (; c0 + group <= cols; c0 += group) {
                 const uint8_t *acts[RK_COLS_MAX];
                 for (int k = 0; k < group; k++) acts[k] = x + (size_t)(c0 + k) * act_stride;
-                for (int64_t r = r0; r < r1; r++) {
-                    float result[RK_COLS_MAX];
-                    multi[size](n, w + (size_t)r * row_stride, acts, result);
-                    for (int k = 0; k < group; k++) out[(c0 + k) * out_stride + r] = result[k];
-                }
+                for (int64_t r = r0; r < r1; r++) multi[size](n, w + (size_t)r * row_stride, acts, out + c0 * out_stride + r, out_stride);
             }
         }
         for (int64_t c = c0; c < cols; c++) {

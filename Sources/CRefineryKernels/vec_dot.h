@@ -28,12 +28,12 @@
                                    size_t stride, float *y);
 
 /* Several activation rows against one weight row, bit-identical per column to the one-row kernel
- * of the same level: rk_cols_count_<level> of them (at most RK_COLS_MAX), half as many (_half) and
+ * of the same level (column c's result goes to out[c * ostride]): rk_cols_count_<level> of them (at most RK_COLS_MAX), half as many (_half) and
  * a quarter as many (_quarter), so that a small batch shares the unpacked weights too. */
 #define RK_DECLARE_COLS_TYPE(TYPE, SUFFIX)                                                                  \
-    void rk_dot_##TYPE##_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);         \
-    void rk_dot_##TYPE##_cols_half_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);    \
-    void rk_dot_##TYPE##_cols_quarter_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out);
+    void rk_dot_##TYPE##_cols_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out, int64_t ostride);         \
+    void rk_dot_##TYPE##_cols_half_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out, int64_t ostride);    \
+    void rk_dot_##TYPE##_cols_quarter_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out, int64_t ostride);
 #define RK_DECLARE_COLS(SUFFIX)                                                                            \
     RK_DECLARE_COLS_TYPE(q4_0, SUFFIX) RK_DECLARE_COLS_TYPE(q4_1, SUFFIX) RK_DECLARE_COLS_TYPE(q5_0, SUFFIX) \
     RK_DECLARE_COLS_TYPE(q5_1, SUFFIX) RK_DECLARE_COLS_TYPE(q8_0, SUFFIX) RK_DECLARE_COLS_TYPE(q4_k, SUFFIX) \

@@ -138,26 +138,30 @@ struct QuantDotTests {
           arguments: [GGMLType.q4_1, .q8_0, .q4_K, .q5_0, .q6_K, .f16, .f32])
     func batchInvariant(type: GGMLType) {
         var rng = SplitMix64(state: 99)
-        let count = type.blockSize == 256 ? 512 : 576
-        // 15 columns: groups of 8, 4 and 2 and a single row on AVX-512 (4, 4, 4, 2, 1 on AVX2).
-        let rows = 70, columns = 15
-        let rowBytes = type.byteCount(forElements: count)!
-        let weights = (0..<rows).flatMap { _ in randomWeightRow(type, count: count, using: &rng) }
-        let actBytes = QuantizedDot.activationRowSize(for: type, count: count)
-        let acts = (0..<columns).flatMap { _ in
-            preparedActivations(type, (0..<count).map { _ in Float.random(in: -1...1, using: &rng) })
-        }
-        do {
+        // Row lengths with and without a last group of four blocks (896: Qwen's width) and a tail.
+        let counts = type.blockSize == 256 ? [512, 1280] : [576, 896]
+        for count in counts {
+            // 15 columns: groups of 8, 4 and 2 and a single row on AVX-512 (4, 4, 4, 2, 1 on AVX2).
+            let rows = 70, columns = 15
+            let rowBytes = type.byteCount(forElements: count)!
+            let weights = (0..<rows).flatMap { _ in randomWeightRow(type, count: count, using: &rng) }
+            let actBytes = QuantizedDot.activationRowSize(for: type, count: count)
+            let acts = (0..<columns).flatMap { _ in
+                preparedActivations(type, (0..<count).map { _ in Float.random(in: -1...1, using: &rng) })
+            }
             let level = KernelLevel.current
             var single = [Float](repeating: 0, count: rows * columns)
+            var portable = [Float](repeating: 0, count: rows * columns)
             var vector = [Float](repeating: 0, count: rows * columns)
             var matrix = [Float](repeating: .nan, count: rows * columns)
             weights.withUnsafeBytes { w in
                 acts.withUnsafeBytes { a in
                     for c in 0..<columns {
                         for r in 0..<rows {
-                            single[c * rows + r] = QuantizedDot.dot(
-                                type, count: count, row: w.baseAddress! + r * rowBytes, activations: a.baseAddress! + c * actBytes)
+                            let row = w.baseAddress! + r * rowBytes, act = a.baseAddress! + c * actBytes
+                            single[c * rows + r] = QuantizedDot.dot(type, count: count, row: row, activations: act)
+                            portable[c * rows + r] = QuantizedDot.dot(
+                                type, count: count, row: row, activations: act, level: .portable)
                         }
                         vector.withUnsafeMutableBufferPointer {
                             QuantizedDot.matVec(
@@ -173,8 +177,10 @@ struct QuantDotTests {
                     }
                 }
             }
-            #expect(single.map(\.bitPattern) == vector.map(\.bitPattern), "\(type) \(level) mat_vec")
-            #expect(single.map(\.bitPattern) == matrix.map(\.bitPattern), "\(type) \(level) mat_mat")
+            #expect(single.map(\.bitPattern) == vector.map(\.bitPattern), "\(type) n=\(count) \(level) mat_vec")
+            #expect(single.map(\.bitPattern) == matrix.map(\.bitPattern), "\(type) n=\(count) \(level) mat_mat")
+            // The several-column kernels reduce columns together; each result keeps the one-column bits.
+            #expect(portable.map(\.bitPattern) == matrix.map(\.bitPattern), "\(type) n=\(count) \(level) mat_mat vs portable")
         }
     }
 
