@@ -204,6 +204,45 @@ struct QuantDotTests {
         #expect(QuantizedDot.activationRowSize(for: .f16, count: 10) == 40)
     }
 
+    @Test("every level quantizes activations to the same bytes, zeros, infinities and NaN included")
+    func activationQuantizationLevelsAgree() {
+        var rng = SplitMix64(state: 11)
+        let count = 512
+        var inputs: [[Float]] = (0..<6).map { k in
+            (0..<count).map { _ in Float.random(in: -1...1, using: &rng) * Float(1 << (4 * k)) / 4096 }
+        }
+        inputs.append([Float](repeating: 0, count: count))
+        var special = inputs[0]
+        special[3] = .nan
+        special[40] = .infinity
+        special[100] = -.infinity
+        special[200] = -0.0
+        special[300] = .leastNonzeroMagnitude
+        special[301] = .greatestFiniteMagnitude
+        inputs.append(special)
+        var halfTies = (0..<count).map { Float($0 % 255 - 127) }  // exact quants: rounding ties at 127/amax
+        halfTies[7] = 254
+        inputs.append(halfTies)
+        for type in [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K] {
+            let size = QuantizedDot.activationRowSize(for: type, count: count)
+            for (index, x) in inputs.enumerated() {
+                let bytes = KernelLevel.available.map { level in
+                    var out = [UInt8](repeating: 0xAA, count: size)
+                    x.withUnsafeBufferPointer { input in
+                        out.withUnsafeMutableBytes {
+                            QuantizedDot.quantizeActivations(
+                                for: type, input.baseAddress!, into: $0.baseAddress!, count: count, level: level)
+                        }
+                    }
+                    return out
+                }
+                for (level, levelBytes) in zip(KernelLevel.available, bytes) {
+                    #expect(levelBytes == bytes[0], "\(type) input \(index): \(level) differs from portable")
+                }
+            }
+        }
+    }
+
     @Test("unsupported weight formats are refused with the tensor's name")
     func unsupportedWeights() {
         do {

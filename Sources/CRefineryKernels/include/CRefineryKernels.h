@@ -24,6 +24,10 @@ size_t refinery_activation_row_size(int weight_type, int64_t n);
 /// Each row is quantized on its own (the bytes never depend on other rows or the CPU path).
 void refinery_quantize_activations(int weight_type, const float *x, void *dst, int64_t n);
 
+/// `refinery_quantize_activations` with the routines of `level` (capped at the CPU's), whatever
+/// level the process uses: every level writes the same bytes, which tests check.
+void refinery_quantize_activations_at_level(int level, int weight_type, const float *x, void *dst, int64_t n);
+
 /// The dot product of one weight row of `weight_type` (length `n`) with activations prepared by
 /// `refinery_quantize_activations`. The summation order depends only on `n` (and the kernel
 /// level, fixed once per process), never on threads or batch (batch invariance). Returns NaN for

@@ -30,6 +30,14 @@ public enum QuantizedDot {
         refinery_quantize_activations(Int32(type.rawValue), input, output, Int64(count))
     }
 
+    /// ``quantizeActivations(for:_:into:count:)`` with the routines of `level` (capped at the CPU's),
+    /// whatever level the process uses: for tests that compare levels.
+    public static func quantizeActivations(
+        for type: GGMLType, _ input: UnsafePointer<Float>, into output: UnsafeMutableRawPointer, count: Int, level: KernelLevel
+    ) {
+        refinery_quantize_activations_at_level(Int32(level.rawValue), Int32(type.rawValue), input, output, Int64(count))
+    }
+
     /// The dot product of one weight row of `type` (`count` values, any alignment) with prepared activations.
     @inlinable
     public static func dot(
