@@ -71,14 +71,19 @@ struct QuantHalfRowTests {
     @Test("scores over a strided key cache equal one dot product per row")
     func scoresOverRows() {
         var rng = SplitMix64(state: 21)
-        let count = 64, rows = 9, stride = 80 // halves per row: a padded cache row
-        let cache = (0..<rows * stride).map { _ in Float16(Float.random(in: -1...1, using: &rng)).bitPattern }
-        let query = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
-        var scores = [Float](repeating: 0, count: rows)
-        cache.withUnsafeBufferPointer { k in
-            HalfRow.dotRows(k.baseAddress!, keyStride: stride * 2, rows: rows, query: query, count: count, into: &scores)
-            for j in 0..<rows {
-                #expect(scores[j].bitPattern == HalfRow.dot(k.baseAddress! + j * stride, query, count: count).bitPattern)
+        // Groups of eight rows are summed together, then single rows; lengths with and without a tail.
+        for count in [7, 64, 100, 256] {
+            let rows = 19, stride = count + 16 // halves per row: a padded cache row
+            let cache = (0..<rows * stride).map { _ in Float16(Float.random(in: -1...1, using: &rng)).bitPattern }
+            var query = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+            if count == 7 { query = query.map { _ in -0.0 } } // every product -0: the sum's sign must survive as one row's would
+            var scores = [Float](repeating: 0, count: rows)
+            cache.withUnsafeBufferPointer { k in
+                HalfRow.dotRows(k.baseAddress!, keyStride: stride * 2, rows: rows, query: query, count: count, into: &scores)
+                for j in 0..<rows {
+                    #expect(scores[j].bitPattern == HalfRow.dot(k.baseAddress! + j * stride, query, count: count).bitPattern,
+                            "n=\(count) row \(j)")
+                }
             }
         }
     }
