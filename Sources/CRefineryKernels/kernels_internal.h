@@ -104,8 +104,9 @@ static inline void rk_scales_q3k(const uint8_t *s, int8_t out[16]) {
 /* Kernel tables filled by the dispatcher. */
 typedef float (*rk_vec_dot_fn)(int64_t n, const uint8_t *w, const uint8_t *a);
 
-/* Several activation rows against one weight row (column c's result to out[c * ostride]): the current level's kernel for a type (NULL
- * where it has none) and how many rows it takes (at most RK_COLS_MAX). */
+/* Several activation rows against one weight row, column c's result to out[c * ostride]: the
+ * current level's kernel for a type (NULL where it has none) and how many rows it takes (at most
+ * RK_COLS_MAX). */
 #define RK_COLS_MAX 8
 typedef void (*rk_cols_fn)(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out, int64_t ostride);
 /* Group sizes per level: RK_COLS_MAX-or-fewer rows, half as many, a quarter as many (size 0, 1, 2);
