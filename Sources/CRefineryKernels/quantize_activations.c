@@ -90,10 +90,10 @@ __attribute__((target("avx2,fma"))) static float rk_quantize_group_avx2(const fl
 #endif
 
 /* Quantizes a group of 32 or 256 values (see rk_quantize_group) and sums each 16 quants, with
- * AVX2 where the kernels run at that level or above (the same bytes either way). */
+ * AVX2 at `level` 1 or above (already capped at the CPU's; the same bytes either way). */
 static float rk_quantize_group_sums(int level, const float *x, int count, int8_t *q, int32_t *sums16) {
 #if RK_X86
-    if (level >= 1 && refinery_kernels_max_level() >= 1) return rk_quantize_group_avx2(x, count, q, sums16);
+    if (level >= 1) return rk_quantize_group_avx2(x, count, q, sums16);
 #else
     (void)level;
 #endif
@@ -117,6 +117,8 @@ void refinery_quantize_activations(int weight_type, const float *x, void *dst, i
 
 void refinery_quantize_activations_at_level(int level, int weight_type, const float *x, void *dst, int64_t n) {
     if (refinery_activation_row_size(weight_type, n) == 0) return; /* unsupported, partial or empty */
+    const int max_level = refinery_kernels_max_level(); /* once per row, not per block */
+    if (level > max_level) level = max_level;
     uint8_t *out = (uint8_t *)dst;
     if (rk_is_float(weight_type)) {
         memcpy(out, x, (size_t)n * 4);
