@@ -7,7 +7,8 @@ import RefineryInference
 /// document, tool-call triggers switch the constraint on and off.
 @Suite("Constrained decoding")
 struct GrammarConstraintTests {
-    static let extraPieces = ["<tool_call>", "<tool", "_call>", "</tool_call>", "call>{\"", "\n</tool_call>", "Hello", " there"]
+    static let extraPieces = ["<tool_call>", "<tool", "_call>", "</tool_call>", "call>{\"", "\n</tool_call>", "Hello", " there",
+                              ">\n\n", ">\n<tool_call>", "}\n\n"]
 
     static func vocabulary() -> (builder: TokenMaskBuilder, tokens: [[UInt8]]) {
         var (tokens, eog) = testVocabulary()
@@ -94,6 +95,14 @@ struct GrammarConstraintTests {
         func constrainedUntilFree() {
             var steps = 0
             while state.isActive && steps < 300 {
+                // The open-ended mask allows exactly the tokens the split accepts.
+                if let matcher = state.matcher {
+                    let mask = builder.mask(for: matcher, openEnded: true)
+                    for t in tokens.indices {
+                        var m = matcher
+                        #expect(mask.isAllowed(t) == (builder.split(token: t, into: &m) != nil), "token \(t) after \(String(decoding: text, as: UTF8.self))")
+                    }
+                }
                 let token = Self.draw(&state, budget: nil, rng: &rng, vocabulary: tokens.count)
                 text += tokens[Int(token)]
                 #expect(state.advance(token) == .proceed)
@@ -137,8 +146,10 @@ struct GrammarConstraintTests {
             _ = state.advance(token)
         }
         let output = String(decoding: text, as: UTF8.self)
-        #expect(output.hasPrefix("<tool_call>") && output.hasSuffix("</tool_call>"), "\(output)")
-        #expect(TestJSONParser.parse(String(output.dropFirst(11).dropLast(12))) == .object([("name", .string("get"))]))
+        // The call may end inside its last token (">\n\n"); the rest is free text.
+        let parts = output.components(separatedBy: "</tool_call>")
+        #expect(output.hasPrefix("<tool_call>") && parts.count == 2 && !parts[1].contains("<"), "\(output)")
+        #expect(TestJSONParser.parse(String(parts[0].dropFirst(11))) == .object([("name", .string("get"))]))
     }
 
     @Test("a JSON opening (Llama 3's {\"name\": ) is part of the document: the call continues it")
@@ -161,8 +172,9 @@ struct GrammarConstraintTests {
             text += tokens[Int(token)]
             _ = state.advance(token)
         }
-        let value = try #require(TestJSONParser.parse(text), "\(String(decoding: text, as: UTF8.self))")
-        #expect(TestSchemaValidator(root: callSchema).validate(value))
+        // The call may end inside its last token ("},"): the rest is free text.
+        let (value, _) = try #require(TestJSONParser.parseLeading(text), "\(String(decoding: text, as: UTF8.self))")
+        #expect(TestSchemaValidator(root: callSchema).validate(value), "\(String(decoding: text, as: UTF8.self))")
     }
 
     @Test("several triggers: a tagged call and a bare JSON call each hold to their grammar")
@@ -192,13 +204,67 @@ struct GrammarConstraintTests {
         }
         #expect(state.isActive)
         run()
-        #expect(String(decoding: text, as: UTF8.self).hasSuffix("}"))
+        let firstEnd = text.count
         _ = state.advance(id("<tool_call>"))
         text += Array("<tool_call>".utf8)
         run()
         let output = String(decoding: text, as: UTF8.self)
-        #expect(state.completedDocuments == 2 && output.hasSuffix("</tool_call>"), "\(output)")
-        let first = try #require(TestJSONParser.parse(String(output.dropFirst(5).prefix { $0 != "<" })), "\(output)")
-        #expect(TestSchemaValidator(root: callSchema).validate(first))
+        #expect(state.completedDocuments == 2, "\(output)")
+        // Either call may end inside its last token; what follows it is free text.
+        let first = try #require(TestJSONParser.parseLeading(Array(text[5..<firstEnd])), "\(output)")
+        #expect(TestSchemaValidator(root: callSchema).validate(first.value))
+        let second = try #require(output.components(separatedBy: "<tool_call>").last?.components(separatedBy: "</tool_call>"), "\(output)")
+        #expect(second.count == 2 && TestJSONParser.parse(second[0]).map { TestSchemaValidator(root: callSchema).validate($0) } == true, "\(output)")
+    }
+
+    @Test("triggered mode: a token running past a call's end closes the call; its rest is free text and may open the next call")
+    func tokenStraddlingTheCallsEnd() throws {
+        let (builder, tokens) = Self.vocabulary()
+        func id(_ s: String) -> Int { tokens.firstIndex(of: Array(s.utf8))! }
+        let callSchema = try #require(TestJSONParser.parse(#"{"type":"object","properties":{"name":{"const":"get"},"arguments":{"type":"object","properties":{},"additionalProperties":false}},"required":["name","arguments"]}"#))
+        let tagged = try TaggedJSONGrammar(schema: callSchema, opening: "<tool_call>\n", closing: "\n</tool_call>")
+        let constraint = GrammarConstraint.triggered(by: .init(opening: tagged.trigger, grammar: tagged.grammar), masks: builder, startsActive: false)
+        func nearlyClosed() -> ConstrainedDecoding {
+            var state = ConstrainedDecoding(constraint)
+            // Single bytes are tokens 0...255.
+            for b in "Hi <tool_call>\n{\"name\": \"get\", \"arguments\": {}}\n</tool_call".utf8 { _ = state.advance(Int32(b)) }
+            return state
+        }
+        var state = nearlyClosed()
+        let matcher = try #require(state.matcher)
+        let open = builder.mask(for: matcher, openEnded: true)
+        let closed = builder.mask(for: matcher)
+        for piece in [">", ">\n\n", ">\n<tool_call>"] { #expect(open.isAllowed(id(piece)), "\(piece)") }
+        #expect(closed.isAllowed(id(">")) && !closed.isAllowed(id(">\n\n")) && !closed.isAllowed(id(">\n<tool_call>")))
+        #expect(!open.isAllowed(id("Hello")) && !open.isAllowed(tokens.count - 1), "nothing else, and no end of generation before the call is complete")
+        // With one token left, the straddling token still closes the call in time.
+        var logits = [Float](repeating: 0, count: tokens.count)
+        logits.withUnsafeMutableBufferPointer { state.mask($0, budget: 1) }
+        #expect(logits[id(">\n\n")] == 0 && logits[id("Hello")] == -.infinity)
+
+        #expect(state.advance(Int32(id(">\n\n"))) == .proceed)
+        #expect(!state.isActive && state.completedDocuments == 1)
+        #expect(state.advance(Int32(id("<tool_call>"))) == .proceed && state.isActive, "free text after the call still opens the next one")
+
+        // The rest of the token opens the next call.
+        var chained = nearlyClosed()
+        #expect(chained.advance(Int32(id(">\n<tool_call>"))) == .proceed)
+        #expect(chained.isActive && chained.completedDocuments == 1)
+        var rng = GrammarRNG(seed: 17)
+        var text: [UInt8] = []
+        while chained.isActive && text.count < 300 {
+            let token = Self.draw(&chained, budget: nil, rng: &rng, vocabulary: tokens.count)
+            text += tokens[Int(token)]
+            _ = chained.advance(token)
+        }
+        #expect(chained.completedDocuments == 2)
+        let call = try #require(TestJSONParser.parseLeading(text), "\(String(decoding: text, as: UTF8.self))")
+        #expect(TestSchemaValidator(root: callSchema).validate(call.value))
+
+        // A whole-output constraint never lets text run on past its document.
+        var whole = ConstrainedDecoding(GrammarConstraint(grammar: tagged.grammar, masks: builder))
+        for b in "<tool_call>\n{\"name\": \"get\", \"arguments\": {}}\n</tool_call".utf8 { _ = whole.advance(Int32(b)) }
+        #expect(whole.advance(Int32(id(">\n\n"))) == .proceed && whole.isInsideDocument, "a forbidden token leaves the document where it was")
+        #expect(whole.advance(Int32(id(">"))) == .finished)
     }
 }

@@ -28,6 +28,14 @@ struct TestJSONParser {
 
     static func parse(_ text: String) -> JSONValue? { parse(Array(text.utf8)) }
 
+    /// The value at the start of `bytes` (leading whitespace skipped) and the index where it ends;
+    /// whatever follows is not looked at.
+    static func parseLeading(_ bytes: [UInt8]) -> (value: JSONValue, end: Int)? {
+        var p = TestJSONParser(b: bytes)
+        guard let v = p.value(depth: 0) else { return nil }
+        return (v, p.i)
+    }
+
     private init(b: [UInt8]) { self.b = b }
 
     private mutating func skipWS() {

@@ -52,7 +52,7 @@ public struct ConstrainedDecoding: Sendable {
     public mutating func mask(_ logits: UnsafeMutableBufferPointer<Float>, budget: Int?) {
         guard let matcher else { return }
         let start = ContinuousClock.now
-        let mask = constraint.masks.mask(for: matcher, budgetTokens: budget.map { max(1, $0) })
+        let mask = constraint.masks.mask(for: matcher, budgetTokens: budget.map { max(1, $0) }, openEnded: isOpenEnded)
         let n = min(mask.count, logits.count)
         mask.apply(to: UnsafeMutableBufferPointer(rebasing: logits[0..<n]))
         if logits.count > n {
@@ -71,11 +71,28 @@ public struct ConstrainedDecoding: Sendable {
             // A forbidden token cannot be drawn from a masked row; should one arrive anyway (a
             // caller that did not mask), the matcher stays where it was.
             if masks.eogTokens.contains(Int(token)) { return .proceed }
-            guard m.accept(bytes: masks.vocabulary[Int(token)]) else { return .proceed }
-            return settle(m)
+            guard isOpenEnded else {
+                guard m.accept(bytes: masks.vocabulary[Int(token)]) else { return .proceed }
+                return settle(m)
+            }
+            // A call may end partway through a token; the rest of it is free text.
+            guard let rest = masks.split(token: Int(token), into: &m) else { return .proceed }
+            let step = settle(m)
+            if !rest.isEmpty, matcher == nil { return scanFreeText(rest) }
+            return step
         }
-        // Free text: watch for an opening (the one that ends first, the longest among those).
-        let bytes = masks.vocabulary[Int(token)]
+        return scanFreeText(masks.vocabulary[Int(token)][...])
+    }
+
+    /// Whether text may follow a document (a triggered constraint), so a token may straddle its end.
+    private var isOpenEnded: Bool {
+        if case .triggered = constraint.activation { return true }
+        return false
+    }
+
+    /// Watches free text for an opening (the one that ends first, the longest among those) and
+    /// starts a document there.
+    private mutating func scanFreeText(_ bytes: ArraySlice<UInt8>) -> Step {
         guard longestOpening > 0, !bytes.isEmpty else { return .proceed }
         let before = tail.count
         tail += bytes

@@ -19,6 +19,8 @@ final class GrammarStateSpace {
     private var capacity: Int
     /// Cached masks per state.
     var masks: [Int32: CachedMask] = [:]
+    /// Cached open-ended masks per state (``TokenMaskBuilder/mask(for:budgetTokens:openEnded:)``).
+    var openEndedMasks: [Int32: CachedMask] = [:]
 
     /// A state's unbudgeted mask, with what a budget needs to trim it.
     struct CachedMask {

@@ -18,6 +18,13 @@ import Synchronization
 /// the mask holds the tokens that come closest to the end (it is never empty while the grammar
 /// can continue).
 ///
+/// **Open-ended documents.** A document that free text may follow (a tool call inside a reply)
+/// asks for an `openEnded` mask: it also allows every token that completes the document partway
+/// through and runs on past its end, as long as the grammar rejects the byte where it runs on
+/// (`"```\n\n"` after a fenced call's closing fence). Without them the model could not use its
+/// natural token for the closing and would be pushed into odd ones, or into ending its turn.
+/// ``ConstrainedDecoding`` splits such a token at the document's end.
+///
 /// Thread-safe; caches are per grammar (the most recent 16) and bounded.
 public final class TokenMaskBuilder: Sendable {
     /// The byte string of each token id.
@@ -51,17 +58,39 @@ public final class TokenMaskBuilder: Sendable {
     public var trieNodeCount: Int { trie.nodeCount }
 
     /// The tokens allowed next from `matcher`'s state; with `budgetTokens`, only those after
-    /// which the document can still be completed within the budget.
-    public func mask(for matcher: GrammarMatcher, budgetTokens: Int? = nil) -> TokenMask {
+    /// which the document can still be completed within the budget. With `openEnded`, also the
+    /// tokens that complete the document and run on into free text (see the type's notes).
+    public func mask(for matcher: GrammarMatcher, budgetTokens: Int? = nil, openEnded: Bool = false) -> TokenMask {
         if let budgetTokens, budgetTokens <= 0 { return TokenMask(count: vocabulary.count) }
         return spaces.withLock { spaces in
             let space = Self.space(for: matcher.grammar, in: &spaces)
-            if space.stateCount > Self.maxStates || space.masks.count > Self.maxMasks {
+            if space.stateCount > Self.maxStates || space.masks.count + space.openEndedMasks.count > Self.maxMasks {
                 spaces.removeAll { $0.grammar === matcher.grammar }
-                return mask(in: Self.space(for: matcher.grammar, in: &spaces), matcher, budgetTokens)
+                return mask(in: Self.space(for: matcher.grammar, in: &spaces), matcher, budgetTokens, openEnded)
             }
-            return mask(in: space, matcher, budgetTokens)
+            return mask(in: space, matcher, budgetTokens, openEnded)
         }
+    }
+
+    /// Splits `token` where an open-ended document ends inside it: advances `matcher` by the
+    /// longest prefix of the token's bytes the grammar accepts and returns the bytes after it,
+    /// which are free text. All of the bytes are consumed when the grammar accepts them (the
+    /// result is then empty). Returns `nil`, changing nothing, when the token is not allowed by an
+    /// open-ended mask: an end-of-generation token before the document is complete, or bytes the
+    /// grammar rejects from a state where the document is not complete.
+    public func split(token: Int, into matcher: inout GrammarMatcher) -> ArraySlice<UInt8>? {
+        guard token >= 0, token < vocabulary.count else { return nil }
+        if eogTokens.contains(token) { return matcher.isComplete ? [] : nil }
+        let bytes = vocabulary[token]
+        guard !bytes.isEmpty else { return nil }
+        var m = matcher
+        for (i, b) in bytes.enumerated() where !m.accept(byte: b) {
+            guard i > 0, m.isComplete else { return nil }
+            matcher = m
+            return bytes[i...]
+        }
+        matcher = m
+        return bytes[bytes.endIndex...]
     }
 
     /// Advances `matcher` by `token`'s bytes; `false` (and no change) when the grammar forbids
@@ -85,14 +114,14 @@ public final class TokenMaskBuilder: Sendable {
         return space
     }
 
-    private func mask(in space: GrammarStateSpace, _ matcher: GrammarMatcher, _ budget: Int?) -> TokenMask {
+    private func mask(in space: GrammarStateSpace, _ matcher: GrammarMatcher, _ budget: Int?, _ openEnded: Bool) -> TokenMask {
         let state = space.intern(matcher.state)
         let cached: GrammarStateSpace.CachedMask
-        if let hit = space.masks[state] {
+        if let hit = openEnded ? space.openEndedMasks[state] : space.masks[state] {
             cached = hit
         } else {
-            cached = walk(space, from: state, budget: nil)
-            space.masks[state] = cached
+            cached = walk(space, from: state, budget: nil, openEnded: openEnded)
+            if openEnded { space.openEndedMasks[state] = cached } else { space.masks[state] = cached }
         }
         guard let budget, Int(cached.maxAfter) > budget - 1 else {
             return TokenMask(count: vocabulary.count, words: cached.words)
@@ -100,7 +129,7 @@ public final class TokenMaskBuilder: Sendable {
         // The budget binds: trim the cached mask with the tokens whose distance differs.
         var limit = Int32(clamping: budget - 1)
         guard let uneven = cached.uneven else {
-            let trimmed = walk(space, from: state, budget: budget).words
+            let trimmed = walk(space, from: state, budget: budget, openEnded: openEnded).words
             let empty = trimmed.allSatisfy { $0 == 0 }
             return TokenMask(count: vocabulary.count, words: empty ? cached.words : trimmed)
         }
@@ -127,8 +156,9 @@ public final class TokenMaskBuilder: Sendable {
     static let maxUneven = 16_384
 
     /// The preorder scan of the trie from `start`: each node's state is its parent's state
-    /// advanced by the node's byte; a dead state skips the subtree.
-    private func walk(_ space: GrammarStateSpace, from start: Int32, budget: Int?) -> GrammarStateSpace.CachedMask {
+    /// advanced by the node's byte; a dead state skips the subtree — or, `openEnded`, takes it
+    /// whole when the parent's state completes the document (its tokens end the document there).
+    private func walk(_ space: GrammarStateSpace, from start: Int32, budget: Int?, openEnded: Bool) -> GrammarStateSpace.CachedMask {
         var words = [UInt64](repeating: 0, count: (vocabulary.count + 63) / 64)
         var maxAfter: Int32 = 0
         let base = space.minComplete[Int(start)]
@@ -165,7 +195,19 @@ public final class TokenMaskBuilder: Sendable {
                             loops = space.loopCategories
                         }
                         if next < 0 {
-                            i = Int(subtreeEnd[i])
+                            let end = Int(subtreeEnd[i])
+                            if openEnded, d > 1, minComplete[Int(parent)] == 0 {
+                                // Complete before this byte: the document ends inside these tokens.
+                                for k in Int(tokenStart[i])..<Int(tokenStart[end]) {
+                                    let token = tokenOrder[k]
+                                    bits[Int(token) >> 6] |= UInt64(1) << UInt64(token & 63)
+                                    if base != 0, uneven != nil {
+                                        uneven!.append((token, 0))
+                                        if uneven!.count > Self.maxUneven { uneven = nil }
+                                    }
+                                }
+                            }
+                            i = end
                             continue
                         }
                         if next == parent, categories[i] & ~loops[Int(parent)] == 0 {
