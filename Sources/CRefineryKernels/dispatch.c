@@ -12,9 +12,11 @@ typedef struct {
     int cols_count[RK_COLS_SIZES];
     void (*f16_to_f32)(const uint16_t *, float *, int64_t);
     void (*f32_to_f16)(const float *, uint16_t *, int64_t);
-    void (*axpy_f16)(int64_t, float, const uint16_t *, float *);
-    void (*dot_f16_rows)(int64_t, const uint16_t *, size_t, int64_t, const float *, float *);
-    void (*axpy_f16_rows)(int64_t, int64_t, const float *, const uint16_t *, size_t, float *);
+    void (*exp_shifted)(const float *, float, float *, int64_t);
+    void (*swiglu)(float *, const float *, int64_t);
+    void (*attention_scores)(int64_t, const uint16_t *, size_t, int64_t, const float *, float *, int);
+    void (*attention_values)(int64_t, int64_t, int64_t, const float *, const uint16_t *, size_t, float *, int);
+    void (*attention_values_finish)(int64_t, const float *, float *, int);
 } rk_table;
 
 #define RK_TABLE(S)                                                                              \
@@ -23,8 +25,9 @@ typedef struct {
                 [RT_Q5_1] = rk_dot_q5_1_##S, [RT_Q8_0] = rk_dot_q8_0_##S, [RT_Q2_K] = rk_dot_q2_k_##S, \
                 [RT_Q3_K] = rk_dot_q3_k_##S, [RT_Q4_K] = rk_dot_q4_k_##S, [RT_Q5_K] = rk_dot_q5_k_##S, \
                 [RT_Q6_K] = rk_dot_q6_k_##S},                                                    \
-        .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S, .axpy_f16 = rk_axpy_f16_##S, \
-        .dot_f16_rows = rk_dot_f16_rows_##S, .axpy_f16_rows = rk_axpy_f16_rows_##S
+        .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S, \
+        .exp_shifted = rk_exp_shifted_##S, .swiglu = rk_swiglu_##S, .attention_scores = rk_attention_scores_##S, \
+        .attention_values = rk_attention_values_##S, .attention_values_finish = rk_attention_values_finish_##S
 
 #define RK_COLS_ROW(S, PART)                                                                                 \
     {[RT_Q4_0] = rk_dot_q4_0_##PART##S, [RT_Q4_1] = rk_dot_q4_1_##PART##S, [RT_Q5_0] = rk_dot_q5_0_##PART##S,  \
@@ -162,22 +165,76 @@ float refinery_dot_f16_f32(int64_t n, const uint16_t *keys, const float *query) 
     return rk_kernels()->dot[RT_F16](n, (const uint8_t *)keys, (const uint8_t *)query);
 }
 
-void refinery_dot_f16_rows(int64_t n, const uint16_t *keys, size_t key_stride, int64_t count, const float *query,
-                           float *out) {
-    rk_kernels()->dot_f16_rows(n, keys, key_stride, count, query, out);
-}
-
-void refinery_axpy_f16_rows(int64_t n, int64_t count, const float *weights, const uint16_t *values, size_t value_stride,
-                            float *y) {
-    rk_kernels()->axpy_f16_rows(n, count, weights, values, value_stride, y);
-}
-
-void refinery_axpy_f16(int64_t n, float alpha, const uint16_t *v, float *y) { rk_kernels()->axpy_f16(n, alpha, v, y); }
-
 void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
                       const void *activations, float *out) {
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return;
     const rk_vec_dot_fn f = rk_kernels()->dot[weight_type];
     if (f == NULL) return;
     rk_mat_vec_with(f, n, (const uint8_t *)weights, row_stride, rows, (const uint8_t *)activations, out);
+}
+
+/* The attention and activation kernels, with the current level's table or a given level's. */
+void refinery_swiglu(float *gate, const float *up, int64_t n) { rk_kernels()->swiglu(gate, up, n); }
+void refinery_swiglu_at_level(int level, float *gate, const float *up, int64_t n) { rk_kernels_at(level)->swiglu(gate, up, n); }
+
+void refinery_exp_shifted(const float *x, float shift, float *y, int64_t n) { rk_kernels()->exp_shifted(x, shift, y, n); }
+void refinery_exp_shifted_at_level(int level, const float *x, float shift, float *y, int64_t n) {
+    rk_kernels_at(level)->exp_shifted(x, shift, y, n);
+}
+
+void refinery_attention_scores(int64_t n, const uint16_t *keys, size_t key_stride, int64_t count, const float *query,
+                               float *out, int batched) {
+    rk_kernels()->attention_scores(n, keys, key_stride, count, query, out, batched);
+}
+void refinery_attention_scores_at_level(int level, int64_t n, const uint16_t *keys, size_t key_stride, int64_t count,
+                                        const float *query, float *out, int batched) {
+    rk_kernels_at(level)->attention_scores(n, keys, key_stride, count, query, out, batched);
+}
+
+void refinery_attention_values(int64_t n, int64_t count, int64_t first_position, const float *weights,
+                               const uint16_t *values, size_t value_stride, float *lanes, int batched) {
+    rk_kernels()->attention_values(n, count, first_position, weights, values, value_stride, lanes, batched);
+}
+void refinery_attention_values_at_level(int level, int64_t n, int64_t count, int64_t first_position, const float *weights,
+                                        const uint16_t *values, size_t value_stride, float *lanes, int batched) {
+    rk_kernels_at(level)->attention_values(n, count, first_position, weights, values, value_stride, lanes, batched);
+}
+
+void refinery_attention_values_finish(int64_t n, const float *lanes, float *out, int batched) {
+    rk_kernels()->attention_values_finish(n, lanes, out, batched);
+}
+void refinery_attention_values_finish_at_level(int level, int64_t n, const float *lanes, float *out, int batched) {
+    rk_kernels_at(level)->attention_values_finish(n, lanes, out, batched);
+}
+
+float rk_reduce16(const float v[16]);
+
+static void attention_softmax_with(const rk_table *t, float *scores, int64_t count, int64_t first_position, float scale) {
+    if (count <= 0) return;
+    float max = -INFINITY;
+    for (int64_t j = 0; j < count; j++) {
+        scores[j] *= scale;
+        if (scores[j] > max) max = scores[j];
+    }
+    t->exp_shifted(scores, max, scores, count);
+    /* ggml sums 16 cache cells at a time (its vector width), each group in float, into a double. */
+    double sum = 0.0;
+    int64_t j = 0;
+    while (j < count) {
+        const int64_t lane = (first_position + j) % 16;
+        const int64_t span = count - j < 16 - lane ? count - j : 16 - lane;
+        float group[16] = {0};
+        for (int64_t k = 0; k < span; k++) group[lane + k] = scores[j + k];
+        sum += (double)rk_reduce16(group);
+        j += span;
+    }
+    const float inverse = (float)(1.0 / sum);
+    for (j = 0; j < count; j++) scores[j] *= inverse;
+}
+
+void refinery_attention_softmax(float *scores, int64_t count, int64_t first_position, float scale) {
+    attention_softmax_with(rk_kernels(), scores, count, first_position, scale);
+}
+void refinery_attention_softmax_at_level(int level, float *scores, int64_t count, int64_t first_position, float scale) {
+    attention_softmax_with(rk_kernels_at(level), scores, count, first_position, scale);
 }

@@ -21,11 +21,13 @@
     float rk_dot_bf16_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
     void rk_f16_to_f32_row_##SUFFIX(const uint16_t *src, float *dst, int64_t n);        \
     void rk_f32_to_f16_row_##SUFFIX(const float *src, uint16_t *dst, int64_t n);            \
-    void rk_axpy_f16_##SUFFIX(int64_t n, float alpha, const uint16_t *v, float *y);             \
-    void rk_dot_f16_rows_##SUFFIX(int64_t n, const uint16_t *keys, size_t stride, int64_t count, const float *query, \
-                                  float *out);                                                    \
-    void rk_axpy_f16_rows_##SUFFIX(int64_t n, int64_t count, const float *weights, const uint16_t *values, \
-                                   size_t stride, float *y);
+    void rk_exp_shifted_##SUFFIX(const float *x, float shift, float *y, int64_t n);                   \
+    void rk_swiglu_##SUFFIX(float *gate, const float *up, int64_t n);                                 \
+    void rk_attention_scores_##SUFFIX(int64_t n, const uint16_t *keys, size_t stride, int64_t count,  \
+                                      const float *query, float *out, int batched);                   \
+    void rk_attention_values_##SUFFIX(int64_t n, int64_t count, int64_t first, const float *weights,  \
+                                      const uint16_t *values, size_t stride, float *lanes, int batched); \
+    void rk_attention_values_finish_##SUFFIX(int64_t n, const float *lanes, float *out, int batched);
 
 /* Several activation rows against one weight row, bit-identical per column to the one-row kernel
  * of the same level (column c's result goes to out[c * ostride]): rk_cols_count_<level> of them (at most RK_COLS_MAX), half as many (_half) and

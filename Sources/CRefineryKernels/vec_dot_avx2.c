@@ -5,5 +5,6 @@
 #define RK_VNNI 0
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 #include "vec_dot_simd.inc"
+#include "attention_simd.inc"
 #pragma clang attribute pop
 #endif

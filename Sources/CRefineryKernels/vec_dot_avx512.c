@@ -6,5 +6,6 @@
 #define RK_VNNI 1
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni"))), apply_to = function)
 #include "vec_dot_simd.inc"
+#include "attention_simd.inc"
 #pragma clang attribute pop
 #endif

@@ -62,19 +62,45 @@ void refinery_f32_to_f16_row(const float *src, uint16_t *dst, int64_t n);
 /// kernel as `refinery_vec_dot` for F16 weights; the order depends only on `n`.
 float refinery_dot_f16_f32(int64_t n, const uint16_t *keys, const float *query);
 
-/// Attention scores over an F16 key cache: out[j] = refinery_dot_f16_f32(n, row j, query) for
-/// `count` key rows spaced `key_stride` bytes apart (a multiple of 2).
-void refinery_dot_f16_rows(int64_t n, const uint16_t *keys, size_t key_stride, int64_t count, const float *query,
-                           float *out);
+/// gate[i] = silu(gate[i]) * up[i] for one row of `n` values, as llama.cpp's CPU backend computes it
+/// (ggml_vec_swiglu_f32: ggml's vector expf for full groups of 16 values, libm's expf after).
+void refinery_swiglu(float *gate, const float *up, int64_t n);
 
-/// y[i] += alpha * v[i] for `n` half floats `v` (an F16 value-cache row) and floats `y`; each y[i]
-/// is rounded once per call (a multiply-add on every level).
-void refinery_axpy_f16(int64_t n, float alpha, const uint16_t *v, float *y);
+/// y[i] = exp(x[i] - shift) with ggml's vector expf (x and y may be the same array).
+void refinery_exp_shifted(const float *x, float shift, float *y, int64_t n);
 
-/// y += weights[j] * value row j for `count` F16 rows spaced `value_stride` bytes (a multiple of 2) apart, in row
-/// order: bit-identical to calling `refinery_axpy_f16` once per row, with `y` kept in registers.
-void refinery_axpy_f16_rows(int64_t n, int64_t count, const float *weights, const uint16_t *values, size_t value_stride,
-                            float *y);
+/// Attention scores over an F16 key cache, summed in the order llama.cpp's CPU backend uses:
+/// out[j] = dot(key row j, query) for `count` key rows spaced `key_stride` bytes apart (a multiple
+/// of 2), the query holding F16 values. With `batched` (a prompt evaluated several tokens at a
+/// time), llamafile's tiled product when `n` is a multiple of 16; otherwise (one token) ggml's F16
+/// dot product.
+void refinery_attention_scores(int64_t n, const uint16_t *keys, size_t key_stride, int64_t count, const float *query,
+                               float *out, int batched);
+
+/// Softmax of `count` attention scores in place, as ggml's soft_max: each scaled by `scale`, ggml's
+/// expf of its distance to the maximum, summed in groups of 16 cache cells (the first score is
+/// cell `first_position`) into a double, then multiplied by the float of its inverse.
+void refinery_attention_softmax(float *scores, int64_t count, int64_t first_position, float scale);
+
+/// Accumulates `count` value rows (F16, `value_stride` bytes apart, for cells `first_position`
+/// onwards) times `weights` into `lanes`: 16 rows of `n` floats when `batched`, otherwise 64, row
+/// (cell mod lanes), each a chain of fused multiply-adds in cell order. Zero `lanes` first;
+/// `refinery_attention_values_finish` then sums them into the output in llama.cpp's order.
+void refinery_attention_values(int64_t n, int64_t count, int64_t first_position, const float *weights,
+                               const uint16_t *values, size_t value_stride, float *lanes, int batched);
+
+/// out[i] = the sum over the lanes of `refinery_attention_values` at i, in llama.cpp's order.
+void refinery_attention_values_finish(int64_t n, const float *lanes, float *out, int batched);
+
+/// The functions above with the kernels of `level` (capped at the CPU's): for tests.
+void refinery_swiglu_at_level(int level, float *gate, const float *up, int64_t n);
+void refinery_exp_shifted_at_level(int level, const float *x, float shift, float *y, int64_t n);
+void refinery_attention_scores_at_level(int level, int64_t n, const uint16_t *keys, size_t key_stride, int64_t count,
+                                        const float *query, float *out, int batched);
+void refinery_attention_softmax_at_level(int level, float *scores, int64_t count, int64_t first_position, float scale);
+void refinery_attention_values_at_level(int level, int64_t n, int64_t count, int64_t first_position, const float *weights,
+                                        const uint16_t *values, size_t value_stride, float *lanes, int batched);
+void refinery_attention_values_finish_at_level(int level, int64_t n, const float *lanes, float *out, int batched);
 
 /// out[r] = dot(weight row r, activations) for `rows` rows of `n` values spaced `row_stride` bytes
 /// apart: exactly `refinery_vec_dot` per row.

@@ -40,7 +40,8 @@ public struct SpeculateBenchmark: BenchmarkScenario {
                 batch.removeAll()
                 let index = batch.addSequence(kv)
                 for offset in 0..<count {
-                    batch.add(token: prompt[(base + offset) % prompt.count], position: base + offset, sequence: index, logits: true)
+                    batch.add(token: prompt[(base + offset) % prompt.count], position: base + offset, sequence: index, logits: true,
+                              origin: .generated)
                 }
                 let start = ContinuousClock.now
                 _ = try transformer.forward(batch)

@@ -105,7 +105,7 @@ public struct StandardBenchmark: BenchmarkScenario {
                 for i in 0..<tg {
                     batch.removeAll()
                     batch.append(CollectionOfOne(BenchmarkTokens.token(i, vocabularySize: vocabulary)), to: kv,
-                                 startingAt: kv.length, logitsForLast: true)
+                                 startingAt: kv.length, logitsForLast: true, origin: .generated)
                     _ = try transformer.forward(batch)
                 }
                 let seconds = start.duration(to: .now).seconds

@@ -39,10 +39,14 @@ final class ForwardState: @unchecked Sendable {
     /// Per-thread F16 staging (`[threads][halfScratchStride]`).
     let halfScratch: UnsafeMutablePointer<UInt16>
     let halfScratchStride: Int
+    /// Per-thread lanes of the attention-weighted value sums (`[threads][64][headDimension]`).
+    let valueLanes: UnsafeMutablePointer<Float>
 
     // The batch being run.
     let positions: UnsafeMutablePointer<Int32>
     let rowSequence: UnsafeMutablePointer<Int32>
+    /// 1 for a prompt row (``ForwardBatch/RowOrigin``), 0 for a generated one.
+    let promptRow: UnsafeMutablePointer<Int32>
     let blockTables: UnsafeMutablePointer<Int32>
     private(set) var tokenCount = 0
 
@@ -87,18 +91,21 @@ final class ForwardState: @unchecked Sendable {
         ropeTables = floats(2 * maxTokens * config.ropeDimensions)
         halfScratchStride = (qDim + 31) / 32 * 32
         halfScratch = .allocate(capacity: pool.threadCount * halfScratchStride)
+        valueLanes = floats(pool.threadCount * 64 * config.headDimension)
         positions = .allocate(capacity: maxTokens)
         rowSequence = .allocate(capacity: maxTokens)
+        promptRow = .allocate(capacity: maxTokens)
         blockTables = .allocate(capacity: maxSequences * maxBlocksPerSequence)
         blockTables.initialize(repeating: 0, count: maxSequences * maxBlocksPerSequence)
     }
 
     deinit {
-        for p in [x, xn, q, k, v, attention, projected, gate, up, scores, ropeTables] { p.deallocate() }
+        for p in [x, xn, q, k, v, attention, projected, gate, up, scores, ropeTables, valueLanes] { p.deallocate() }
         halfScratch.deallocate()
         for p in quantized { p.deallocate() }
         positions.deallocate()
         rowSequence.deallocate()
+        promptRow.deallocate()
         blockTables.deallocate()
     }
 
@@ -112,6 +119,7 @@ final class ForwardState: @unchecked Sendable {
         for t in 0..<batch.count {
             positions[t] = batch.positions[t]
             rowSequence[t] = batch.sequenceIndices[t]
+            promptRow[t] = batch.isPromptRow[t] ? 1 : 0
         }
         let c = config
         let d = c.ropeDimensions
@@ -188,10 +196,13 @@ final class ForwardState: @unchecked Sendable {
     func gatedActivation(gelu: Bool) {
         let ffn = config.feedForwardLength
         let count = tokenCount * ffn
-        pool.parallelFor(count, chunk: max(1024, count / (pool.threadCount * 4))) { range, _ in
-            let g = self.gate + range.lowerBound
-            let u = self.up + range.lowerBound
-            if gelu { TensorOps.geglu(g, up: u, count: range.count) } else { TensorOps.swiglu(g, up: u, count: range.count) }
+        if gelu {
+            pool.parallelFor(count, chunk: max(1024, count / (pool.threadCount * 4))) { range, _ in
+                TensorOps.geglu(self.gate + range.lowerBound, up: self.up + range.lowerBound, count: range.count)
+            }
+        } else {
+            // Row by row: llama.cpp's SwiGLU treats a row's last (width mod 16) values apart.
+            rows(tokenCount) { t in refinery_swiglu(self.gate + t &* ffn, self.up + t &* ffn, Int64(ffn)) }
         }
     }
 
@@ -322,30 +333,18 @@ final class ForwardState: @unchecked Sendable {
                 let start = window.map { max(0, position &- $0 &+ 1) } ?? 0
                 let query = self.q + (t &* qDim &+ h &* hd)
                 let count = position &- start &+ 1
+                let batched = self.promptRow[t]
                 // Scores block by block: positions within a KV block are consecutive cache rows.
                 var p = start
                 while p <= position {
                     let inBlock = p % blockSize
                     let span = min(blockSize &- inBlock, position &- p &+ 1)
                     let keys = keyBase + ((Int(table[p / blockSize]) &* blockSize &+ inBlock) &* kvDim &+ kvOffset)
-                    refinery_dot_f16_rows(Int64(hd), Self.bits(keys), kvDim &* 2, Int64(span), query, scores + (p &- start))
+                    refinery_attention_scores(Int64(hd), Self.bits(keys), kvDim &* 2, Int64(span), query, scores + (p &- start), batched)
                     p &+= span
                 }
-                var maxScore = -Float.infinity
-                for j in 0..<count {
-                    let s = scores[j] * scale
-                    scores[j] = s
-                    if s > maxScore { maxScore = s }
-                }
-                var sum: Double = 0
-                for j in 0..<count {
-                    let e = expf(scores[j] - maxScore)
-                    scores[j] = e
-                    sum += Double(e)
-                }
-                // Normalize, then round the weights to F16 as ggml does before its F16 product with V.
-                let inverse = Float(1 / sum)
-                for j in 0..<count { scores[j] *= inverse }
+                refinery_attention_softmax(scores, Int64(count), Int64(start), scale)
+                // Round the weights to F16 as ggml does before its F16 product with V.
                 let half = halves + thread &* halfStride
                 var j = 0
                 while j < count {
@@ -354,17 +353,19 @@ final class ForwardState: @unchecked Sendable {
                     refinery_f16_to_f32_row(half, scores + j, Int64(span))
                     j &+= span
                 }
-                // The weighted sum of values, block by block, in position order.
-                let out = self.attention + (t &* qDim &+ h &* hd)
-                out.update(repeating: 0, count: hd)
+                // The weighted sum of values, block by block, into lanes by position; then summed.
+                let lanes = self.valueLanes + thread &* 64 &* hd
+                lanes.update(repeating: 0, count: (batched != 0 ? 16 : 64) &* hd)
                 p = start
                 while p <= position {
                     let inBlock = p % blockSize
                     let span = min(blockSize &- inBlock, position &- p &+ 1)
                     let values = valueBase + ((Int(table[p / blockSize]) &* blockSize &+ inBlock) &* kvDim &+ kvOffset)
-                    refinery_axpy_f16_rows(Int64(hd), Int64(span), scores + (p &- start), Self.bits(values), kvDim &* 2, out)
+                    refinery_attention_values(Int64(hd), Int64(span), Int64(p), scores + (p &- start), Self.bits(values), kvDim &* 2,
+                                              lanes, batched)
                     p &+= span
                 }
+                refinery_attention_values_finish(Int64(hd), lanes, self.attention + (t &* qDim &+ h &* hd), batched)
             }
         }
     }

@@ -153,12 +153,12 @@ final class Scheduler: @unchecked Sendable {
                 }
             }
             if sequence.draft.isEmpty {
-                batch.append(CollectionOfOne(token), to: kv, startingAt: kv.length, logitsForLast: true)
+                batch.append(CollectionOfOne(token), to: kv, startingAt: kv.length, logitsForLast: true, origin: .generated)
             } else {
                 let index = batch.addSequence(kv)
-                batch.add(token: token, position: kv.length, sequence: index, logits: true)
+                batch.add(token: token, position: kv.length, sequence: index, logits: true, origin: .generated)
                 for (offset, drafted) in sequence.draft.enumerated() {
-                    batch.add(token: drafted, position: kv.length + 1 + offset, sequence: index, logits: true)
+                    batch.add(token: drafted, position: kv.length + 1 + offset, sequence: index, logits: true, origin: .generated)
                 }
             }
             logitRowOwners.append(sequence)

@@ -53,27 +53,19 @@ enum TensorOps {
             var i = 0
             while i < ropeDimensions {
                 let c = table[i], s = table[i &+ 1]
+                // llama.cpp's build fuses x0 * c into the subtraction and x0 * s into the addition.
                 if neox {
                     let j = i / 2
                     let x0 = v[j], x1 = v[j &+ half]
-                    v[j] = x0 * c - x1 * s
-                    v[j &+ half] = x0 * s + x1 * c
+                    v[j] = (-(x1 * s)).addingProduct(x0, c)
+                    v[j &+ half] = (x1 * c).addingProduct(x0, s)
                 } else {
                     let x0 = v[i], x1 = v[i &+ 1]
-                    v[i] = x0 * c - x1 * s
-                    v[i &+ 1] = x0 * s + x1 * c
+                    v[i] = (-(x1 * s)).addingProduct(x0, c)
+                    v[i &+ 1] = (x1 * c).addingProduct(x0, s)
                 }
                 i &+= 2
             }
-        }
-    }
-
-    /// `gate = silu(gate) * up`.
-    @inline(__always)
-    static func swiglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let g = gate[i]
-            gate[i] = (g / (1 + expf(-g))) * up[i]
         }
     }
 

@@ -35,33 +35,4 @@ public enum HalfRow {
     public static func dot(_ keys: UnsafePointer<UInt16>, _ query: UnsafePointer<Float>, count: Int) -> Float {
         refinery_dot_f16_f32(Int64(count), keys, query)
     }
-
-    /// Attention scores over an F16 key cache: `output[j]` = ``dot(_:_:count:)`` of key row `j`
-    /// (rows `keyStride` bytes apart) with the query, for `rows` rows.
-    @inlinable
-    public static func dotRows(
-        _ keys: UnsafePointer<UInt16>, keyStride: Int, rows: Int, query: UnsafePointer<Float>, count: Int,
-        into output: UnsafeMutablePointer<Float>
-    ) {
-        refinery_dot_f16_rows(Int64(count), keys, keyStride, Int64(rows), query, output)
-    }
-
-    /// `output[i] += alpha * values[i]` for `count` half floats (an F16 value-cache row), each a
-    /// single fused multiply-add.
-    @inlinable
-    public static func addScaled(
-        _ alpha: Float, _ values: UnsafePointer<UInt16>, into output: UnsafeMutablePointer<Float>, count: Int
-    ) {
-        refinery_axpy_f16(Int64(count), alpha, values, output)
-    }
-
-    /// `output += weights[j] * value row j` for `rows` F16 rows (`valueStride` bytes apart), in row
-    /// order: the same bits as ``addScaled(_:_:into:count:)`` once per row, but faster.
-    @inlinable
-    public static func addScaledRows(
-        _ weights: UnsafePointer<Float>, _ values: UnsafePointer<UInt16>, valueStride: Int, rows: Int,
-        into output: UnsafeMutablePointer<Float>, count: Int
-    ) {
-        refinery_axpy_f16_rows(Int64(count), Int64(rows), weights, values, valueStride, output)
-    }
 }

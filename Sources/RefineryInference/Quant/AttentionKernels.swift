@@ -1,0 +1,78 @@
+import CRefineryKernels
+
+/// Attention and activation arithmetic in llama.cpp's CPU order, so that greedy decoding gives
+/// its tokens: the pieces ``Transformer`` runs per (token, head), exposed for tests and tools.
+///
+/// llama.cpp sums a prompt evaluated several tokens at a time through llamafile's tiled product
+/// (16 lanes) and a token decoded alone through ggml's F16 dot product (64 lanes in four
+/// accumulators); `batched` picks the first. Its exp (softmax, SiLU) is ggml's vector expf.
+/// Every kernel level gives the same bits. `level` (capped at the CPU's) is for tests; `nil`
+/// uses the current level.
+public enum AttentionKernels {
+    /// Scores of `rows` F16 key rows (`keyStride` bytes apart) against a query of `count` values
+    /// that are F16 values (llama.cpp rounds the query to F16 first).
+    public static func scores(
+        keys: UnsafePointer<UInt16>, keyStride: Int, rows: Int, query: UnsafePointer<Float>, count: Int,
+        into output: UnsafeMutablePointer<Float>, batched: Bool, level: KernelLevel? = nil
+    ) {
+        if let level {
+            refinery_attention_scores_at_level(Int32(level.rawValue), Int64(count), keys, keyStride, Int64(rows), query, output,
+                                               batched ? 1 : 0)
+        } else {
+            refinery_attention_scores(Int64(count), keys, keyStride, Int64(rows), query, output, batched ? 1 : 0)
+        }
+    }
+
+    /// Softmax of `count` scores in place (scaled by `scale` first); the first score belongs to
+    /// cache cell `firstPosition`, which decides how ggml groups the sum.
+    public static func softmax(_ scores: UnsafeMutablePointer<Float>, count: Int, firstPosition: Int, scale: Float,
+                               level: KernelLevel? = nil) {
+        if let level {
+            refinery_attention_softmax_at_level(Int32(level.rawValue), scores, Int64(count), Int64(firstPosition), scale)
+        } else {
+            refinery_attention_softmax(scores, Int64(count), Int64(firstPosition), scale)
+        }
+    }
+
+    /// The lanes ``weightedValues(weights:values:valueStride:rows:firstPosition:count:into:batched:level:)`` needs:
+    /// 64 rows of `count` floats.
+    public static func laneCount(count: Int) -> Int { 64 * count }
+
+    /// `output` (`count` floats) = the sum over `rows` F16 value rows (`valueStride` bytes apart,
+    /// cells `firstPosition` onwards) of `weights[j]` times row `j`, in llama.cpp's order;
+    /// `lanes` is scratch of ``laneCount(count:)`` floats.
+    public static func weightedValues(
+        weights: UnsafePointer<Float>, values: UnsafePointer<UInt16>, valueStride: Int, rows: Int, firstPosition: Int, count: Int,
+        lanes: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>, batched: Bool, level: KernelLevel? = nil
+    ) {
+        lanes.update(repeating: 0, count: laneCount(count: count))
+        let b: Int32 = batched ? 1 : 0
+        if let level {
+            let l = Int32(level.rawValue)
+            refinery_attention_values_at_level(l, Int64(count), Int64(rows), Int64(firstPosition), weights, values, valueStride, lanes, b)
+            refinery_attention_values_finish_at_level(l, Int64(count), lanes, output, b)
+        } else {
+            refinery_attention_values(Int64(count), Int64(rows), Int64(firstPosition), weights, values, valueStride, lanes, b)
+            refinery_attention_values_finish(Int64(count), lanes, output, b)
+        }
+    }
+
+    /// `gate[i] = silu(gate[i]) * up[i]` over one row of `count` values.
+    public static func swiglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int, level: KernelLevel? = nil) {
+        if let level {
+            refinery_swiglu_at_level(Int32(level.rawValue), gate, up, Int64(count))
+        } else {
+            refinery_swiglu(gate, up, Int64(count))
+        }
+    }
+
+    /// `output[i] = exp(x[i] - shift)` with ggml's vector expf.
+    public static func exp(_ x: UnsafePointer<Float>, minus shift: Float, into output: UnsafeMutablePointer<Float>, count: Int,
+                           level: KernelLevel? = nil) {
+        if let level {
+            refinery_exp_shifted_at_level(Int32(level.rawValue), x, shift, output, Int64(count))
+        } else {
+            refinery_exp_shifted(x, shift, output, Int64(count))
+        }
+    }
+}
