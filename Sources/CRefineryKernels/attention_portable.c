@@ -11,6 +11,7 @@
 #include "kernels_internal.h"
 #include "vec_dot.h"
 #include <math.h>
+#include <string.h>
 
 #pragma clang fp contract(off)
 
@@ -90,13 +91,25 @@ void rk_attention_values_portable(int64_t n, int64_t count, int64_t first, const
     }
 }
 
-void rk_attention_values_finish_portable(int64_t n, const float *lanes, float *out, int batched) {
-    for (int64_t i = 0; i < n; i++) {
-        float x[16];
-        for (int l = 0; l < 16; l++) {
-            x[l] = batched ? lanes[l * n + i]
-                           : (lanes[l * n + i] + lanes[(l + 32) * n + i]) + (lanes[(l + 16) * n + i] + lanes[(l + 48) * n + i]);
-        }
-        out[i] = rk_reduce16(x);
-    }
+int rk_lane_touched(int64_t lane, int64_t lane_count, int64_t first, int64_t count) {
+    return count >= lane_count || ((lane - first) % lane_count + lane_count) % lane_count < count;
+}
+
+/* Output i: the 64-lane combine (when not batched) and the 16-lane sum; untouched lanes are zero
+ * (never -0, so skipping their loads changes no bit). */
+float rk_lanes_sum_at(const float *lanes, int64_t n, int64_t i, int batched, const int *touched) {
+    float v[64], x[16];
+    const int64_t lane_count = batched ? 16 : 64;
+    for (int64_t l = 0; l < lane_count; l++) v[l] = touched[l] ? lanes[l * n + i] : 0.0f;
+    for (int l = 0; l < 16; l++) x[l] = batched ? v[l] : (v[l] + v[l + 32]) + (v[l + 16] + v[l + 48]);
+    return rk_reduce16(x);
+}
+
+void rk_attention_values_finish_portable(int64_t n, float *lanes, float *out, int batched, int64_t first, int64_t count) {
+    const int64_t lane_count = batched ? 16 : 64;
+    int touched[64];
+    for (int64_t l = 0; l < lane_count; l++) touched[l] = rk_lane_touched(l, lane_count, first, count);
+    for (int64_t i = 0; i < n; i++) out[i] = rk_lanes_sum_at(lanes, n, i, batched, touched);
+    for (int64_t l = 0; l < lane_count; l++)
+        if (touched[l]) memset(lanes + l * n, 0, (size_t)n * sizeof(float));
 }

@@ -16,7 +16,7 @@ typedef struct {
     void (*swiglu)(float *, const float *, int64_t);
     void (*attention_scores)(int64_t, const uint16_t *, size_t, int64_t, const float *, float *, int);
     void (*attention_values)(int64_t, int64_t, int64_t, const float *, const uint16_t *, size_t, float *, int);
-    void (*attention_values_finish)(int64_t, const float *, float *, int);
+    void (*attention_values_finish)(int64_t, float *, float *, int, int64_t, int64_t);
 } rk_table;
 
 #define RK_TABLE(S)                                                                              \
@@ -200,11 +200,12 @@ void refinery_attention_values_at_level(int level, int64_t n, int64_t count, int
     rk_kernels_at(level)->attention_values(n, count, first_position, weights, values, value_stride, lanes, batched);
 }
 
-void refinery_attention_values_finish(int64_t n, const float *lanes, float *out, int batched) {
-    rk_kernels()->attention_values_finish(n, lanes, out, batched);
+void refinery_attention_values_finish(int64_t n, float *lanes, float *out, int batched, int64_t first_position, int64_t count) {
+    rk_kernels()->attention_values_finish(n, lanes, out, batched, first_position, count);
 }
-void refinery_attention_values_finish_at_level(int level, int64_t n, const float *lanes, float *out, int batched) {
-    rk_kernels_at(level)->attention_values_finish(n, lanes, out, batched);
+void refinery_attention_values_finish_at_level(int level, int64_t n, float *lanes, float *out, int batched, int64_t first_position,
+                                               int64_t count) {
+    rk_kernels_at(level)->attention_values_finish(n, lanes, out, batched, first_position, count);
 }
 
 float rk_reduce16(const float v[16]);

@@ -27,7 +27,7 @@
                                       const float *query, float *out, int batched);                   \
     void rk_attention_values_##SUFFIX(int64_t n, int64_t count, int64_t first, const float *weights,  \
                                       const uint16_t *values, size_t stride, float *lanes, int batched); \
-    void rk_attention_values_finish_##SUFFIX(int64_t n, const float *lanes, float *out, int batched);
+    void rk_attention_values_finish_##SUFFIX(int64_t n, float *lanes, float *out, int batched, int64_t first, int64_t count);
 
 /* Several activation rows against one weight row, bit-identical per column to the one-row kernel
  * of the same level (column c's result goes to out[c * ostride]): rk_cols_count_<level> of them (at most RK_COLS_MAX), half as many (_half) and

@@ -157,6 +157,7 @@ struct AttentionKernelTests {
                                                         firstPosition: first, count: dimension, lanes: &lanes, into: &out,
                                                         batched: batched, level: level)
                     }
+                    #expect(lanes.allSatisfy { $0.bitPattern == 0 }, "the lanes are left zero for the next call")
                     return (scores + out).map(\.bitPattern)
                 }
                 for (level, bits) in results { #expect(bits == results[0].1, "d=\(dimension) n=\(positions) batched=\(batched) \(level)") }

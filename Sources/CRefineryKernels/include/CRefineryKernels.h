@@ -84,13 +84,16 @@ void refinery_attention_softmax(float *scores, int64_t count, int64_t first_posi
 
 /// Accumulates `count` value rows (F16, `value_stride` bytes apart, for cells `first_position`
 /// onwards) times `weights` into `lanes`: 16 rows of `n` floats when `batched`, otherwise 64, row
-/// (cell mod lanes), each a chain of fused multiply-adds in cell order. Zero `lanes` first;
-/// `refinery_attention_values_finish` then sums them into the output in llama.cpp's order.
+/// (cell mod lanes), each a chain of fused multiply-adds in cell order. `lanes` must be zero to
+/// begin with; `refinery_attention_values_finish` then sums them into the output in llama.cpp's
+/// order and zeroes them again.
 void refinery_attention_values(int64_t n, int64_t count, int64_t first_position, const float *weights,
                                const uint16_t *values, size_t value_stride, float *lanes, int batched);
 
-/// out[i] = the sum over the lanes of `refinery_attention_values` at i, in llama.cpp's order.
-void refinery_attention_values_finish(int64_t n, const float *lanes, float *out, int batched);
+/// out[i] = the sum over the lanes of `refinery_attention_values` at i, in llama.cpp's order, for
+/// the `count` cells from `first_position` that were accumulated; then zeroes the lanes those
+/// cells touched, so that only they cost anything and the next call starts from zero.
+void refinery_attention_values_finish(int64_t n, float *lanes, float *out, int batched, int64_t first_position, int64_t count);
 
 /// The functions above with the kernels of `level` (capped at the CPU's): for tests.
 void refinery_swiglu_at_level(int level, float *gate, const float *up, int64_t n);
@@ -100,7 +103,8 @@ void refinery_attention_scores_at_level(int level, int64_t n, const uint16_t *ke
 void refinery_attention_softmax_at_level(int level, float *scores, int64_t count, int64_t first_position, float scale);
 void refinery_attention_values_at_level(int level, int64_t n, int64_t count, int64_t first_position, const float *weights,
                                         const uint16_t *values, size_t value_stride, float *lanes, int batched);
-void refinery_attention_values_finish_at_level(int level, int64_t n, const float *lanes, float *out, int batched);
+void refinery_attention_values_finish_at_level(int level, int64_t n, float *lanes, float *out, int batched, int64_t first_position,
+                                               int64_t count);
 
 /// out[r] = dot(weight row r, activations) for `rows` rows of `n` values spaced `row_stride` bytes
 /// apart: exactly `refinery_vec_dot` per row.

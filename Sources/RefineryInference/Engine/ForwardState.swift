@@ -39,7 +39,8 @@ final class ForwardState: @unchecked Sendable {
     /// Per-thread F16 staging (`[threads][halfScratchStride]`).
     let halfScratch: UnsafeMutablePointer<UInt16>
     let halfScratchStride: Int
-    /// Per-thread lanes of the attention-weighted value sums (`[threads][64][headDimension]`).
+    /// Per-thread lanes of the attention-weighted value sums (`[threads][64][headDimension]`), zero
+    /// between uses (``refinery_attention_values_finish`` clears what it read).
     let valueLanes: UnsafeMutablePointer<Float>
 
     // The batch being run.
@@ -354,8 +355,7 @@ final class ForwardState: @unchecked Sendable {
                     j &+= span
                 }
                 // The weighted sum of values, block by block, into lanes by position; then summed.
-                let lanes = self.valueLanes + thread &* 64 &* hd
-                lanes.update(repeating: 0, count: (batched != 0 ? 16 : 64) &* hd)
+                let lanes = self.valueLanes + thread &* 64 &* hd // zero between uses
                 p = start
                 while p <= position {
                     let inBlock = p % blockSize
@@ -365,7 +365,8 @@ final class ForwardState: @unchecked Sendable {
                                               lanes, batched)
                     p &+= span
                 }
-                refinery_attention_values_finish(Int64(hd), lanes, self.attention + (t &* qDim &+ h &* hd), batched)
+                refinery_attention_values_finish(Int64(hd), lanes, self.attention + (t &* qDim &+ h &* hd), batched, Int64(start),
+                                                 Int64(count))
             }
         }
     }

@@ -40,20 +40,20 @@ public enum AttentionKernels {
 
     /// `output` (`count` floats) = the sum over `rows` F16 value rows (`valueStride` bytes apart,
     /// cells `firstPosition` onwards) of `weights[j]` times row `j`, in llama.cpp's order;
-    /// `lanes` is scratch of ``laneCount(count:)`` floats.
+    /// `lanes` is scratch of ``laneCount(count:)`` floats, zero before the first call (each call
+    /// leaves it zero).
     public static func weightedValues(
         weights: UnsafePointer<Float>, values: UnsafePointer<UInt16>, valueStride: Int, rows: Int, firstPosition: Int, count: Int,
         lanes: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>, batched: Bool, level: KernelLevel? = nil
     ) {
-        lanes.update(repeating: 0, count: laneCount(count: count))
         let b: Int32 = batched ? 1 : 0
         if let level {
             let l = Int32(level.rawValue)
             refinery_attention_values_at_level(l, Int64(count), Int64(rows), Int64(firstPosition), weights, values, valueStride, lanes, b)
-            refinery_attention_values_finish_at_level(l, Int64(count), lanes, output, b)
+            refinery_attention_values_finish_at_level(l, Int64(count), lanes, output, b, Int64(firstPosition), Int64(rows))
         } else {
             refinery_attention_values(Int64(count), Int64(rows), Int64(firstPosition), weights, values, valueStride, lanes, b)
-            refinery_attention_values_finish(Int64(count), lanes, output, b)
+            refinery_attention_values_finish(Int64(count), lanes, output, b, Int64(firstPosition), Int64(rows))
         }
     }
 
