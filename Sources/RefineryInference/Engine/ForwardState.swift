@@ -7,7 +7,9 @@ import CRefineryKernels
 /// Every buffer is allocated once, for the largest batch; a forward pass allocates nothing.
 /// Every output element is computed by the same routine whatever the batch (batch invariance):
 /// matrix rows by ``refinery_vec_dot`` on a row-wise quantized input, attention per (token, head)
-/// over the KV blocks in position order.
+/// over the KV blocks in position order, summed in the order llama.cpp uses for the row's origin
+/// (``ForwardBatch/RowOrigin``: a prompt row as in its batched prompt pass, a generated row as in
+/// its one-token pass).
 final class ForwardState: @unchecked Sendable {
     let config: ModelConfiguration
     let architecture: Architecture
