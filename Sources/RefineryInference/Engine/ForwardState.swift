@@ -274,9 +274,8 @@ final class ForwardState: @unchecked Sendable {
         let columns = Int64(matrix.columns)
         let rows = matrix.rows
         if tokens == 1 {
-            for r in first..<(first &+ count) {
-                out[r] = refinery_vec_dot(type, columns, matrix.row(r), activations)
-            }
+            // Several rows at once where the kernels have it (their chains overlap); the same bits.
+            refinery_mat_vec(type, columns, matrix.row(first), matrix.rowBytes, Int64(count), activations, out + first)
             return
         }
         // Several rows: tiles of weight rows stay in cache while every token passes over them,
