@@ -9,7 +9,6 @@
 typedef struct {
     rk_vec_dot_fn dot[RT_TYPE_LIMIT];
     rk_cols_fn cols[RK_COLS_SIZES][RT_TYPE_LIMIT]; /* largest group first */
-    rk_rows4_fn rows4[RT_TYPE_LIMIT];              /* four weight rows at once, where it pays */
     int cols_count[RK_COLS_SIZES];
     void (*f16_to_f32)(const uint16_t *, float *, int64_t);
     void (*f32_to_f16)(const float *, uint16_t *, int64_t);
@@ -36,8 +35,7 @@ typedef struct {
      [RT_Q6_K] = rk_dot_q6_k_##PART##S}
 #define RK_COLS_TABLE(S)                                                                                     \
     .cols = {RK_COLS_ROW(S, cols_), RK_COLS_ROW(S, cols_half_), RK_COLS_ROW(S, cols_quarter_)},               \
-    .cols_count = {rk_cols_count_##S, rk_cols_count_##S / 2, rk_cols_count_##S / 4},                     \
-    .rows4 = {[RT_Q8_0] = rk_dot_q8_0_rows4_##S, [RT_Q4_1] = rk_dot_q4_1_rows4_##S, [RT_Q5_1] = rk_dot_q5_1_rows4_##S}
+    .cols_count = {rk_cols_count_##S, rk_cols_count_##S / 2, rk_cols_count_##S / 4}
 static const rk_table table_portable = {RK_TABLE(portable)};
 #if RK_X86
 static const rk_table table_avx2 = {RK_TABLE(avx2), RK_COLS_TABLE(avx2)};
@@ -170,15 +168,9 @@ float refinery_dot_f16_f32(int64_t n, const uint16_t *keys, const float *query) 
 void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
                       const void *activations, float *out) {
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return;
-    const rk_table *t = rk_kernels();
-    const rk_vec_dot_fn f = t->dot[weight_type];
+    const rk_vec_dot_fn f = rk_kernels()->dot[weight_type];
     if (f == NULL) return;
-    const uint8_t *w = (const uint8_t *)weights, *a = (const uint8_t *)activations;
-    int64_t r = 0;
-    const rk_rows4_fn four = t->rows4[weight_type];
-    if (four != NULL)
-        for (; r + 4 <= rows; r += 4) four(n, w + (size_t)r * row_stride, row_stride, a, out + r);
-    rk_mat_vec_with(f, n, w + (size_t)r * row_stride, row_stride, rows - r, a, out + r);
+    rk_mat_vec_with(f, n, (const uint8_t *)weights, row_stride, rows, (const uint8_t *)activations, out);
 }
 
 /* The attention and activation kernels, with the current level's table or a given level's. */

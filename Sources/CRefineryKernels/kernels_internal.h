@@ -109,7 +109,6 @@ typedef float (*rk_vec_dot_fn)(int64_t n, const uint8_t *w, const uint8_t *a);
  * RK_COLS_MAX). */
 #define RK_COLS_MAX 8
 typedef void (*rk_cols_fn)(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out, int64_t ostride);
-typedef void (*rk_rows4_fn)(int64_t n, const uint8_t *w, size_t row_stride, const uint8_t *a, float *out);
 /* Group sizes per level: RK_COLS_MAX-or-fewer rows, half as many, a quarter as many (size 0, 1, 2);
  * NULL, or a count below 2, where the level has no such kernel. */
 #define RK_COLS_SIZES 3

@@ -47,14 +47,6 @@ RK_DECLARE_LEVEL(avx2)
 RK_DECLARE_LEVEL(avx512)
 RK_DECLARE_COLS(avx2)
 RK_DECLARE_COLS(avx512)
-/* Four consecutive weight rows (row_stride apart) against one activation row, bit-identical per row
- * to the one-row kernel: for the formats whose single chain per row would leave the CPU waiting. */
-#define RK_DECLARE_ROWS4(SUFFIX)                                                                        \
-    void rk_dot_q8_0_rows4_##SUFFIX(int64_t n, const uint8_t *w, size_t rs, const uint8_t *a, float *out); \
-    void rk_dot_q4_1_rows4_##SUFFIX(int64_t n, const uint8_t *w, size_t rs, const uint8_t *a, float *out); \
-    void rk_dot_q5_1_rows4_##SUFFIX(int64_t n, const uint8_t *w, size_t rs, const uint8_t *a, float *out);
-RK_DECLARE_ROWS4(avx2)
-RK_DECLARE_ROWS4(avx512)
 #define rk_cols_count_avx2 4   /* 16 vector registers */
 #define rk_cols_count_avx512 8 /* 32 vector registers */
 #endif

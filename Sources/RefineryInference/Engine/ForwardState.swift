@@ -274,7 +274,6 @@ final class ForwardState: @unchecked Sendable {
         let columns = Int64(matrix.columns)
         let rows = matrix.rows
         if tokens == 1 {
-            // Several rows at once where the kernels have it (their chains overlap); the same bits.
             refinery_mat_vec(type, columns, matrix.row(first), matrix.rowBytes, Int64(count), activations, out + first)
             return
         }
