@@ -208,8 +208,6 @@ void refinery_attention_values_finish_at_level(int level, int64_t n, float *lane
     rk_kernels_at(level)->attention_values_finish(n, lanes, out, batched, first_position, count);
 }
 
-float rk_reduce16(const float v[16]);
-
 static void attention_softmax_with(const rk_table *t, float *scores, int64_t count, int64_t first_position, float scale) {
     if (count <= 0) return;
     float max = -INFINITY;

@@ -41,6 +41,12 @@
     RK_DECLARE_COLS_TYPE(q5_1, SUFFIX) RK_DECLARE_COLS_TYPE(q8_0, SUFFIX) RK_DECLARE_COLS_TYPE(q4_k, SUFFIX) \
     RK_DECLARE_COLS_TYPE(q6_k, SUFFIX)
 
+/* Scalar helpers of the attention kernels shared by every level (attention_portable.c). */
+float rk_ggml_scalef(float j, float n);
+float rk_reduce16(const float v[16]);
+int rk_lane_touched(int64_t lane, int64_t lane_count, int64_t first, int64_t count);
+float rk_lanes_sum_at(const float *lanes, int64_t n, int64_t i, int batched, const int *touched);
+
 RK_DECLARE_LEVEL(portable)
 #if RK_X86
 RK_DECLARE_LEVEL(avx2)

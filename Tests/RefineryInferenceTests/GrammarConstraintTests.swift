@@ -28,6 +28,18 @@ struct GrammarConstraintTests {
         return Int32(best)
     }
 
+    /// Draws (random logits, masked) and advances until the constraint is off or `limit` bytes are
+    /// written; returns the bytes.
+    static func drawWhileActive(_ state: inout ConstrainedDecoding, rng: inout GrammarRNG, tokens: [[UInt8]], limit: Int) -> [UInt8] {
+        var text: [UInt8] = []
+        while state.isActive && text.count < limit {
+            let token = draw(&state, budget: nil, rng: &rng, vocabulary: tokens.count)
+            text += tokens[Int(token)]
+            _ = state.advance(token)
+        }
+        return text
+    }
+
     @Test("whole mode: every draw stays in the grammar, and the step that completes the document ends generation")
     func wholeDocuments() throws {
         let (builder, tokens) = Self.vocabulary()
@@ -139,12 +151,7 @@ struct GrammarConstraintTests {
         let tagged = try TaggedJSONGrammar(schema: callSchema, opening: "<tool_call>", closing: "</tool_call>")
         var state = ConstrainedDecoding(.triggered(by: .init(opening: tagged.trigger, grammar: tagged.grammar), masks: builder, startsActive: true))
         var rng = GrammarRNG(seed: 5)
-        var text: [UInt8] = []
-        while state.isActive && text.count < 200 {
-            let token = Self.draw(&state, budget: nil, rng: &rng, vocabulary: tokens.count)
-            text += tokens[Int(token)]
-            _ = state.advance(token)
-        }
+        let text = Self.drawWhileActive(&state, rng: &rng, tokens: tokens, limit: 200)
         let output = String(decoding: text, as: UTF8.self)
         // The call may end inside its last token (">\n\n"); the rest is free text.
         let parts = output.components(separatedBy: "</tool_call>")
@@ -167,11 +174,7 @@ struct GrammarConstraintTests {
         }
         #expect(state.isActive)
         var rng = GrammarRNG(seed: 9)
-        while state.isActive && text.count < 200 {
-            let token = Self.draw(&state, budget: nil, rng: &rng, vocabulary: tokens.count)
-            text += tokens[Int(token)]
-            _ = state.advance(token)
-        }
+        text += Self.drawWhileActive(&state, rng: &rng, tokens: tokens, limit: 200 - text.count)
         // The call may end inside its last token ("},"): the rest is free text.
         let (value, _) = try #require(TestJSONParser.parseLeading(text), "\(String(decoding: text, as: UTF8.self))")
         #expect(TestSchemaValidator(root: callSchema).validate(value), "\(String(decoding: text, as: UTF8.self))")
@@ -191,11 +194,7 @@ struct GrammarConstraintTests {
         var rng = GrammarRNG(seed: 13)
         var text: [UInt8] = []
         func run() {
-            while state.isActive && text.count < 400 {
-                let token = Self.draw(&state, budget: nil, rng: &rng, vocabulary: tokens.count)
-                text += tokens[Int(token)]
-                _ = state.advance(token)
-            }
+            text += Self.drawWhileActive(&state, rng: &rng, tokens: tokens, limit: 400 - text.count)
         }
         for p in ["Hello", "{\"", "name", "\":"] {
             #expect(!state.isActive)
@@ -251,12 +250,7 @@ struct GrammarConstraintTests {
         #expect(chained.advance(Int32(id(">\n<tool_call>"))) == .proceed)
         #expect(chained.isActive && chained.completedDocuments == 1)
         var rng = GrammarRNG(seed: 17)
-        var text: [UInt8] = []
-        while chained.isActive && text.count < 300 {
-            let token = Self.draw(&chained, budget: nil, rng: &rng, vocabulary: tokens.count)
-            text += tokens[Int(token)]
-            _ = chained.advance(token)
-        }
+        let text = Self.drawWhileActive(&chained, rng: &rng, tokens: tokens, limit: 300)
         #expect(chained.completedDocuments == 2)
         let call = try #require(TestJSONParser.parseLeading(text), "\(String(decoding: text, as: UTF8.self))")
         #expect(TestSchemaValidator(root: callSchema).validate(call.value))
