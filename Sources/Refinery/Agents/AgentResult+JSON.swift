@@ -1,3 +1,4 @@
+import RefineryCore
 extension AgentResult {
     /// The result as JSON (what `--json` prints): `answer`, `outcome`, `stop_reason`,
     /// `partial`, `elapsed_ms`, `deadline_ms`, `score`, `steps` (each with `kind`, `round`,

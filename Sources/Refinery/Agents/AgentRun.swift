@@ -1,3 +1,4 @@
+import RefineryCore
 import Tracing
 
 /// One run of an ``Agent``: the loop that plans, runs steps under sub-deadlines, keeps the best

@@ -1,3 +1,4 @@
+import RefineryCore
 import Tracing
 
 /// What a step runs with: the models in order of preference (later ones are fallbacks), their

@@ -1,3 +1,4 @@
+import RefineryCore
 /// What a step of an agent run does.
 public enum StepKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// A first answer.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// What one step of an agent run did: its prompt, its output, its verdict, its cost.
 public struct StepRecord: Sendable {
     /// What the step did.

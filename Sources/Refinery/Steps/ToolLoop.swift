@@ -1,3 +1,4 @@
+import RefineryCore
 /// Acts with tools, observes their results, and repeats until the model answers in text.
 ///
 /// Each turn the model may call tools; the calls of one turn run concurrently through the
