@@ -5,6 +5,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// The single serial thread that runs a model's forward passes.
 ///
@@ -32,6 +33,8 @@ final class Scheduler: @unchecked Sendable {
     private let prefixCache: PrefixCache
     /// Most requests waiting for admission.
     let maxQueued: Int
+    /// Figures of the forward steps so far, read from any thread.
+    let statistics = Mutex(SchedulerStatistics())
 
     init(transformer: Transformer, prefixCacheBlocks: Int, maxQueued: Int) {
         self.transformer = transformer
@@ -106,9 +109,12 @@ final class Scheduler: @unchecked Sendable {
                 sequence.admitted = .now
                 active.append(sequence)
             }
+            let waiting = queue.count
             lock.unlock()
             for job in pendingJobs { job(transformer) }
             step()
+            let running = active.count
+            statistics.withLock { $0.activeSequences = running + waiting }
         }
     }
 
@@ -191,6 +197,12 @@ final class Scheduler: @unchecked Sendable {
         guard batch.count > 0 else { return }
         let participants = batch.sequences.count
         let members = active
+        let sequencesInStep = logitRowOwners.count
+        statistics.withLock { figures in
+            figures.forwardSteps += 1
+            figures.largestBatch = max(figures.largestBatch, sequencesInStep)
+            if sequencesInStep > 1 { figures.sharedSteps += 1 }
+        }
         let logits: UnsafeMutableBufferPointer<Float>
         do {
             logits = try transformer.forward(batch) {
@@ -362,4 +374,19 @@ final class Scheduler: @unchecked Sendable {
         }
         return best
     }
+}
+
+/// What an engine's scheduler has done: how many forward steps it ran and how many sequences
+/// shared them — the evidence that concurrent requests on one model decode in one batch.
+public struct SchedulerStatistics: Sendable, Hashable {
+    /// Forward steps run.
+    public var forwardSteps = 0
+    /// The most sequences that produced a token (or finished their prompt) in one step.
+    public var largestBatch = 0
+    /// Steps in which more than one sequence took part.
+    public var sharedSteps = 0
+    /// Sequences running or waiting after the latest step.
+    public var activeSequences = 0
+
+    public init() {}
 }
