@@ -256,7 +256,7 @@ final class Scheduler: @unchecked Sendable {
     }
 
     /// Records a sampled token; returns why the sequence ends, if it does.
-    private func accept(_ token: Int32, for sequence: ActiveSequence) -> EngineFinishReason? {
+    private func accept(_ token: Int32, for sequence: ActiveSequence) -> FinishReason? {
         if sequence.options.stopTokens.contains(token) { return .stop }
         sequence.generated += 1
         sequence.history.append(token)
@@ -300,7 +300,7 @@ final class Scheduler: @unchecked Sendable {
     /// greedy output is identical to plain decoding, and sampled output keeps its distribution
     /// (with a seed, its very tokens: one draw per emitted token, as without speculation).
     private func verify(_ sequence: ActiveSequence, kv: KVSequence, logits: UnsafeMutableBufferPointer<Float>,
-                        firstRow: Int) -> EngineFinishReason? {
+                        firstRow: Int) -> FinishReason? {
         let vocabulary = transformer.config.vocabularySize
         let draft = sequence.draft
         sequence.draft = []
@@ -309,7 +309,7 @@ final class Scheduler: @unchecked Sendable {
         let base = kv.length - draft.count
         kv.length = base
         var accepted = 0
-        var ended: EngineFinishReason?
+        var ended: FinishReason?
         let sampledAt = ContinuousClock.now
         for index in 0...draft.count {
             let row = firstRow + index
@@ -338,7 +338,7 @@ final class Scheduler: @unchecked Sendable {
         return left
     }
 
-    private func finish(_ sequence: ActiveSequence, _ reason: EngineFinishReason, now: ContinuousClock.Instant) {
+    private func finish(_ sequence: ActiveSequence, _ reason: FinishReason, now: ContinuousClock.Instant) {
         if reason != .cancelled, var decoder = sequence.decoder {
             let tail = sequence.stopMatcher.feed(decoder.finish()) + sequence.stopMatcher.flush()
             sequence.decoder = decoder
