@@ -189,6 +189,31 @@ struct CompositionTests {
         let childRun = try #require(spans.first { $0.operationName == "refinery.agent.run" && $0.attributes["refinery.agent"]?.toSpanAttribute() == .string("researcher") })
         #expect(childRun.parentSpanID == loopSpan.spanID && childRun.traceID == loopSpan.traceID)
     }
+
+    @Test("a handoff ends the tool loop: the other agent answers the conversation, its steps nested")
+    func handoff() async throws {
+        let clock = ManualClock()
+        let billingModel = ScriptedModel(name: "billing", texts: ["Your invoice was sent on Monday."])
+        let billing = Agent(
+            name: "billing", model: billingModel, reserve: .zero, costs: CostBook([AgentTesting.cost("billing")]),
+            clock: clock)
+        let handoff = Handoff(to: billing, description: "Invoices and payments.")
+        let call = ToolCall(id: "h", name: handoff.toolName, arguments: ["note": "asks about an invoice"])
+        let triageModel = ScriptedModel(name: "triage", replies: [.init("", toolCalls: [call]), .init("unused")])
+        let triage = Agent(
+            name: "triage", model: triageModel,
+            toolLoop: ToolLoop(tools: try ToolSet([CalculatorTool()]), handoffs: [handoff]), reserve: .zero,
+            costs: CostBook([AgentTesting.cost("triage")]), clock: clock)
+        let result = await triage.run("Where is my invoice?", deadline: .after(.seconds(2), on: clock))
+        #expect(result.answer == "Your invoice was sent on Monday.")
+        #expect(triageModel.requests.first?.tools.map(\.name).contains("transfer_to_billing") == true)
+        let handedOver = try #require(result.steps.first?.steps.first)
+        #expect(handedOver.kind == .agent && handedOver.steps.map(\.kind) == [.draft])
+        let asked = try #require(billingModel.requests.first)
+        guard case .messages(let messages) = asked.prompt else { Issue.record("not a chat"); return }
+        #expect(messages.last?.content.contains("Where is my invoice?") == true)
+        #expect(messages.last?.content.contains("asks about an invoice") == true)
+    }
 }
 
 /// Values appended from steps running on any task.
