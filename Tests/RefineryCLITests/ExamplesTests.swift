@@ -85,7 +85,7 @@ struct ExamplesTests {
             return
         }
         #expect(elapsed <= 5000 + 50)
-        #expect(json["deadline_ms"] == .int(5000))
+        #expect(json["deadline_ms"] == JSONValue.int(5000))
 
         // One record for the pipeline; its steps in order, the plan's draft nested in the plan.
         let top = json["steps"]?.arrayValue ?? []
