@@ -49,17 +49,8 @@ struct ScriptBuilder {
         let (compile, link) = try commands()
         // Build in a fresh folder beside the final one, then rename: a concurrent run or an
         // interrupted build never leaves a half-written executable under the key.
-        let work = "\(cache)/.build-\(key)-\(UUID().uuidString)"
-        do {
-            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        } catch {
-            throw .cache("cannot create \(work): \(error)")
-        }
+        let (work, main) = try workFolder(".build-\(key)", holding: source)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let main = "\(work)/main.swift"
-        guard FileManager.default.createFile(atPath: main, contents: Data(source)) else {
-            throw .cache("cannot write \(main)")
-        }
         let objects = try linkObjects(link.fileList)
         let objectList = "\(work)/objects"
         guard FileManager.default.createFile(atPath: objectList, contents: Data(objects.joined(separator: "\n").utf8))
@@ -84,20 +75,28 @@ struct ScriptBuilder {
     /// running it: what `refinery script --check` does, and how the README's code is tested.
     func typecheck(_ source: [UInt8], name: String) throws(ScriptError) {
         let (compile, _) = try commands()
-        let work = "\(cache)/.check-\(UUID().uuidString)"
+        let (work, main) = try workFolder(".check", holding: source)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let flags = compile.flags.filter { $0 != "-emit-executable" }
+        let (status, output) = Self.run(compile.swiftc, flags + ["-typecheck", "-module-name", "refinery_script", main])
+        guard status == 0 else { throw .compile(name, output.replacingOccurrences(of: main, with: name)) }
+    }
+
+    /// A fresh folder in the cache, named `label` and a unique suffix, holding `source` as its
+    /// `main.swift`; the caller removes it.
+    private func workFolder(_ label: String, holding source: [UInt8]) throws(ScriptError) -> (folder: String, main: String) {
+        let work = "\(cache)/\(label)-\(UUID().uuidString)"
         do {
             try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         } catch {
             throw .cache("cannot create \(work): \(error)")
         }
-        defer { try? FileManager.default.removeItem(atPath: work) }
         let main = "\(work)/main.swift"
         guard FileManager.default.createFile(atPath: main, contents: Data(source)) else {
+            try? FileManager.default.removeItem(atPath: work)
             throw .cache("cannot write \(main)")
         }
-        let flags = compile.flags.filter { $0 != "-emit-executable" }
-        let (status, output) = Self.run(compile.swiftc, flags + ["-typecheck", "-module-name", "refinery_script", main])
-        guard status == 0 else { throw .compile(name, output.replacingOccurrences(of: main, with: name)) }
+        return (work, main)
     }
 
     /// The compiled `Refinery` module: its size and modification time identify the build.

@@ -67,10 +67,7 @@ struct ExamplesTests {
 
     @Test("research-pipeline prints one JSON object by its deadline, its steps nested, and a tree with --trace")
     func researchPipeline() async throws {
-        guard let model = TestModels.path(TestModels.smolLM2) else {
-            print("skipped: \(TestModels.missingReason(TestModels.smolLM2))")
-            return
-        }
+        guard let model = TestModels.pathOrSkip(TestModels.smolLM2) else { return }
         let result = try await ProgramRunner.run(
             "research-pipeline", ["--model", model, "--deadline", "5s", "--json", "--trace", "What is 12 times 7?"])
         #expect(result.status == 0, "\(result.stderr)")

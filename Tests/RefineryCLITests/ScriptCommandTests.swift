@@ -115,10 +115,7 @@ struct ScriptCommandTests {
 
     @Test("the sample pipeline script composes steps with combinators and answers by its deadline")
     func samplePipelineScript() async throws {
-        guard let model = TestModels.path(TestModels.smolLM2) else {
-            print("skipped: \(TestModels.missingReason(TestModels.smolLM2))")
-            return
-        }
+        guard let model = TestModels.pathOrSkip(TestModels.smolLM2) else { return }
         var cli = try CLIRunner()
         cli.environment = ["REFINERY_MODEL": model, "REFINERY_DEADLINE": "4s"]
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
