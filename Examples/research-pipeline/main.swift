@@ -91,10 +91,10 @@ struct ResearchPipelineCommand: AsyncParsableCommand {
         ])
         return Pipeline("research_pipeline") {
             planStep
-            researchStep(ToolLoop(tools: tools, maxToolRounds: 2, maxTokens: 128))
-            Draft(maxTokens: 160)
-            Critique(maxTokens: 96)
-            Refine(maxTokens: 160)
+            researchStep(ToolLoop(tools: tools, maxToolRounds: 1, maxTokens: 96))
+            Draft(maxTokens: 128)
+            Critique(maxTokens: 64)
+            Refine(maxTokens: 128)
         }
     }
 
@@ -109,7 +109,7 @@ struct ResearchPipelineCommand: AsyncParsableCommand {
         return StepResult(output: next, status: planned.status, records: planned.records)
     }
 
-    static let planner = Draft(maxTokens: 64)
+    static let planner = Draft(maxTokens: 48)
 
     /// Runs `loop` with instructions to use the tools, and keeps what it found both as a note
     /// for the draft and as the best answer so far.
@@ -175,4 +175,11 @@ struct Report {
     }
 }
 
-await ResearchPipelineCommand.main()
+// Top-level code calls the command itself: `main()` here would resolve to the synchronous entry
+// point, which never reaches the asynchronous `run()`.
+do {
+    let command = try ResearchPipelineCommand.parse()
+    try await command.run()
+} catch {
+    ResearchPipelineCommand.exit(withError: error)
+}
