@@ -64,8 +64,7 @@ struct ResearchPipelineCommand: AsyncParsableCommand {
 
         var context = StepContext.standalone(models: [local], timeout: due.remaining(), costs: costs)
         context.runStart = start
-        // Keep a little back for printing the answer.
-        context = context.ending(at: Deadline(due.instant.advanced(by: .milliseconds(-20))))
+        context = context.ending(at: Deadline(due.instant.advanced(by: .zero - Self.answerReserve)))
 
         let pipeline = try Self.pipeline(model: local, costs: costs, researcherTime: deadline / 3)
         let task = Answer(task: question, instructions: "Answer the question correctly and briefly.")
@@ -77,6 +76,10 @@ struct ResearchPipelineCommand: AsyncParsableCommand {
         print(json ? report.json.serialized() : report.answer)
         if report.outcome == "failed" { throw ExitCode.failure }
     }
+
+    /// Time kept back at the end: for the last step's cancellation to land at the engine (a
+    /// forward step, longer on a loaded machine) and for the answer to be printed.
+    static let answerReserve = Duration.milliseconds(100)
 
     /// The composition: plan → research → draft → critique → refine.
     static func pipeline(model: LocalModel, costs: CostBook, researcherTime: Duration) throws -> Pipeline<Answer, Answer> {
