@@ -37,7 +37,7 @@ let improve = Pipeline<Answer, Answer>("improve") {
     }
 }
 let pipeline = Pipeline<Answer, Answer>("script_pipeline") {
-    Fallback<Answer, Answer>("first_answer", [BestOfN(maxCandidates: 2), Draft(maxTokens: 128)])
+    Fallback<Answer, Answer>([BestOfN(maxCandidates: 2), Draft(maxTokens: 128)], name: "first_answer")
     Loop<Answer>("improve", maxIterations: 2, until: { answer, _ in answer.checked && answer.issues.isEmpty }, body: improve)
 }
 
