@@ -79,7 +79,7 @@ struct ResearchPipelineCommand: AsyncParsableCommand {
 
     /// Time kept back at the end: for the last step's cancellation to land at the engine (a
     /// forward step, longer on a loaded machine) and for the answer to be printed.
-    static let answerReserve = Duration.milliseconds(100)
+    static let answerReserve = Duration.milliseconds(200)
 
     /// The composition: plan → research → draft → critique → refine.
     static func pipeline(model: LocalModel, costs: CostBook, researcherTime: Duration) throws -> Pipeline<Answer, Answer> {
@@ -94,11 +94,19 @@ struct ResearchPipelineCommand: AsyncParsableCommand {
         ])
         return Pipeline("research_pipeline") {
             planStep
-            researchStep(ToolLoop(tools: tools, maxToolRounds: 1, maxTokens: 96))
+            researchStep(researchLoop(tools))
             Draft(maxTokens: 128)
             Critique(maxTokens: 64)
             Refine(maxTokens: 128)
         }
+    }
+
+    /// The research step's tool loop: its first turn must ask the researcher (the sub-agent),
+    /// then the model may use the calculator or answer.
+    static func researchLoop(_ tools: ToolSet) -> ToolLoop {
+        var loop = ToolLoop(tools: tools, maxToolRounds: 2, maxTokens: 96)
+        loop.firstTurnChoice = .named("researcher")
+        return loop
     }
 
     /// Asks the model for a short plan and adds it to the answer's notes.

@@ -15,6 +15,10 @@ public struct ToolLoop: Sendable {
     public var tools: any ToolExecutor
     /// Agents the model may hand the conversation over to.
     public var handoffs: [Handoff] = []
+    /// How the first turn may use the tools: `.auto` (the default) lets the model choose;
+    /// `.required` or `.named(tool)` makes it call one first (decoded under the call's
+    /// constraint on a local model), as a pipeline's research step wants.
+    public var firstTurnChoice: GenerationRequest.ToolChoice = .auto
     /// Turns with tool calls allowed before an answer is forced.
     public var maxToolRounds: Int
     /// Token cap of each turn.
@@ -52,7 +56,8 @@ public struct ToolLoop: Sendable {
             let allowTools = turn < maxToolRounds
             let request = GenerationRequest(
                 prompt: .messages(transcript), tools: allowTools ? tools.definitions + handoffs.map(\.definition) : [],
-                toolChoice: allowTools ? .auto : .none, sampling: sampling, maxTokens: maxTokens)
+                toolChoice: allowTools ? (turn == 0 ? firstTurnChoice : .auto) : .none, sampling: sampling,
+                maxTokens: maxTokens)
             let generation = await StepGenerator.generate(request, in: context, deadline: deadline)
             last = generation
             promptTokens += generation.stats?.promptTokens ?? 0
