@@ -59,10 +59,10 @@ struct AgentRefinement: Step {
     private func runStep(_ next: ExecutionPlan.Step, _ progress: inout AgentProgress, in context: StepContext) async
         -> StepRecord?
     {
-        switch next.kind {
-        case .verify: return await verify(&progress, in: context)
-        case .critique: return await critique(next, &progress, in: context)
-        case .refine: return await refine(next, &progress, in: context)
+        switch (next.kind, agent.critique, agent.refine) {
+        case (.verify, _, _): return await verify(&progress, in: context)
+        case (.critique, let critique?, _): return await run(critique, next, &progress, in: context)
+        case (.refine, _, let refine?): return await run(refine, next, &progress, in: context)
         default:
             progress.stop = .noRefinement
             return nil
@@ -82,13 +82,9 @@ struct AgentRefinement: Step {
         return record
     }
 
-    private func critique(_ next: ExecutionPlan.Step, _ progress: inout AgentProgress, in context: StepContext) async
-        -> StepRecord?
-    {
-        guard let critique = agent.critique else {
-            progress.stop = .noRefinement
-            return nil
-        }
+    private func run(
+        _ critique: Critique, _ next: ExecutionPlan.Step, _ progress: inout AgentProgress, in context: StepContext
+    ) async -> StepRecord {
         let (record, verdict) = await critique.run(
             input: progress.current.task, answer: progress.current.text, round: progress.planning.roundsDone,
             maxTokens: next.maxTokens, deadline: context.deadline, in: context)
@@ -109,13 +105,9 @@ struct AgentRefinement: Step {
         return record
     }
 
-    private func refine(_ next: ExecutionPlan.Step, _ progress: inout AgentProgress, in context: StepContext) async
-        -> StepRecord?
-    {
-        guard let refine = agent.refine else {
-            progress.stop = .noRefinement
-            return nil
-        }
+    private func run(
+        _ refine: Refine, _ next: ExecutionPlan.Step, _ progress: inout AgentProgress, in context: StepContext
+    ) async -> StepRecord {
         // After a rewrite that changed nothing, say so and sample more freely.
         var sampling = refine.sampling
         let stalls = progress.stalls

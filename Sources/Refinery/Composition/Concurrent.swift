@@ -33,14 +33,7 @@ public struct Concurrent<Input: Sendable, BranchOutput: Sendable>: Step {
     public func run(_ input: Input, in context: StepContext) async -> StepResult<Output> {
         let recording = StepRecording(kind: StepKind(name), in: context)
         let inner = recording.childContext(context)
-        let results = await withTaskGroup(of: (Int, StepResult<BranchOutput>).self) { group in
-            for (index, branch) in branches.enumerated() {
-                group.addTask { (index, await branch.run(input, in: inner)) }
-            }
-            var all = [StepResult<BranchOutput>?](repeating: nil, count: branches.count)
-            for await (index, result) in group { all[index] = result }
-            return all.compactMap { $0 }
-        }
+        let results = await runConcurrently(branches.map { (step: $0, input: input) }, in: inner)
         var status = StepStatus.completed
         for result in results { status = status.combined(with: result.status) }
         if results.allSatisfy({ $0.output == nil }), !results.isEmpty {

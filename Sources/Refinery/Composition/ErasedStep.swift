@@ -30,3 +30,18 @@ extension StepStatus {
         }
     }
 }
+
+/// Runs each step on its input at the same time (on a local model, the sequences share the
+/// engine's batches) and returns the results in order.
+func runConcurrently<Input: Sendable, Output: Sendable>(
+    _ work: [(step: any Step<Input, Output>, input: Input)], in context: StepContext
+) async -> [StepResult<Output>] {
+    await withTaskGroup(of: (Int, StepResult<Output>).self) { group in
+        for (index, item) in work.enumerated() {
+            group.addTask { (index, await item.step.run(item.input, in: context)) }
+        }
+        var all = [StepResult<Output>?](repeating: nil, count: work.count)
+        for await (index, result) in group { all[index] = result }
+        return all.compactMap { $0 }
+    }
+}

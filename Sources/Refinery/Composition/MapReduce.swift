@@ -45,14 +45,7 @@ public struct MapReduce<Item: Sendable, Mapped: Sendable, Result: Sendable>: Ste
              (name: reduce.name, estimate: reduce.estimate(in: inner))],
             reason: "\(name) start", in: inner)
         let mapContext = inner.allotting(plan.steps[0].allotted)
-        let mapped = await withTaskGroup(of: (Int, StepResult<Mapped>).self) { group in
-            for (index, item) in input.enumerated() {
-                group.addTask { (index, await map.run(item, in: mapContext)) }
-            }
-            var all = [StepResult<Mapped>?](repeating: nil, count: input.count)
-            for await (index, result) in group { all[index] = result }
-            return all.compactMap { $0 }
-        }
+        let mapped = await runConcurrently(input.map { (step: map, input: $0) }, in: mapContext)
         var records = mapped.flatMap(\.records)
         let outputs = mapped.compactMap(\.output)
         let reduced = await reduce.run(outputs, in: inner)
