@@ -12,12 +12,19 @@ let package = Package(
     name: "Refinery",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "RefineryInference", targets: ["RefineryInference"]),
+        // The shared vocabulary: models, requests, messages, JSON, tools, deadlines, costs.
+        .library(name: "RefineryCore", targets: ["RefineryCore"]),
+        // Orchestration on the vocabulary alone: a service using agents with remote models
+        // (Refinery + RefineryOpenAI) compiles no engine and no kernel.
         .library(name: "Refinery", targets: ["Refinery"]),
+        // The in-process engine, LocalModel and the model store.
+        .library(name: "RefineryInference", targets: ["RefineryInference"]),
         .library(name: "RefineryOpenAI", targets: ["RefineryOpenAI"]),
         .library(name: "RefineryServer", targets: ["RefineryServer"]),
         .library(name: "RefineryTesting", targets: ["RefineryTesting"]),
         .library(name: "RefineryAgents", targets: ["RefineryAgents"]),
+        // Everything in one `import RefineryKit`, for scripts and quick programs.
+        .library(name: "RefineryKit", targets: ["RefineryKit"]),
         .executable(name: "refinery", targets: ["refinery"]),
     ],
     dependencies: [
@@ -37,9 +44,12 @@ let package = Package(
         .target(name: "CRefineryKernels"),
         // libcurl with small C shims for its variadic setters; the remote backend's transport.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // The vocabulary every layer shares; depends on no other Refinery module and no C target.
+        .target(name: "RefineryCore", swiftSettings: swiftSettings),
         .target(
             name: "RefineryInference",
             dependencies: [
+                "RefineryCore",
                 "CRefineryKernels",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -48,7 +58,7 @@ let package = Package(
         .target(
             name: "Refinery",
             dependencies: [
-                "RefineryInference",
+                "RefineryCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "MCP", package: "swift-sdk"),
@@ -57,13 +67,13 @@ let package = Package(
         ),
         .target(
             name: "RefineryOpenAI",
-            dependencies: ["Refinery", "CCurl"],
+            dependencies: ["RefineryCore", "CCurl"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "RefineryServer",
             dependencies: [
-                "Refinery", "RefineryOpenAI",
+                "Refinery", "RefineryOpenAI", "RefineryInference",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -71,9 +81,33 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Test doubles for agents (scripted model, manual clock): no engine.
         .target(
             name: "RefineryTesting",
-            dependencies: ["Refinery", "RefineryInference"],
+            dependencies: ["RefineryCore", "Refinery"],
+            swiftSettings: swiftSettings
+        ),
+        // Test doubles for the engine: GGUF writers for tiny generated models.
+        .target(
+            name: "RefineryInferenceTesting",
+            dependencies: ["RefineryInference"],
+            swiftSettings: swiftSettings
+        ),
+        // Benchmarks of the engine and of agents under deadlines (`refinery bench`).
+        .target(
+            name: "RefineryBench",
+            dependencies: ["RefineryCore", "Refinery", "RefineryInference"],
+            swiftSettings: swiftSettings
+        ),
+        // Public benchmarks (`refinery eval`): BFCL.
+        .target(
+            name: "RefineryEval",
+            dependencies: ["RefineryCore", "Refinery", "RefineryInference"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RefineryKit",
+            dependencies: ["RefineryCore", "Refinery", "RefineryInference", "RefineryOpenAI", "RefineryAgents"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -85,11 +119,15 @@ let package = Package(
         .executableTarget(
             name: "refinery",
             dependencies: [
+                "RefineryCore",
                 "Refinery",
                 "RefineryInference",
                 "RefineryOpenAI",
                 "RefineryServer",
                 "RefineryAgents",
+                "RefineryBench",
+                "RefineryEval",
+                "RefineryKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -97,46 +135,54 @@ let package = Package(
         ),
         .executableTarget(
             name: "hello-agent",
-            dependencies: ["Refinery", "RefineryAgents"],
+            dependencies: ["Refinery", "RefineryInference", "RefineryAgents"],
             path: "Examples/hello-agent",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "typed-extraction", dependencies: ["Refinery"], path: "Examples/typed-extraction",
+            name: "typed-extraction", dependencies: ["Refinery", "RefineryInference"], path: "Examples/typed-extraction",
             swiftSettings: swiftSettings),
         .executableTarget(
-            name: "custom-tool", dependencies: ["Refinery"], path: "Examples/custom-tool", swiftSettings: swiftSettings),
+            name: "custom-tool", dependencies: ["Refinery", "RefineryInference"], path: "Examples/custom-tool", swiftSettings: swiftSettings),
         .executableTarget(
             name: "remote-model", dependencies: ["Refinery", "RefineryOpenAI", "RefineryAgents"],
             path: "Examples/remote-model", swiftSettings: swiftSettings),
         .executableTarget(
             name: "backend-service",
-            dependencies: ["Refinery", "RefineryAgents", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["Refinery", "RefineryInference", "RefineryAgents", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Examples/backend-service", swiftSettings: swiftSettings),
+        .testTarget(name: "RefineryCoreTests", dependencies: ["RefineryCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RefineryInferenceTests",
-            dependencies: ["RefineryInference", "RefineryTesting"],
+            dependencies: [
+                "RefineryInference", "Refinery", "RefineryInferenceTesting", "RefineryTesting", "RefineryBench",
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RefineryTests",
             dependencies: [
-                "Refinery", "RefineryTesting",
+                "Refinery", "RefineryTesting", "RefineryInference", "RefineryInferenceTesting", "RefineryBench",
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "RefineryEvalTests",
+            dependencies: ["RefineryEval", "Refinery", "RefineryInference", "RefineryInferenceTesting", "RefineryTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "RefineryOpenAITests",
-            dependencies: ["RefineryOpenAI", "RefineryTesting"],
+            dependencies: ["RefineryOpenAI", "Refinery", "RefineryTesting", "RefineryInference", "RefineryInferenceTesting"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RefineryServerTests",
             dependencies: [
-                "RefineryServer", "RefineryTesting",
+                "RefineryServer", "RefineryTesting", "RefineryInferenceTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -144,7 +190,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RefineryAgentsTests",
-            dependencies: ["RefineryAgents", "RefineryTesting"],
+            dependencies: ["RefineryAgents", "RefineryTesting", "RefineryInference", "RefineryInferenceTesting"],
             swiftSettings: swiftSettings
         ),
         // Runs the built `refinery` executable and the examples as a user would.
@@ -152,7 +198,7 @@ let package = Package(
             name: "RefineryCLITests",
             dependencies: [
                 "refinery", "hello-agent", "typed-extraction", "custom-tool", "remote-model", "backend-service",
-                "RefineryTesting",
+                "RefineryTesting", "RefineryInferenceTesting",
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+import RefineryCore
 import Refinery
 
 /// The `assistant` agent: answers general requests, acting with tools when the model calls

@@ -1,3 +1,4 @@
+import RefineryCore
 import Refinery
 
 /// A ready agent the CLI runs by name: a name, one line saying what it does, and how to build

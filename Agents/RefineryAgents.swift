@@ -1,3 +1,4 @@
+import RefineryCore
 import Refinery
 
 /// The ready agents the CLI runs by name.

@@ -1,3 +1,4 @@
+import RefineryCore
 import Refinery
 
 /// The `summarizer` agent: summarizes a text within a word limit and covering its key terms.

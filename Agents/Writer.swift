@@ -1,3 +1,4 @@
+import RefineryCore
 import Refinery
 
 /// The `writer` agent: writes to the constraints stated in the request and refines until they

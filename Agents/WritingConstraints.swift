@@ -1,3 +1,4 @@
+import RefineryCore
 import Refinery
 
 /// What a piece of writing must satisfy, checked by code rather than by the model's opinion:

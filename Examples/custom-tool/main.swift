@@ -1,3 +1,4 @@
+import RefineryInference
 import Foundation
 import Refinery
 

@@ -1,3 +1,4 @@
+@_exported import RefineryCore
 import Logging
 
 /// The namespace of the in-process engine: GGUF, kernels, models, tokenizers, templates,

@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// OpenAI-compatible wire types and the remote ``LanguageModel`` backend, shared with the server.
 ///
@@ -8,5 +8,5 @@ import Refinery
 /// - `SSE/`: ``ServerSentEventParser`` (incremental) and ``ServerSentEvent``.
 /// - `Transport/`: libcurl's multi interface on a dedicated thread, with bounded buffering.
 /// - `Remote/`: ``OpenAICompatibleModel``, ``RemoteModelConfiguration``, ``ProviderPreset``,
-///   ``RetryPolicy``, ``RemoteModelError`` and ``ToolCallAssembler``.
+///   ``RetryPolicy``, and ``RemoteModelError``.
 public enum RefineryOpenAI {}

@@ -1,3 +1,4 @@
+import RefineryCore
 import Refinery
 
 /// A loaded model the server answers for, with the names a request may use for it.

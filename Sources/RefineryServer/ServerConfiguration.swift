@@ -1,3 +1,4 @@
+import RefineryCore
 /// How an ``OpenAICompatibleServer`` listens and what it accepts.
 public struct ServerConfiguration: Sendable {
     /// The address to bind; loopback unless told otherwise.

@@ -1,4 +1,5 @@
+import RefineryCore
 import Refinery
 
-/// Test doubles shipped as a product: a scripted model, a manual clock, a tiny-GGUF writer.
+/// Test doubles shipped as a product: a scripted model and a manual clock (the engine's tiny-GGUF writers are in `RefineryInferenceTesting`).
 public enum RefineryTesting {}

@@ -1,3 +1,4 @@
+import RefineryCore
 import Foundation
 
 /// Finds the real model files that end-to-end tests run on, without ever downloading one.

@@ -1,3 +1,5 @@
+import RefineryCore
+import RefineryBench
 import ArgumentParser
 import Foundation
 import RefineryInference

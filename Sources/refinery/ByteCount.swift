@@ -1,3 +1,4 @@
+import RefineryCore
 /// Byte counts for people: `98.4 MB`.
 enum ByteCount {
     /// `bytes` in decimal units with one decimal.

@@ -1,3 +1,5 @@
+import RefineryCore
+import RefineryBench
 import Foundation
 import Refinery
 import RefineryAgents

@@ -1,3 +1,5 @@
+import RefineryCore
+import RefineryEval
 import ArgumentParser
 import Foundation
 import Refinery

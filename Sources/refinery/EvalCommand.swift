@@ -1,3 +1,4 @@
+import RefineryCore
 import ArgumentParser
 
 /// `refinery eval`: public benchmarks of the models and the ready agents.

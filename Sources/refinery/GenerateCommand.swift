@@ -1,3 +1,4 @@
+import RefineryCore
 import ArgumentParser
 import Foundation
 import Refinery

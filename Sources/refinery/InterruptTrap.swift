@@ -1,3 +1,4 @@
+import RefineryCore
 import Dispatch
 import Synchronization
 

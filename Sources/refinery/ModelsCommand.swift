@@ -1,3 +1,5 @@
+import RefineryCore
+import RefineryInference
 import ArgumentParser
 
 /// `refinery models`: the model store's commands.

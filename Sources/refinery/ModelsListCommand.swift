@@ -1,3 +1,5 @@
+import RefineryCore
+import RefineryInference
 import ArgumentParser
 import Refinery
 

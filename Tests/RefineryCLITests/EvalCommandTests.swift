@@ -1,3 +1,5 @@
+import RefineryCore
+import RefineryEval
 import Foundation
 import RefineryInference
 import RefineryTesting

@@ -1,3 +1,6 @@
+import RefineryCore
+@testable import RefineryBench
+import RefineryInferenceTesting
 import Foundation
 import RefineryTesting
 import Synchronization

@@ -1,3 +1,5 @@
+import RefineryCore
+import RefineryInferenceTesting
 import Testing
 @testable import RefineryInference
 import RefineryTesting

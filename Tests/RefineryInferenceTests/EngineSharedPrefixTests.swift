@@ -1,3 +1,5 @@
+import RefineryCore
+import RefineryInferenceTesting
 import Dispatch
 import Foundation
 import RefineryInference

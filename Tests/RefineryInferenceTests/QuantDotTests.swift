@@ -1,3 +1,4 @@
+import RefineryCore
 import RefineryTesting
 import Testing
 import RefineryInference

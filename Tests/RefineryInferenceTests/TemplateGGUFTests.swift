@@ -1,3 +1,4 @@
+import RefineryCore
 import Foundation
 import Testing
 import RefineryInference

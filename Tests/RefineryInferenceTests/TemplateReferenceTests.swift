@@ -1,3 +1,4 @@
+import RefineryCore
 import Testing
 import RefineryInference
 

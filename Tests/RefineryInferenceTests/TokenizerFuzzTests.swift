@@ -1,3 +1,4 @@
+import RefineryCore
 import RefineryInference
 import RefineryTesting
 import Testing

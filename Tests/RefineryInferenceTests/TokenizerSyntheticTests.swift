@@ -1,3 +1,5 @@
+import RefineryCore
+import RefineryInferenceTesting
 import Foundation
 import RefineryInference
 import RefineryTesting

@@ -1,3 +1,4 @@
+import RefineryCore
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import RefineryCore
 import InMemoryTracing
 import Refinery
 import RefineryTesting

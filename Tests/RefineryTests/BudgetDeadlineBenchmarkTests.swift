@@ -1,3 +1,5 @@
+import RefineryCore
+import RefineryBench
 import Refinery
 import RefineryInference
 import RefineryTesting

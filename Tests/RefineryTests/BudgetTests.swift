@@ -1,3 +1,4 @@
+import RefineryCore
 import Foundation
 import Refinery
 import RefineryTesting

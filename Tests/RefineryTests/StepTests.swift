@@ -1,3 +1,4 @@
+import RefineryCore
 import Refinery
 import RefineryTesting
 import Synchronization

@@ -1,3 +1,4 @@
+import RefineryCore
 import Foundation
 import Testing
 import Refinery
@@ -23,6 +24,7 @@ struct Meeting: Codable, Sendable, Hashable, JSONSchemaConvertible {
         ])
     }
 }
+
 
 @Suite("Structured output: typed results, incomplete and non-conforming output")
 struct StructuredOutputTests {
@@ -117,33 +119,5 @@ struct StructuredOutputTests {
         #expect(PartialJSON.close(#"{"a": "x\u00"#) == .object([("a", "x")]))
         #expect(PartialJSON.close(#"{"a": true, "b""#) == .object([("a", true), ("b", .null)]))
         #expect(PartialJSON.close(#"[{"a": 1},"#) == .array([.object([("a", .int(1))])]))
-    }
-}
-
-/// The typed API on SmolLM2: constrained, so the value always decodes; a deadline that passes
-/// mid-document is incompleteOutput, never a truncated value.
-@Suite("Structured output on SmolLM2", .serialized)
-struct StructuredLocalTests {
-    @Test("respond(to:generating:) extracts a typed value from free text")
-    func extract() async throws {
-        guard let model = try LocalModelTests.model() else { return }
-        let meeting = try await model.respond(to: "Budget review on Tuesday with Ana, Bo and Chen. It is urgent.", generating: Meeting.self, maxTokens: 96)
-        #expect(!meeting.title.isEmpty && (1...3).contains(meeting.priority) && meeting.attendees.count <= 5)
-    }
-
-    @Test("a deadline that passes mid-document throws incompleteOutput with the partial text")
-    func deadline() async throws {
-        guard let model = try LocalModelTests.model() else { return }
-        struct Story: Codable, JSONSchemaConvertible {
-            var text: String
-            static var jsonSchema: JSONValue { JSONSchema.object([.required("text", JSONSchema.string(minLength: 2000))]) }
-        }
-        do {
-            _ = try await model.respond(to: "Tell a long story.", generating: Story.self, maxTokens: 900, deadline: .after(.milliseconds(1500)))
-            Issue.record("a value came back although the deadline cut the document")
-        } catch let error as StructuredOutputError {
-            #expect(error.isIncomplete && error.finishReason == .deadline)
-            #expect(error.text.hasPrefix(#"{"text":"#) && error.text.count > 20, "\(error.text)")
-        }
     }
 }

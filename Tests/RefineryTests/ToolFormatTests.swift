@@ -1,3 +1,5 @@
+import RefineryInference
+import RefineryCore
 import Foundation
 import Refinery
 import Testing

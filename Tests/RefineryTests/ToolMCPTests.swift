@@ -1,3 +1,5 @@
+import RefineryInference
+import RefineryCore
 import Dispatch
 import Foundation
 import Refinery

@@ -1,3 +1,4 @@
+import RefineryCore
 import Tracing
 
 /// An agent: steps composed into "answer, check, improve" that returns its best answer by one

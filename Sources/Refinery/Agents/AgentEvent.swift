@@ -1,3 +1,4 @@
+import RefineryCore
 /// What ``Agent/stream(_:deadline:startedAt:)`` yields. Intermediate drafts never appear: only
 /// progress, and the final answer once it is chosen.
 public enum AgentEvent: Sendable {

@@ -1,3 +1,4 @@
+import RefineryCore
 /// How an agent run ended, from the caller's point of view.
 public enum AgentOutcome: String, Sendable, Hashable, Codable, CaseIterable {
     /// The agent finished what it set out to do: a stop rule said the answer is done (acceptable,

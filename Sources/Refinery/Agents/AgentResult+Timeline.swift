@@ -1,3 +1,4 @@
+import RefineryCore
 extension AgentResult {
     /// A readable timeline of the run (what `--trace` prints): the plans, each step with its
     /// start, duration against its allotment, model, tokens and result, then the answer —

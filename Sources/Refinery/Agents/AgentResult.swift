@@ -1,3 +1,4 @@
+import RefineryCore
 /// What an agent run returns: one answer, how the run ended, and everything behind it.
 public struct AgentResult: Sendable {
     /// The best answer the run produced (partial when ``isPartial``).

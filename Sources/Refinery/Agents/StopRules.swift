@@ -1,3 +1,4 @@
+import RefineryCore
 /// When the refinement loop stops on its own (the deadline can stop it sooner).
 public struct StopRules: Sendable, Hashable {
     /// Stop when a critique says the answer is acceptable.

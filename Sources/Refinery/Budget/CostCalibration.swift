@@ -1,3 +1,4 @@
+import RefineryCore
 /// Seeds a model's ``CostModel`` by measuring it: a short warm-up call, a call with a prompt of
 /// ``promptTokens`` generating ``generatedTokens`` (prefill and decode rates), and a call with a
 /// tiny prompt generating one token (the first-token latency a short step pays).

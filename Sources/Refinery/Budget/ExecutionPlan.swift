@@ -1,3 +1,4 @@
+import RefineryCore
 /// What the planner decided for the rest of a run, given the time left. Part of the trace: an
 /// agent plans at the start and re-plans after every step.
 public struct ExecutionPlan: Sendable, Hashable {

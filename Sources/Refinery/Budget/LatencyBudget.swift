@@ -1,3 +1,4 @@
+import RefineryCore
 /// Time allotted to a piece of work: an absolute deadline, minus a reserve kept back for what
 /// must happen at the end (finishing and delivering the final answer).
 ///

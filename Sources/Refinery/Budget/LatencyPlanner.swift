@@ -1,3 +1,4 @@
+import RefineryCore
 /// Decides, from the cost figures of the models and the time left, how much of an agent's plan
 /// fits: the token cap of the draft, N for best-of-N, whether a critique runs or the external
 /// checks replace it, how many refinement rounds, and which model runs each step.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// What the planner needs to know about an agent and the state of its run.
 public struct PlanningInput: Sendable, Hashable {
     /// Estimated tokens of the task prompt (instructions and input).

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Drafts several answers at once (one batch on an engine that batches; parallel requests on a
 /// remote one) and keeps the best: by external checks when the agent has them, then by
 /// agreement between the candidates when configured, otherwise by a judge the model answers in

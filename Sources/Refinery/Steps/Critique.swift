@@ -1,3 +1,4 @@
+import RefineryCore
 /// Judges an answer and returns a typed ``Verdict``, produced under a JSON-schema constraint
 /// (``Verdict/schema``) and decoded from the model's JSON. A malformed verdict is recorded and
 /// treated as "no judgement" — never a crash.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Writes a first answer to the task.
 public struct Draft: Sendable {
     /// Builds the draft's messages from the agent's instructions and the user's input.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Renders prompts for records and traces.
 enum PromptText {
     /// `role: content` lines.

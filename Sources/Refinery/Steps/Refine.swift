@@ -1,3 +1,4 @@
+import RefineryCore
 /// Rewrites the answer to fix the issues a critique or a verifier found.
 ///
 /// The request shares the run's session key, so an engine with a prefix cache prefills only the

@@ -1,3 +1,4 @@
+import RefineryCore
 import Synchronization
 
 /// The result of one generation run under a sub-deadline, possibly after falling back.
@@ -106,7 +107,7 @@ public enum StepGenerator {
         var pieces = 0
         var firstToken: ContinuousClock.Instant?
         var lastToken: ContinuousClock.Instant?
-        var calls: [Int: (id: String, name: String, arguments: String)] = [:]
+        var calls = ToolCallAssembler()
         var stats: GenerationStats?
     }
 
@@ -148,11 +149,7 @@ public enum StepGenerator {
                                 p.pieces += max(1, tokens.count)
                             case .toolCallDelta(let delta):
                                 if p.firstToken == nil { p.firstToken = clock.now }
-                                var call = p.calls[delta.index] ?? (id: "", name: "", arguments: "")
-                                if let id = delta.id { call.id = id }
-                                if let name = delta.name { call.name = name }
-                                call.arguments += delta.argumentsFragment
-                                p.calls[delta.index] = call
+                                p.calls.add(delta)
                             case .finished(let stats):
                                 p.stats = stats
                             }
@@ -179,14 +176,7 @@ public enum StepGenerator {
         }
         let wall = start.duration(to: clock.now)
         let p = progress.withLock { $0 }
-        var calls: [ToolCall] = []
-        for index in p.calls.keys.sorted() {
-            let call = p.calls[index]!
-            let arguments =
-                (try? JSONValue(parsing: call.arguments.isEmpty ? "{}" : call.arguments)) ?? .string(call.arguments)
-            calls.append(
-                ToolCall(id: call.id.isEmpty ? "call_\(index)" : call.id, name: call.name, arguments: arguments))
-        }
+        let calls = p.calls.lenientToolCalls()
         var status: StepStatus
         switch end {
         case .finished:

@@ -1,3 +1,4 @@
+import RefineryCore
 /// What one step of an agent run did: its prompt, its output, its verdict, its cost.
 public struct StepRecord: Sendable {
     /// What the step did.
@@ -30,6 +31,9 @@ public struct StepRecord: Sendable {
     public var fallbacks: [String]
     /// Notes for the timeline (a malformed verdict, a candidate picked...).
     public var note: String?
+    /// The steps this one ran inside it: a composition's children, a sub-agent's steps (used
+    /// as a tool or handed over to), in order.
+    public var steps: [StepRecord] = []
 
     /// A record; steps build it.
     public init(

@@ -1,3 +1,4 @@
+import RefineryCore
 /// The minimal tool interface a ``ToolLoop`` needs: what to tell the model, and how to run a call.
 ///
 /// Kept deliberately small so the tool layer (typed `Tool`s, validation, sandboxing, MCP) can

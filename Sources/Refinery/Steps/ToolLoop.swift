@@ -1,3 +1,5 @@
+import RefineryCore
+import Tracing
 /// Acts with tools, observes their results, and repeats until the model answers in text.
 ///
 /// Each turn the model may call tools; the calls of one turn run concurrently through the
@@ -37,6 +39,7 @@ public struct ToolLoop: Sendable {
         var generated = 0
         var fallbacks: [String] = []
         var last: StepGeneration?
+        var nested: [StepRecord] = []
         var turn = 0
         while true {
             let allowTools = turn < maxToolRounds
@@ -50,15 +53,7 @@ public struct ToolLoop: Sendable {
             fallbacks += generation.fallbacks
             guard generation.status == .completed, allowTools, !generation.toolCalls.isEmpty else { break }
             transcript.append(.assistant(generation.text, toolCalls: generation.toolCalls))
-            let executor = tools
-            let results: [String] = await withTaskGroup(of: (Int, String).self) { group in
-                for (index, call) in generation.toolCalls.enumerated() {
-                    group.addTask { (index, await executor.execute(call, deadline: deadline)) }
-                }
-                var all: [(Int, String)] = []
-                for await result in group { all.append(result) }
-                return all.sorted { $0.0 < $1.0 }.map(\.1)
-            }
+            let results = await execute(generation.toolCalls, deadline: deadline, span: span, nested: &nested)
             for (call, result) in zip(generation.toolCalls, results) {
                 transcript.append(.tool(result, callID: call.id, name: call.name))
             }
@@ -82,7 +77,33 @@ public struct ToolLoop: Sendable {
             elapsed: context.offset - start, allotted: start.duration(to: deadline, from: context),
             fallbacks: fallbacks,
             note: turn == 0 ? nil : "\(turn) tool turn\(turn == 1 ? "" : "s")")
-        StepSpan.finish(span, with: record)
-        return (record, final)
+        var withNested = record
+        withNested.steps = nested
+        StepSpan.finish(span, with: withNested)
+        return (withNested, final)
+    }
+
+    /// Runs one turn's calls concurrently, each inside a ``SubAgentScope`` and under the loop's
+    /// span, so a sub-agent called as a tool nests its steps and spans under this loop.
+    private func execute(
+        _ calls: [ToolCall], deadline: Deadline, span: any Span, nested: inout [StepRecord]
+    ) async -> [String] {
+        let executor = tools
+        let recorder = SubAgentRecorder()
+        let scope = SubAgentScope(deadline: deadline, recorder: recorder)
+        let results: [String] = await ServiceContext.withValue(span.context) {
+            await SubAgentScope.$current.withValue(scope) {
+                await withTaskGroup(of: (Int, String).self) { group in
+                    for (index, call) in calls.enumerated() {
+                        group.addTask { (index, await executor.execute(call, deadline: deadline)) }
+                    }
+                    var all: [(Int, String)] = []
+                    for await result in group { all.append(result) }
+                    return all.sorted { $0.0 < $1.0 }.map(\.1)
+                }
+            }
+        }
+        nested += recorder.all
+        return results
     }
 }

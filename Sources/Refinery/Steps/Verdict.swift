@@ -1,3 +1,4 @@
+import RefineryCore
 /// A critique's typed judgement of an answer.
 public struct Verdict: Sendable, Hashable {
     /// Quality from 0 (useless) to 10 (perfect).

@@ -1,3 +1,4 @@
+import RefineryCore
 /// What external checks said about an answer. Trusted over a model's self-critique.
 public struct VerificationResult: Sendable, Hashable {
     /// Whether every check passed.

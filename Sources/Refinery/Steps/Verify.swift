@@ -1,3 +1,4 @@
+import RefineryCore
 /// An external check of an answer — run its tests, validate it against a schema, compare with a
 /// tool's result. Verifiers are trusted over the model's self-critique: where an agent has them,
 /// the planner lets them replace the critique.

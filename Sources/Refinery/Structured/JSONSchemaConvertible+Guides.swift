@@ -1,4 +1,4 @@
-import RefineryInference
+import RefineryCore
 
 /// A string enumeration describes itself: its raw values are the schema's `enum`, so a
 /// constrained model can only pick one of the cases.

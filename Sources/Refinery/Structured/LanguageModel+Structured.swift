@@ -1,4 +1,4 @@
-import RefineryInference
+import RefineryCore
 
 /// Typed results: a Swift type that describes its own JSON schema is generated under that
 /// schema and decoded.
@@ -153,7 +153,7 @@ struct StructuredStream<T: Decodable & JSONSchemaConvertible>: AsyncSequence {
                 } catch {
                     done = true
                     // A stream that stops itself (cancellation) leaves a partial document.
-                    if error is CancellationError || (error as? ModelError) == ModelError.cancelled {
+                    if GenerationCancellation.isCancellation(error) {
                         throw StructuredOutputError.incompleteOutput(text, reason: .cancelled)
                     }
                     throw error

@@ -1,4 +1,4 @@
-import RefineryInference
+import RefineryCore
 
 /// Reads a JSON document that is still being generated: the text so far with its unfinished
 /// parts closed — an open string ended, an object key without a value given `null`, a trailing

@@ -1,5 +1,5 @@
+import RefineryCore
 import Foundation
-import RefineryInference
 
 /// A type-erased tool: its definition plus a body that takes the model's JSON arguments.
 ///

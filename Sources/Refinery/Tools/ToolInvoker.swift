@@ -1,3 +1,4 @@
+import RefineryCore
 import Synchronization
 
 /// Runs the tool calls of one turn: concurrently, each under a time limit, every failure turned

@@ -1,4 +1,4 @@
-import RefineryInference
+import RefineryCore
 
 /// Runs a conversation with tools: generate, run the calls the model made (concurrently), feed
 /// their results back, and repeat until the model answers — at most ``ToolSet/maxRounds`` rounds
@@ -90,32 +90,21 @@ public struct ToolRunner: Sendable {
 
     private func generate(_ request: GenerationRequest, on model: any LanguageModel) async throws -> Turn {
         var text = ""
-        var partial: [Int: (id: String, name: String, arguments: String)] = [:]
+        var assembler = ToolCallAssembler()
         for try await event in model.generate(request) {
             switch event {
             case .text(let piece, _): text += piece
-            case .toolCallDelta(let d):
-                var call = partial[d.index] ?? ("", "", "")
-                if let id = d.id, !id.isEmpty { call.id = id }
-                if let name = d.name, !name.isEmpty, name != call.name { call.name += name }
-                call.arguments += d.argumentsFragment
-                partial[d.index] = call
+            case .toolCallDelta(let d): assembler.add(d)
             case .finished: break
             }
         }
-        if !partial.isEmpty {
+        if !assembler.isEmpty {
+            // Calls whose arguments do not parse keep their text, so the transcript shows what
+            // the model sent; they are answered with an error.
             var turn = Turn(text: text, calls: [], malformed: [])
-            for index in partial.keys.sorted() {
-                let p = partial[index]!
-                let id = p.id.isEmpty ? "call_\(index)" : p.id
-                let source = p.arguments.allSatisfy(\.isWhitespace) ? "{}" : p.arguments
-                do {
-                    turn.calls.append(ToolCall(id: id, name: p.name, arguments: try JSONValue(parsing: source)))
-                } catch {
-                    // Kept as text so the transcript shows what the model sent; answered with an error.
-                    turn.calls.append(ToolCall(id: id, name: p.name, arguments: .string(source)))
-                    turn.unparsable[id] = error.message
-                }
+            for assembled in assembler.assembled() {
+                turn.calls.append(assembled.call)
+                if let problem = assembled.problem { turn.unparsable[assembled.call.id] = problem }
             }
             return turn
         }

@@ -1,3 +1,4 @@
+import RefineryCore
 extension ToolSet: ToolExecutor {
     /// Runs one call for a ``ToolLoop``: checked against the tool choice, validated against the
     /// tool's schema, limited by the tool's own timeout (or ``ToolInvoker``'s default) and by

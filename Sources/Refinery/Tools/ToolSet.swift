@@ -1,4 +1,4 @@
-import RefineryInference
+import RefineryCore
 
 /// The tools offered for one request, how the model may use them, and how many rounds of
 /// calls a conversation may take.
@@ -65,10 +65,12 @@ public struct ToolSet: Sendable {
         return .failure(.unknownTool(call.name, available: allowed.map(\.name)))
     }
 
-    static func isValidName(_ name: String) -> Bool {
-        guard (1...64).contains(name.utf8.count) else { return false }
-        return name.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D || b == 0x2E
-        }
+    static func isValidName(_ name: String) -> Bool { ToolDefinition.isValidName(name) }
+}
+
+extension ToolCallConstraint {
+    /// The constraint for `tools` in `format`, or `nil` when no tool may be called.
+    public init?(tools: ToolSet, format: any ToolCallFormat) {
+        self.init(definitions: tools.definitions, choice: tools.choice, format: format)
     }
 }

@@ -1,3 +1,4 @@
+import RefineryCore
 import Tracing
 
 /// Spans for agent runs and their steps, so a service's tracing backend shows the hidden steps.

@@ -1,3 +1,4 @@
+import RefineryCore
 import Synchronization
 
 /// One generation in the scheduler: its prompt, KV sequence, sampler and stream.

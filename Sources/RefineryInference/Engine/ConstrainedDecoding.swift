@@ -1,3 +1,4 @@
+import RefineryCore
 /// One sequence's progress under a ``GrammarConstraint``: masks a row of logits before each
 /// draw and advances on the drawn token. The scheduler keeps one per constrained sequence, so
 /// sequences batched together are masked independently.

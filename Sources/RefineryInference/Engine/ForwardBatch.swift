@@ -1,3 +1,4 @@
+import RefineryCore
 /// A ragged batch for one forward pass: tokens from any number of sequences, each with its
 /// position; the sequences' KV block tables say where their keys and values live.
 ///

@@ -1,3 +1,4 @@
+import RefineryCore
 import CRefineryKernels
 
 /// The working memory and the building blocks of one forward pass over a ragged batch:

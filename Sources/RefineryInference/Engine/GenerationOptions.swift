@@ -1,3 +1,4 @@
+import RefineryCore
 /// Turns generated token ids into text as they arrive, never splitting a UTF-8 character.
 public protocol TokenTextDecoder: Sendable {
     /// Adds `token`; returns the text it completes (possibly empty while a character is split).
@@ -39,24 +40,6 @@ public struct GenerationOptions: Sendable {
         self.deadline = deadline
         self.decoder = decoder
         self.constraint = constraint
-    }
-}
-
-/// How a generation guesses tokens ahead and verifies them in one forward pass.
-public enum Speculation: Sendable, Hashable {
-    /// One token per step.
-    case none
-    /// Prompt-lookup drafting: up to `maxDraft` tokens copied from where the output's last
-    /// n-gram occurs in the prompt (a refine step rewriting its draft), all verified in one
-    /// forward pass; the longest run that the sampler confirms is kept.
-    case promptLookup(maxDraft: Int = 10)
-
-    /// The most tokens proposed per step.
-    var maxDraft: Int {
-        switch self {
-        case .none: 0
-        case .promptLookup(let maxDraft): max(0, maxDraft)
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import RefineryCore
 /// A model loaded for generation: its weights mapped from a GGUF file, a KV cache, a worker
 /// pool and one scheduler thread that runs every forward pass.
 ///

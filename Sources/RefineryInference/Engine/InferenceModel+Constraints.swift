@@ -1,3 +1,4 @@
+import RefineryCore
 extension InferenceModel {
     /// A ``TokenMaskBuilder`` over this model's vocabulary: each token's bytes as the streaming
     /// detokenizer writes them (control tokens have none and are never allowed), the

@@ -1,3 +1,4 @@
+import RefineryCore
 import Foundation
 
 /// A model ready to turn text into text: the engine, the tokenizer and the chat template read
@@ -74,10 +75,10 @@ public final class InferenceModel: Sendable {
     }
 
     /// The tokenizer's streaming detokenizer as the engine's ``TokenTextDecoder``.
-    struct TextDecoder: TokenTextDecoder {
+    public struct TextDecoder: TokenTextDecoder {
         var detokenizer: StreamingDetokenizer
-        init(_ detokenizer: StreamingDetokenizer) { self.detokenizer = detokenizer }
-        mutating func decode(_ token: Int32) -> String { detokenizer.append(token) }
-        mutating func finish() -> String { detokenizer.finish() }
+        public init(_ detokenizer: StreamingDetokenizer) { self.detokenizer = detokenizer }
+        public mutating func decode(_ token: Int32) -> String { detokenizer.append(token) }
+        public mutating func finish() -> String { detokenizer.finish() }
     }
 }

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Prompt-lookup drafting for speculative decoding: the tokens that followed the last
 /// occurrence of the output's final n-gram, taken as a guess at what comes next.
 ///

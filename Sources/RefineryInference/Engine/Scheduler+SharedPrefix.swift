@@ -1,3 +1,4 @@
+import RefineryCore
 /// Prompt prefixes shared between live sequences: forks of one prefill.
 ///
 /// The ``PrefixCache`` serves prompts from the blocks of finished generations; this serves them

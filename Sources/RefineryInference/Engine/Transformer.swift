@@ -1,3 +1,4 @@
+import RefineryCore
 import CRefineryKernels
 
 /// A loaded decoder-only transformer: its hyperparameters, its weights (in place in the GGUF

@@ -1,3 +1,4 @@
+import RefineryCore
 import CRefineryKernels
 
 /// A 2-D weight tensor used in place from the GGUF mapping: `rows` rows of `columns` values,

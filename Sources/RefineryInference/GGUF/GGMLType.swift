@@ -1,3 +1,4 @@
+import RefineryCore
 /// The element formats a GGUF tensor can be stored in, with ggml's numbering.
 ///
 /// Every quantized format packs `blockSize` values into `typeSize` bytes; a row's length must be a

@@ -1,3 +1,4 @@
+import RefineryCore
 /// A GGUF file that cannot be read: malformed, truncated, hostile or unsupported.
 ///
 /// Every error names what was being read (`field`) and where (`offset`, in bytes from the start

@@ -1,3 +1,4 @@
+import RefineryCore
 /// A bounds-checked cursor over a GGUF image (little-endian, unaligned).
 struct GGUFReader {
     let base: UnsafeRawPointer

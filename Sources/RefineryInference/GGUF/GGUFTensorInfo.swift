@@ -1,3 +1,4 @@
+import RefineryCore
 /// Where one tensor's data lies in a GGUF file, and its shape and format.
 public struct GGUFTensorInfo: Sendable, Hashable {
     public let name: String

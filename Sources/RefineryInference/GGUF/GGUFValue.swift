@@ -1,3 +1,4 @@
+import RefineryCore
 /// One metadata value of a GGUF file.
 public enum GGUFValue: Sendable, Hashable {
     case uint8(UInt8)

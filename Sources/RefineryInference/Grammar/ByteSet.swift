@@ -1,3 +1,4 @@
+import RefineryCore
 /// A set of bytes, stored as a 256-bit bitmap: one terminal of a byte-level grammar.
 public struct ByteSet: Sendable, Hashable {
     @usableFromInline var w0: UInt64 = 0

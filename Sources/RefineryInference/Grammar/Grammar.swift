@@ -1,3 +1,4 @@
+import RefineryCore
 /// A compiled byte-level context-free grammar: the constraint a ``GrammarMatcher`` runs.
 ///
 /// Built by ``GrammarBuilder`` (directly, or from a JSON schema by ``JSONSchemaGrammar``). The

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Builds a byte-level context-free ``Grammar`` rule by rule.
 ///
 /// A rule is a list of alternatives; an alternative is a sequence of items, each either a set of

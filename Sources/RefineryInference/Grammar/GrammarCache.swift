@@ -1,3 +1,4 @@
+import RefineryCore
 import Synchronization
 
 /// Compiled schemas kept by content, so requests that repeat a schema share one ``Grammar`` —

@@ -1,3 +1,4 @@
+import RefineryCore
 /// A grammar imposed on a generation, token by token: what ``GenerationOptions/constraint``
 /// carries to the engine.
 ///

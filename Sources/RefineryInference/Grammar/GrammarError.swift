@@ -1,3 +1,4 @@
+import RefineryCore
 /// A JSON schema (or grammar) that cannot be compiled into a constraint.
 ///
 /// Every error names the schema keyword at fault and its location as a JSON pointer into the

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Where a document stands against a ``Grammar``: advanced byte by byte, queried for what may
 /// come next and whether the document may end.
 ///

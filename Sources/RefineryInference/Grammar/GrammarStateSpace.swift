@@ -1,3 +1,4 @@
+import RefineryCore
 /// The states of one grammar met so far, numbered, with their byte transitions memoized: the
 /// automaton determinized lazily, so a mask walk costs one table load per trie node.
 ///

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Compact JSON text for schema literals (`enum`, `const`, property names), as the grammar
 /// emits them: no whitespace, keys in order, strings escaped minimally (`"`, `\`, control
 /// characters), non-ASCII kept as UTF-8.

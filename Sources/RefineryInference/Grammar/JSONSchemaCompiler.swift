@@ -1,3 +1,4 @@
+import RefineryCore
 /// Compiles a JSON schema (see ``JSONSchemaGrammar`` for the subset) into grammar rules.
 struct JSONSchemaCompiler {
     typealias Item = GrammarBuilder.Item

@@ -1,3 +1,4 @@
+import RefineryCore
 /// A JSON schema compiled into a byte-level ``Grammar``: every document the grammar accepts
 /// parses as JSON and validates against the schema.
 ///

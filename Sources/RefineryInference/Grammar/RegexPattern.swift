@@ -1,3 +1,4 @@
+import RefineryCore
 /// The regular-expression subset `pattern` supports, parsed into a tree and compiled into
 /// grammar rules over the *JSON-encoded* content of a string.
 ///

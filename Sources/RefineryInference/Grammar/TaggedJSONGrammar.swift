@@ -1,3 +1,4 @@
+import RefineryCore
 /// A JSON document between an opening and a closing text — one tool call as a chat format
 /// writes it (`<tool_call>\n{…}\n</tool_call>`) — compiled into one ``Grammar`` for a
 /// ``GrammarConstraint`` triggered by the opening.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Which tokens of a vocabulary may come next: one bit per token id.
 public struct TokenMask: Sendable, Hashable {
     /// Number of tokens (the vocabulary size).

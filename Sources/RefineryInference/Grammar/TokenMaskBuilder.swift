@@ -1,3 +1,4 @@
+import RefineryCore
 import Synchronization
 
 /// Computes, for a ``GrammarMatcher`` state, which tokens of a vocabulary may come next.

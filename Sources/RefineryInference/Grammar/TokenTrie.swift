@@ -1,3 +1,4 @@
+import RefineryCore
 /// The vocabulary's byte strings as a prefix tree laid out in preorder, so a mask is one linear
 /// scan that skips whole subtrees the grammar rejects.
 ///

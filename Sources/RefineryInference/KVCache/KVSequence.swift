@@ -1,3 +1,4 @@
+import RefineryCore
 /// One sequence's view of the ``PagedKVCache``: its block table and how many positions hold
 /// keys and values.
 ///

@@ -1,3 +1,4 @@
+import RefineryCore
 /// The key/value cache, paged: memory is a pool of fixed-size blocks of `blockSize` positions,
 /// and each sequence owns a block table (``KVSequence``) mapping its positions to blocks.
 ///

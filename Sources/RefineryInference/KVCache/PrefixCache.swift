@@ -1,3 +1,4 @@
+import RefineryCore
 /// KV blocks of earlier generations kept for reuse, keyed by the tokens that produced them.
 ///
 /// Agents send nearly the same text again and again (a critique repeats the draft's prompt, a

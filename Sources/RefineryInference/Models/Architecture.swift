@@ -1,3 +1,4 @@
+import RefineryCore
 /// How one model family wires a transformer block: the parts that differ between families.
 ///
 /// Each family lives in its own file (``LlamaArchitecture``, ``Qwen2Architecture``,

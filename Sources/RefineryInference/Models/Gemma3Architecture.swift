@@ -1,3 +1,4 @@
+import RefineryCore
 /// The `gemma3` family: embeddings scaled by √dim; RMSNorm on queries and keys per head;
 /// norms before and after both attention and feed-forward; a GELU-gated feed-forward;
 /// sliding-window attention on five layers of six (window from metadata) with a local RoPE base

@@ -1,3 +1,4 @@
+import RefineryCore
 /// The weights of one transformer block, as the architectures of this engine use them. Optional
 /// members are present only in the architectures that have them (biases in Qwen2; QK norms and
 /// post-norms in Gemma 3).

@@ -1,3 +1,4 @@
+import RefineryCore
 /// The `llama` family (Llama 2/3, SmolLM2, TinyLlama): pre-norm blocks with RMSNorm,
 /// grouped-query attention with RoPE in ggml's normal mode (adjacent pairs — the GGUF converter
 /// permutes Q and K for it), and a SwiGLU feed-forward.

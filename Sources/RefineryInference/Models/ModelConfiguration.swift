@@ -1,3 +1,4 @@
+import RefineryCore
 /// The hyperparameters of a decoder-only transformer, read from GGUF metadata only.
 public struct ModelConfiguration: Sendable, Hashable {
     /// `general.architecture` (`llama`, `qwen2`, `gemma3`).

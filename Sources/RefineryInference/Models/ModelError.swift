@@ -1,3 +1,4 @@
+import RefineryCore
 /// A model that cannot be loaded or run: an unknown architecture, missing or inconsistent
 /// metadata or tensors, an unsupported tensor format, or a request the model cannot serve.
 public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -77,4 +78,9 @@ public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
     public static var cancelled: ModelError { .init(.cancelled, "cancelled", value: "") }
     /// The engine was shut down.
     public static var shutDown: ModelError { .init(.shutDown, "the engine has shut down", value: "") }
+}
+
+extension ModelError: CancellationReporting {
+    /// Whether this is ``cancelled``: the generation was stopped by its caller.
+    public var isCancellation: Bool { code == .cancelled }
 }

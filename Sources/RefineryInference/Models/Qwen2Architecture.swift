@@ -1,3 +1,4 @@
+import RefineryCore
 /// The `qwen2` family (Qwen2, Qwen2.5, Qwen2.5-Coder): the Llama block with biases on the Q, K
 /// and V projections and RoPE in NeoX mode (pairs `i`, `i + d/2`).
 enum Qwen2Architecture {

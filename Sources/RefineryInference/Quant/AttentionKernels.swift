@@ -1,3 +1,4 @@
+import RefineryCore
 import CRefineryKernels
 
 /// Attention and activation arithmetic in llama.cpp's CPU order, so that greedy decoding gives

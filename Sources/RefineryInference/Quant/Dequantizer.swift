@@ -1,3 +1,4 @@
+import RefineryCore
 import CRefineryKernels
 
 /// Turns rows of any supported tensor format into `Float`s, equal to the `gguf` package's

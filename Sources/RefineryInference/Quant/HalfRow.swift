@@ -1,3 +1,4 @@
+import RefineryCore
 import CRefineryKernels
 
 /// Half-float rows for the F16 KV cache: conversions and the query-key dot product, in SIMD

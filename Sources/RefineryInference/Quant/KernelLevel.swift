@@ -1,3 +1,4 @@
+import RefineryCore
 import CRefineryKernels
 
 /// The instruction set the C kernels run with, chosen once from the CPU (CPUID) and capped by the

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Why a tensor's data cannot be read or multiplied: an unsupported format, or a length that is
 /// not a whole number of blocks.
 public struct QuantError: Error, Sendable, Hashable, CustomStringConvertible {

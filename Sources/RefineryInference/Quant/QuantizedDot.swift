@@ -1,3 +1,4 @@
+import RefineryCore
 import CRefineryKernels
 
 /// Dot products of weight rows, read in place in their GGUF format, with activation rows.

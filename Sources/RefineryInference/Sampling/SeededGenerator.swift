@@ -1,3 +1,4 @@
+import RefineryCore
 /// A small, fast, seedable random number generator (SplitMix64 seeding a xoshiro256**).
 ///
 /// The sampler draws from it so that the same seed gives the same output on every platform.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Watches generated text for stop strings, holding back any tail that could still become one.
 ///
 /// Text passes through ``feed(_:)``: what comes back is safe to show. When a stop string

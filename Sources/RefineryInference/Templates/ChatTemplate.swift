@@ -1,3 +1,4 @@
+import RefineryCore
 /// A model's chat template (`tokenizer.chat_template`), parsed once and rendered many times.
 ///
 /// Rendering follows the environment Hugging Face transformers renders chat templates in —

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Python `str` operations on Swift strings, by Unicode scalars (code points) as Python counts.
 enum PythonStrings {
     /// `strip`/`lstrip`/`rstrip`: with `chars` nil, Python whitespace.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// A parsed template: the statements and expressions the interpreter walks.
 
 /// An expression node with its source position.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// An error parsing or rendering a chat template.
 ///
 /// Every failure is reported this way — a syntax error, a construct the interpreter does not

@@ -1,3 +1,4 @@
+import RefineryCore
 /// The filters of `value | name(args)`: jinja2's built-ins that chat templates use, and
 /// transformers' `tojson`.
 enum TemplateFilter: Sendable {

@@ -1,3 +1,4 @@
+import RefineryCore
 /// The global functions a template sees: jinja2's `range`, `dict`, `namespace`, and the two
 /// transformers adds, `raise_exception(message)` and `strftime_now(format)`.
 enum TemplateGlobals {

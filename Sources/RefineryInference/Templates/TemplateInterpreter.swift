@@ -1,3 +1,4 @@
+import RefineryCore
 /// Walks a parsed template and renders it with jinja2's semantics.
 final class TemplateInterpreter {
     /// Rendered text so far (macro calls and `set` blocks render into a fresh buffer).

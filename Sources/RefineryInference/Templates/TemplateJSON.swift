@@ -1,3 +1,4 @@
+import RefineryCore
 /// `tojson` as transformers defines it: `json.dumps(x, ensure_ascii=False, indent=…,
 /// separators=…, sort_keys=False)` — key order kept, nothing HTML-escaped.
 enum TemplateJSON {

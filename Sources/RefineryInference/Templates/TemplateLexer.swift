@@ -1,3 +1,4 @@
+import RefineryCore
 /// One token of a template: literal text, a tag delimiter, or an expression token inside a tag.
 struct TemplateToken: Sendable {
     enum Kind: Sendable, Equatable {

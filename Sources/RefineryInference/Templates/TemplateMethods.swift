@@ -1,3 +1,4 @@
+import RefineryCore
 /// Python methods templates call on strings, dicts and lists (`x.strip()`, `d.items()`, …).
 /// Mutating list and dict methods are refused, as in jinja2's immutable sandbox.
 enum TemplateMethods {

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Recursive-descent parser for the Jinja subset, following jinja2's grammar and precedence:
 /// conditional expression < `or` < `and` < `not` < comparisons (`==`, `in`, `not in`, …) <
 /// `+ -` < `~` < `* / // %` < `**` < unary `- +` < postfix (`.attr`, `[…]`, call) with filters

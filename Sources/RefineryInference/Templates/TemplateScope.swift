@@ -1,3 +1,4 @@
+import RefineryCore
 /// A frame of template variables. jinja2 scoping: `if` shares its frame, each `for` iteration,
 /// macro call and `with` block gets a child frame (so a `set` inside a loop body is gone in the
 /// next iteration — hence `namespace()`), lookups walk outwards.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// The tests of `x is name` / `x is not name` (jinja2's built-in tests).
 enum TemplateTest: Sendable {
     case defined, undefined, none, string, number, integer, float, mapping, iterable, sequence

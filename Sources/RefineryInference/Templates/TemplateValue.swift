@@ -1,3 +1,4 @@
+import RefineryCore
 /// A value inside the template interpreter, with Python's semantics (what jinja2 operates on).
 ///
 /// Lists, tuples and dicts are immutable (the reference runs in jinja2's immutable sandbox), so

@@ -1,3 +1,4 @@
+import RefineryCore
 /// GPT-2's byte-level alphabet: every byte has a printable stand-in character, and byte-level
 /// BPE vocabularies (`tokenizer.ggml.model = gpt2`) store their tokens in that alphabet.
 ///

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Byte-level BPE merges, as llama.cpp's `llm_tokenizer_bpe_session` applies them to one word.
 ///
 /// Tokens and merge parts are keyed by the raw bytes they stand for (not by their byte-level

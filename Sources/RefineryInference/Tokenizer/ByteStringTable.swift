@@ -1,3 +1,4 @@
+import RefineryCore
 /// An open-addressing hash table from byte strings to 32-bit values.
 ///
 /// Keys are compared as raw bytes — never as Swift `String`s, whose equality follows canonical

@@ -1,3 +1,4 @@
+import RefineryCore
 /// The character classes the BPE pre-tokenizers distinguish: `\p{L}`, `\p{N}`, `\s` and the rest.
 ///
 /// Letters are general categories L*, numbers N* (Nd, Nl, No), whitespace the Unicode

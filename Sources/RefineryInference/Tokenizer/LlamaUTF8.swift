@@ -1,3 +1,4 @@
+import RefineryCore
 /// UTF-8 decoding and encoding exactly as llama.cpp's `unicode.cpp` does it.
 ///
 /// llama.cpp's decoder is lenient: it checks continuation bytes but not overlong forms or

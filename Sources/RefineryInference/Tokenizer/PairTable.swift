@@ -1,3 +1,4 @@
+import RefineryCore
 /// An open-addressing hash table from 64-bit keys to 32-bit values (BPE merge ranks keyed by
 /// the pair of ids they join); cheaper to build and probe than a `Dictionary`.
 struct PairTable: Sendable {

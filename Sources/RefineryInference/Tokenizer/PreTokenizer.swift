@@ -1,3 +1,4 @@
+import RefineryCore
 /// The pre-tokenizer of a byte-level BPE vocabulary: it splits text into words before merges
 /// run, as the regular expression named by `tokenizer.ggml.pre` does in llama.cpp.
 ///

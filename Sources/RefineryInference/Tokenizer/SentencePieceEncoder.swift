@@ -1,3 +1,4 @@
+import RefineryCore
 /// SentencePiece-style BPE by piece scores, as llama.cpp's `llm_tokenizer_spm_session` runs it:
 /// start from single UTF-8 characters, repeatedly merge the adjacent pair whose concatenation
 /// is the highest-scoring vocabulary entry, and spell characters that form no token with

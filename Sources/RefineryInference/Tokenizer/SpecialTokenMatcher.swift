@@ -1,3 +1,4 @@
+import RefineryCore
 /// Finds which special tokens occur in a text, and splits the text around them the way
 /// llama.cpp's `tokenizer_st_partition` does: longest tokens first, each one cutting every
 /// remaining text fragment at all of its occurrences.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Turns generated tokens into text one token at a time without ever emitting broken UTF-8.
 ///
 /// A token's bytes may end inside a UTF-8 character (byte-fallback tokens, or byte-level BPE

@@ -1,3 +1,4 @@
+import RefineryCore
 /// The kind of a vocabulary entry, as llama.cpp derives it from `tokenizer.ggml.token_type`
 /// (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte) plus its own fix-ups.
 public struct TokenAttributes: OptionSet, Sendable, Hashable {

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Turns bytes into token ids and back, exactly as llama.cpp does for the same GGUF vocabulary.
 ///
 /// Two algorithms are implemented: byte-level BPE (`tokenizer.ggml.model = gpt2`, with the

@@ -1,3 +1,4 @@
+import RefineryCore
 extension TokenizerData {
     /// Reads the `tokenizer.ggml.*` metadata of a GGUF file.
     ///

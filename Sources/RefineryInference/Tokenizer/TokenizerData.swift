@@ -1,3 +1,4 @@
+import RefineryCore
 /// Everything a ``Tokenizer`` is built from, as plain values: the `tokenizer.ggml.*` metadata
 /// of a GGUF file, or a vocabulary assembled in code (tests, synthetic models).
 ///

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Why a tokenizer could not be built from its vocabulary description.
 ///
 /// Thrown by ``Tokenizer/init(data:)`` and ``TokenizerData/init(gguf:)`` when the metadata is

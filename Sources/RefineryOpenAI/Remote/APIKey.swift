@@ -1,3 +1,4 @@
+import RefineryCore
 /// A secret API key. It prints as `[REDACTED]` everywhere (descriptions, debug output,
 /// reflection), so it cannot leak into logs or traces by accident.
 public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {

@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 extension ChatCompletionRequest {
     /// The wire request for a ``GenerationRequest`` sent to `configuration`'s model.

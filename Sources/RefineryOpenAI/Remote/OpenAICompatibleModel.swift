@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// A ``LanguageModel`` served by any OpenAI-compatible chat completions endpoint: OpenAI,
 /// Cerebras, Groq, OpenRouter, vLLM, llama.cpp's server, Ollama — or Refinery's own server.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// A known OpenAI-compatible provider: where it listens and where its key comes from.
 public struct ProviderPreset: Sendable, Hashable {
     /// The name used on the command line and in `REFINERY_REMOTE`.

@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// One ``OpenAICompatibleModel/generate(_:)`` call: sends the request (retrying while the
 /// policy and the deadline allow), then turns the reply into ``GenerationEvent``s one pull at
@@ -79,7 +79,7 @@ actor RemoteGeneration {
         var h: [(name: String, value: String)] = [
             (name: "Content-Type", value: "application/json"),
             (name: "Accept", value: configuration.streaming ? "text/event-stream" : "application/json"),
-            (name: "User-Agent", value: "Refinery/\(Refinery.version)"),
+            (name: "User-Agent", value: "Refinery/\(RefineryCore.version)"),
         ]
         if let key { h.append((name: "Authorization", value: "Bearer \(key.value)")) }
         h += configuration.extraHeaders

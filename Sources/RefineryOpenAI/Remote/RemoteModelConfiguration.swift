@@ -1,3 +1,4 @@
+import RefineryCore
 import Foundation
 
 /// Where and how ``OpenAICompatibleModel`` reaches its endpoint.

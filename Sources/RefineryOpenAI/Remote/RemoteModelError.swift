@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// A remote model request that failed: a code, a message, and what the server sent.
 ///

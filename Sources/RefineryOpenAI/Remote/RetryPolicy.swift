@@ -1,3 +1,4 @@
+import RefineryCore
 import Foundation
 
 /// When and how long to wait before trying a failed request again.

@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 import Synchronization
 
 /// Validates the reply to a request with an output constraint as it is received: a remote

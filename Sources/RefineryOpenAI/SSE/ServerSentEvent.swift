@@ -1,3 +1,4 @@
+import RefineryCore
 /// One event of a `text/event-stream` (the WHATWG server-sent events format).
 public struct ServerSentEvent: Sendable, Hashable {
     /// The `event:` field; `nil` means the default type, `message`.

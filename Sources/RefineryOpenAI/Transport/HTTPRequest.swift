@@ -1,3 +1,4 @@
+import RefineryCore
 /// An HTTP request as the curl transport sends it.
 struct HTTPRequest: Sendable {
     var url: String

@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// One server-sent event of a streaming chat completion (`object: chat.completion.chunk`).
 public struct ChatCompletionChunk: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// A message of a chat completion request or response (`messages[i]`, `choices[i].message`).
 public struct ChatCompletionMessage: Sendable, Hashable {

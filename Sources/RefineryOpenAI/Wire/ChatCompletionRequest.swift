@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// The body of `POST /v1/chat/completions`.
 ///

@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// The body of a non-streaming chat completion reply.
 public struct ChatCompletionResponse: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// A tool offered to the model (`tools[i]`): a function with a JSON schema for its arguments.
 public struct ChatCompletionTool: Sendable, Hashable {

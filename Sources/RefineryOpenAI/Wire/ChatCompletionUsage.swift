@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// Token counts of one completion (`usage`).
 public struct ChatCompletionUsage: Sendable, Hashable {

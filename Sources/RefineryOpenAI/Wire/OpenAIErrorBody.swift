@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// OpenAI's error JSON: `{"error": {"message": …, "type": …, "param": …, "code": …}}`.
 public struct OpenAIErrorBody: Sendable, Hashable {

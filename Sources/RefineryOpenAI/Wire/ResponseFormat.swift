@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// The shape the reply must take (`response_format`).
 public enum ResponseFormat: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Refinery
+import RefineryCore
 
 /// A JSON document that does not have the shape an OpenAI wire type expects; names the field.
 public struct WireDecodingError: Error, Sendable, Hashable, CustomStringConvertible {

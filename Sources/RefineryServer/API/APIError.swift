@@ -1,3 +1,4 @@
+import RefineryCore
 import Hummingbird
 import NIOCore
 import Refinery

@@ -1,3 +1,4 @@
+import RefineryCore
 import Synchronization
 
 /// A bounded number of requests generating at once, and a bounded queue of requests waiting

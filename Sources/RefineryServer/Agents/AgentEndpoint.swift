@@ -1,3 +1,4 @@
+import RefineryCore
 import Refinery
 
 /// An agent the server exposes as the model `agent:<name>`.

@@ -1,3 +1,4 @@
+import RefineryCore
 import Refinery
 
 /// Serves a Refinery ``Agent`` as an ``AgentEndpoint``: each request builds the agent for its

@@ -1,3 +1,4 @@
+import RefineryCore
 import Prometheus
 import Refinery
 

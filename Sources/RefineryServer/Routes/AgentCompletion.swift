@@ -1,3 +1,4 @@
+import RefineryCore
 import HTTPTypes
 import Hummingbird
 import NIOCore

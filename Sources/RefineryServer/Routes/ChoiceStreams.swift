@@ -1,3 +1,4 @@
+import RefineryCore
 import Refinery
 
 /// The events of `count` choices generated concurrently from one request, merged in the

@@ -1,3 +1,4 @@
+import RefineryCore
 /// Checks `Authorization: Bearer <key>` against the configured key in time that does not
 /// depend on where the two first differ.
 struct BearerToken: Sendable {

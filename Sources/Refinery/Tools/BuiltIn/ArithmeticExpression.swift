@@ -1,3 +1,4 @@
+import RefineryCore
 import Foundation
 
 /// A safe arithmetic evaluator: numbers, `+ - * / %`, `^` (or `**`, right-associative),

@@ -1,3 +1,4 @@
+import RefineryCore
 import Foundation
 
 /// The tools that ship with Refinery.

@@ -1,4 +1,4 @@
-import RefineryInference
+import RefineryCore
 
 /// Evaluates an arithmetic expression with ``ArithmeticExpression`` (no `eval`, no code).
 public struct CalculatorTool: Tool {

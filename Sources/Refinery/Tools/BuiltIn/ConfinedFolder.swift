@@ -1,3 +1,4 @@
+import RefineryCore
 import Foundation
 
 /// A folder that paths are resolved inside: `..`, absolute paths and symbolic links that lead

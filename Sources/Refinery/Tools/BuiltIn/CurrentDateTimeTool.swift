@@ -1,5 +1,5 @@
+import RefineryCore
 import Foundation
-import RefineryInference
 
 /// The current date and time in a time zone (an IANA name such as `Europe/Paris`; UTC by default).
 public struct CurrentDateTimeTool: Tool {

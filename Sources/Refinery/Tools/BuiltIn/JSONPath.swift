@@ -1,4 +1,4 @@
-import RefineryInference
+import RefineryCore
 
 /// A small path language over ``JSONValue``: an optional `$`, then `.key`, `["key"]`,
 /// `[index]` (negative counts from the end) and `[*]` / `.*` (every element or member).

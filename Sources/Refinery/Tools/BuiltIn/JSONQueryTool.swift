@@ -1,4 +1,4 @@
-import RefineryInference
+import RefineryCore
 
 /// Selects values from a JSON document with a ``JSONPath`` (`$.items[0].name`, `$.items[*].id`).
 public struct JSONQueryTool: Tool {

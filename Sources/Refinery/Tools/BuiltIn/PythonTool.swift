@@ -1,4 +1,4 @@
-import RefineryInference
+import RefineryCore
 
 /// Runs a Python program in a ``PythonSandbox`` and returns its exit status and output.
 public struct PythonTool: Tool {

@@ -1,5 +1,5 @@
+import RefineryCore
 import Foundation
-import RefineryInference
 
 /// Reads text files (or lists folders) inside one allowed folder, read-only. Paths that lead
 /// out of the folder — by `..`, an absolute path or a symbolic link — are refused.

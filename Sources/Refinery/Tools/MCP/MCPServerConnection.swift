@@ -1,6 +1,6 @@
+import RefineryCore
 import Foundation
 import MCP
-import RefineryInference
 import Synchronization
 #if canImport(System)
 import System

@@ -1,6 +1,6 @@
+import RefineryCore
 import Foundation
 import MCP
-import RefineryInference
 
 /// Conversions between MCP's `Value` and ``JSONValue``.
 ///

@@ -1,3 +1,4 @@
+import RefineryCore
 import Foundation
 
 /// How strongly this machine can isolate a sandboxed child.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// The resources a sandboxed child may use.
 public struct SandboxLimits: Sendable, Hashable {
     /// CPU time (RLIMIT_CPU), whole seconds; the kernel kills the child past it.

@@ -1,3 +1,4 @@
+import RefineryCore
 /// The outcome of one sandboxed run.
 public struct SandboxRun: Sendable, Hashable {
     /// Why the run was stopped from outside, if it was.

@@ -1,0 +1,160 @@
+import RefineryCore
+
+/// An agent's "check, improve" loop after its first answer: external checks (``Verify``, trusted
+/// over self-critique and replacing it) or a ``Critique``, then a ``Refine``, until a
+/// ``StopRules`` rule holds or the time is gone. The agent's ``LatencyPlanner`` re-plans after
+/// every step from the figures the finished steps taught the ``CostBook``.
+struct AgentRefinement: Step {
+    let agent: Agent
+
+    var name: String { "refinement" }
+
+    func estimate(in context: StepContext) -> Duration {
+        var planning = agent.planningInput(for: Answer(task: ""))
+        planning.draftDone = true
+        return agent.planner.plan(planning, remaining: context.remaining, reason: "estimate").estimatedTotal
+    }
+
+    func run(_ input: AgentProgress, in context: StepContext) async -> StepResult<AgentProgress> {
+        var progress = input
+        var records: [StepRecord] = []
+        var lastStep = "draft"
+        while progress.stop == nil {
+            if Task.isCancelled {
+                progress.stop = .cancelled
+                break
+            }
+            progress.planning.draftDone = true
+            progress.planning.currentChecked = progress.current.checked
+            progress.planning.answerTokens = progress.current.text.utf8.count / 4 + 1
+            let plan = agent.planner.plan(progress.planning, remaining: context.budget.remaining, reason: "after \(lastStep)")
+            context.plans?.add(plan)
+            guard let next = plan.steps.first else {
+                progress.stop = stopWithoutSteps(progress)
+                break
+            }
+            let stepContext = context.preferring(next.model).ending(at: context.budget.subDeadline(for: next.allotted))
+            let record = await runStep(next, &progress, in: stepContext)
+            if let record {
+                records.append(record)
+                progress.stepsRun += 1
+                context.plans?.stepFinished(record)
+                lastStep = "\(record.kind.rawValue)\(record.round > 0 ? " \(record.round)" : "")"
+            }
+        }
+        if Task.isCancelled { progress.stop = .cancelled }
+        return .completed(progress, records: records)
+    }
+
+    /// Why the loop ends when the plan has no step left.
+    private func stopWithoutSteps(_ progress: AgentProgress) -> StopReason {
+        if progress.planning.roundsDone >= agent.stopRules.maxRounds { return .roundCap }
+        if agent.refine == nil || (agent.critique == nil && agent.verifiers.isEmpty && progress.current.checked) {
+            return .noRefinement
+        }
+        return .deadline
+    }
+
+    /// Runs the planned step, updating `progress` (its `stop` when the loop must end).
+    private func runStep(_ next: ExecutionPlan.Step, _ progress: inout AgentProgress, in context: StepContext) async
+        -> StepRecord?
+    {
+        switch next.kind {
+        case .verify: return await verify(&progress, in: context)
+        case .critique: return await critique(next, &progress, in: context)
+        case .refine: return await refine(next, &progress, in: context)
+        default:
+            progress.stop = .noRefinement
+            return nil
+        }
+    }
+
+    private func verify(_ progress: inout AgentProgress, in context: StepContext) async -> StepRecord {
+        let (record, result) = await Verify.run(
+            agent.verifiers, answer: progress.current.text, round: progress.planning.roundsDone,
+            deadline: context.deadline, in: context)
+        guard let result else {
+            progress.stop = .deadline
+            return record
+        }
+        progress.setCheck(score: result.score, passed: result.passed, issues: result.failures)
+        if result.passed { progress.stop = .verified }
+        return record
+    }
+
+    private func critique(_ next: ExecutionPlan.Step, _ progress: inout AgentProgress, in context: StepContext) async
+        -> StepRecord?
+    {
+        guard let critique = agent.critique else {
+            progress.stop = .noRefinement
+            return nil
+        }
+        let (record, verdict) = await critique.run(
+            input: progress.current.task, answer: progress.current.text, round: progress.planning.roundsDone,
+            maxTokens: next.maxTokens, deadline: context.deadline, in: context)
+        switch record.status {
+        case .cutOff: progress.stop = .deadline
+        case .failed: progress.stop = .stepFailed
+        case .completed:
+            guard let verdict else {
+                // A malformed verdict is no judgement: nothing to refine on. (An agent with
+                // external checks never gets here: they replace the critique.)
+                progress.current.checked = true
+                progress.stop = .noVerdict
+                return record
+            }
+            progress.setCheck(score: verdict.score, passed: progress.current.passed, issues: verdict.issues)
+            progress.stop = agent.stopRules.stop(on: verdict)
+        }
+        return record
+    }
+
+    private func refine(_ next: ExecutionPlan.Step, _ progress: inout AgentProgress, in context: StepContext) async
+        -> StepRecord?
+    {
+        guard let refine = agent.refine else {
+            progress.stop = .noRefinement
+            return nil
+        }
+        // After a rewrite that changed nothing, say so and sample more freely.
+        var sampling = refine.sampling
+        let stalls = progress.stalls
+        if stalls > 0 { sampling.temperature = max(sampling.temperature, 0.5) + 0.2 * Float(stalls) }
+        let issues =
+            stalls > 0
+            ? progress.current.issues + ["your previous rewrite was identical to this answer: change the text to fix the issues"]
+            : progress.current.issues
+        var (record, generation) = await refine.run(
+            instructions: agent.instructions, input: progress.current.input, answer: progress.current.text,
+            issues: issues, round: progress.planning.roundsDone + 1, maxTokens: next.maxTokens,
+            deadline: context.deadline, in: context, sampling: sampling)
+        switch generation.status {
+        case .cutOff: progress.stop = .deadline
+        case .failed: progress.stop = .stepFailed
+        case .completed where generation.text.isEmpty: progress.stop = .stepFailed
+        case .completed: accept(generation.text, &progress, record: &record)
+        }
+        return record
+    }
+
+    /// Takes a finished rewrite: a new answer, or "no change" (which ends the loop only when no
+    /// external check is failing: an answer that fails a check by code is never done, so
+    /// refinement goes on while time and rounds allow).
+    private func accept(_ text: String, _ progress: inout AgentProgress, record: inout StepRecord) {
+        progress.planning.roundsDone += 1
+        if agent.stopRules.unchanged(text, progress.current.text) {
+            if progress.current.passed != false {
+                progress.stop = .unchanged
+            } else {
+                progress.stalls += 1
+                record.note = "unchanged while the checks fail: refining again"
+            }
+            return
+        }
+        progress.stalls = 0
+        progress.current = progress.current.rewritten(text)
+        progress.current.round = progress.planning.roundsDone
+        progress.currentStep = progress.stepsRun
+        progress.history.append(AgentProgress.Entry(text: text, step: progress.stepsRun))
+    }
+}
