@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import RefineryInference
+import RefineryInferenceTesting
 import RefineryTesting
 
 /// `llama-perplexity --kl-divergence` on a tiny model the test writes, against base files the test
