@@ -26,6 +26,7 @@ let package = Package(
         // Everything in one `import RefineryKit`, for scripts and quick programs.
         .library(name: "RefineryKit", targets: ["RefineryKit"]),
         .executable(name: "refinery", targets: ["refinery"]),
+        .executable(name: "research-pipeline", targets: ["research-pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -151,6 +152,12 @@ let package = Package(
             name: "backend-service",
             dependencies: ["Refinery", "RefineryInference", "RefineryAgents", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Examples/backend-service", swiftSettings: swiftSettings),
+        // Plan, research with tools and a sub-agent, draft, critique, refine: one composition
+        // under one deadline. On RefineryKit, so `refinery script` compiles scripts as it was compiled.
+        .executableTarget(
+            name: "research-pipeline",
+            dependencies: ["RefineryKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/research-pipeline", swiftSettings: swiftSettings),
         .testTarget(name: "RefineryCoreTests", dependencies: ["RefineryCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RefineryInferenceTests",
@@ -198,6 +205,7 @@ let package = Package(
             name: "RefineryCLITests",
             dependencies: [
                 "refinery", "hello-agent", "typed-extraction", "custom-tool", "remote-model", "backend-service",
+                "research-pipeline",
                 "RefineryTesting", "RefineryInferenceTesting",
             ],
             swiftSettings: swiftSettings

@@ -90,81 +90,9 @@ public enum Coder {
             import ast as __ast, hashlib as __hashlib, io as __io, signal as __signal, sys as __sys, time as __time
             __NAME = \(pythonString(function))
             __CODES = [\(codes.map(pythonString).joined(separator: ", "))]
+            __TESTS = \(pythonString(tests))
 
-            def __calls(text):
-                found, asserts = [], []
-                for line in text.splitlines():
-                    line = line.strip()
-                    if line.startswith(">>>"):
-                        line = line[3:].strip()
-                    try:
-                        tree = __ast.parse(line)
-                    except (SyntaxError, ValueError):
-                        continue
-                    if len(tree.body) == 1 and isinstance(tree.body[0], __ast.Assert) and line not in asserts:
-                        asserts.append(line)
-                    for node in __ast.walk(tree):  # breadth first: the outermost call of the function
-                        if isinstance(node, __ast.Call) and isinstance(node.func, __ast.Name) and node.func.id == __NAME:
-                            segment = __ast.get_source_segment(line, node)
-                            if segment and segment not in found:
-                                found.append(segment)
-                            break
-                return found[:12], asserts[:12]
-
-            def __norm(value, depth=0):
-                if isinstance(value, float):  # compared as == would: to 6 places, 5.0 as 5
-                    value = round(value, 6)
-                    return repr(int(value)) if value.is_integer() else repr(value)
-                if isinstance(value, (list, tuple)) and depth < 6:
-                    return type(value).__name__ + "[" + ",".join(__norm(v, depth + 1) for v in value) + "]"
-                if isinstance(value, dict) and depth < 6:
-                    return "{" + ",".join(__norm(k, depth + 1) + ":" + __norm(v, depth + 1) for k, v in value.items()) + "}"
-                return repr(value)[:4000]
-
-            class __Timeout(BaseException):
-                pass
-
-            def __alarm(*_):
-                raise __Timeout()
-
-            __signal.signal(__signal.SIGALRM, __alarm)
-            __CALLS, __ASSERTS = __calls(\(pythonString(tests)))
-            __out = __sys.stdout
-            __start = __time.monotonic()
-            for __i, __code in enumerate(__CODES):
-                __digest, __passed = "-", 0
-                if __CALLS and __time.monotonic() - __start < 2.0:
-                    __sys.stdout = __io.StringIO()
-                    try:
-                        __ns = {"__name__": "__candidate__"}
-                        __signal.setitimer(__signal.ITIMER_REAL, 0.5)
-                        exec(__code, __ns)
-                        __signal.setitimer(__signal.ITIMER_REAL, 0)
-                        __parts = []
-                        for __call in __CALLS:
-                            try:
-                                __signal.setitimer(__signal.ITIMER_REAL, 0.2)
-                                __parts.append("ok " + __norm(eval(__call, __ns)))
-                            except __Timeout:
-                                __parts.append("timeout")
-                            except BaseException as __error:
-                                __parts.append("raise " + type(__error).__name__)
-                            finally:
-                                __signal.setitimer(__signal.ITIMER_REAL, 0)
-                        __digest = __hashlib.sha1("\\n".join(__parts).encode()).hexdigest()
-                        for __check in __ASSERTS:
-                            try:
-                                __signal.setitimer(__signal.ITIMER_REAL, 0.2)
-                                exec(__check, __ns)
-                                __passed += 1
-                            except BaseException:
-                                pass
-                            finally:
-                                __signal.setitimer(__signal.ITIMER_REAL, 0)
-                    except BaseException:
-                        __signal.setitimer(__signal.ITIMER_REAL, 0)
-                    __sys.stdout = __out
-                print("__BEHAVIOUR__", __i, __digest, __passed, flush=True)
+            \(behaviourProbe)
             """
         guard let run = try? await sandbox.run(script) else { return codes.map { _ in nil } }
         var behaviours = [BestOfN.Agreement.Behaviour?](repeating: nil, count: codes.count)
@@ -178,6 +106,86 @@ public enum Coder {
         }
         return behaviours
     }
+
+    /// The Python that runs every candidate on the calls and asserts found in `__TESTS` and
+    /// prints one `__BEHAVIOUR__ index digest passed` line per candidate (see
+    /// ``behaviour(of:function:tests:sandbox:)``).
+    static let behaviourProbe = """
+        def __calls(text):
+            found, asserts = [], []
+            for line in text.splitlines():
+                line = line.strip()
+                if line.startswith(">>>"):
+                    line = line[3:].strip()
+                try:
+                    tree = __ast.parse(line)
+                except (SyntaxError, ValueError):
+                    continue
+                if len(tree.body) == 1 and isinstance(tree.body[0], __ast.Assert) and line not in asserts:
+                    asserts.append(line)
+                for node in __ast.walk(tree):  # breadth first: the outermost call of the function
+                    if isinstance(node, __ast.Call) and isinstance(node.func, __ast.Name) and node.func.id == __NAME:
+                        segment = __ast.get_source_segment(line, node)
+                        if segment and segment not in found:
+                            found.append(segment)
+                        break
+            return found[:12], asserts[:12]
+
+        def __norm(value, depth=0):
+            if isinstance(value, float):  # compared as == would: to 6 places, 5.0 as 5
+                value = round(value, 6)
+                return repr(int(value)) if value.is_integer() else repr(value)
+            if isinstance(value, (list, tuple)) and depth < 6:
+                return type(value).__name__ + "[" + ",".join(__norm(v, depth + 1) for v in value) + "]"
+            if isinstance(value, dict) and depth < 6:
+                return "{" + ",".join(__norm(k, depth + 1) + ":" + __norm(v, depth + 1) for k, v in value.items()) + "}"
+            return repr(value)[:4000]
+
+        class __Timeout(BaseException):
+            pass
+
+        def __alarm(*_):
+            raise __Timeout()
+
+        __signal.signal(__signal.SIGALRM, __alarm)
+        __CALLS, __ASSERTS = __calls(__TESTS)
+        __out = __sys.stdout
+        __start = __time.monotonic()
+        for __i, __code in enumerate(__CODES):
+            __digest, __passed = "-", 0
+            if __CALLS and __time.monotonic() - __start < 2.0:
+                __sys.stdout = __io.StringIO()
+                try:
+                    __ns = {"__name__": "__candidate__"}
+                    __signal.setitimer(__signal.ITIMER_REAL, 0.5)
+                    exec(__code, __ns)
+                    __signal.setitimer(__signal.ITIMER_REAL, 0)
+                    __parts = []
+                    for __call in __CALLS:
+                        try:
+                            __signal.setitimer(__signal.ITIMER_REAL, 0.2)
+                            __parts.append("ok " + __norm(eval(__call, __ns)))
+                        except __Timeout:
+                            __parts.append("timeout")
+                        except BaseException as __error:
+                            __parts.append("raise " + type(__error).__name__)
+                        finally:
+                            __signal.setitimer(__signal.ITIMER_REAL, 0)
+                    __digest = __hashlib.sha1("\\n".join(__parts).encode()).hexdigest()
+                    for __check in __ASSERTS:
+                        try:
+                            __signal.setitimer(__signal.ITIMER_REAL, 0.2)
+                            exec(__check, __ns)
+                            __passed += 1
+                        except BaseException:
+                            pass
+                        finally:
+                            __signal.setitimer(__signal.ITIMER_REAL, 0)
+                except BaseException:
+                    __signal.setitimer(__signal.ITIMER_REAL, 0)
+                __sys.stdout = __out
+            print("__BEHAVIOUR__", __i, __digest, __passed, flush=True)
+        """
 
     /// The docstring examples of `prompt` as doctest source: each `>>>` line (with `...`
     /// continuations) and the expected output lines after it.

@@ -5,12 +5,13 @@ import RefineryInference
 /// Compiles one user Swift file against the library this `refinery` was built with, and
 /// caches the executable by the file's content.
 ///
-/// The build folder that holds `refinery` also holds the compiled modules of `Refinery` and
-/// `RefineryAgents` and the object files that make them up; its build manifest
-/// (`<scratch>/<configuration>.yaml`) records how the `hello-agent` example — which depends on
-/// exactly those two libraries — was compiled and linked. A script is compiled with the same
-/// flags and linked with the same objects, its own `main` taking the example's place: about
-/// ten seconds, against minutes for a package build of its own. The executable is cached at
+/// The build folder that holds `refinery` also holds the compiled modules of every library and
+/// the object files that make them up; its build manifest (`<scratch>/<configuration>.yaml`)
+/// records how the `research-pipeline` example — which depends on `RefineryKit`, the umbrella
+/// of all the libraries — was compiled and linked. A script is compiled with the same flags and
+/// linked with the same objects, its own `main` taking the example's place, so it may
+/// `import RefineryKit` (or any of the modules under it): about ten seconds, against minutes
+/// for a package build of its own. The executable is cached at
 /// `$REFINERY_HOME/scripts/<key>/script`, the key hashing the script's bytes with the
 /// library's build (its module file's size and time), so a second run starts at once and a
 /// rebuilt library recompiles.
@@ -19,6 +20,10 @@ struct ScriptBuilder {
     let buildFolder: String
     /// The cache root (`$REFINERY_HOME/scripts`).
     let cache: String
+
+    /// The example target whose compile and link commands scripts copy: it depends on
+    /// `RefineryKit`, so everything is importable and linked.
+    static let referenceTarget = "research-pipeline"
 
     /// The builder for the running `refinery` (or `$REFINERY_BUILD_DIR`).
     static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> ScriptBuilder {
@@ -44,17 +49,8 @@ struct ScriptBuilder {
         let (compile, link) = try commands()
         // Build in a fresh folder beside the final one, then rename: a concurrent run or an
         // interrupted build never leaves a half-written executable under the key.
-        let work = "\(cache)/.build-\(key)-\(UUID().uuidString)"
-        do {
-            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        } catch {
-            throw .cache("cannot create \(work): \(error)")
-        }
+        let (work, main) = try workFolder(".build-\(key)", holding: source)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let main = "\(work)/main.swift"
-        guard FileManager.default.createFile(atPath: main, contents: Data(source)) else {
-            throw .cache("cannot write \(main)")
-        }
         let objects = try linkObjects(link.fileList)
         let objectList = "\(work)/objects"
         guard FileManager.default.createFile(atPath: objectList, contents: Data(objects.joined(separator: "\n").utf8))
@@ -73,6 +69,34 @@ struct ScriptBuilder {
             throw .cache("cannot install the script in \(folder): \(error)")
         }
         return binary
+    }
+
+    /// Type-checks `source` (the script's bytes) against the libraries without compiling or
+    /// running it: what `refinery script --check` does, and how the README's code is tested.
+    func typecheck(_ source: [UInt8], name: String) throws(ScriptError) {
+        let (compile, _) = try commands()
+        let (work, main) = try workFolder(".check", holding: source)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let flags = compile.flags.filter { $0 != "-emit-executable" }
+        let (status, output) = Self.run(compile.swiftc, flags + ["-typecheck", "-module-name", "refinery_script", main])
+        guard status == 0 else { throw .compile(name, output.replacingOccurrences(of: main, with: name)) }
+    }
+
+    /// A fresh folder in the cache, named `label` and a unique suffix, holding `source` as its
+    /// `main.swift`; the caller removes it.
+    private func workFolder(_ label: String, holding source: [UInt8]) throws(ScriptError) -> (folder: String, main: String) {
+        let work = "\(cache)/\(label)-\(UUID().uuidString)"
+        do {
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        } catch {
+            throw .cache("cannot create \(work): \(error)")
+        }
+        let main = "\(work)/main.swift"
+        guard FileManager.default.createFile(atPath: main, contents: Data(source)) else {
+            try? FileManager.default.removeItem(atPath: work)
+            throw .cache("cannot write \(main)")
+        }
+        return (work, main)
     }
 
     /// The compiled `Refinery` module: its size and modification time identify the build.
@@ -96,7 +120,7 @@ struct ScriptBuilder {
         var flags: [String]
     }
 
-    /// The compile flags and link inputs of `hello-agent`, read from the build manifest.
+    /// The compile flags and link inputs of ``referenceTarget``, read from the build manifest.
     private func commands() throws(ScriptError) -> (Compile, Link) {
         let folder = URL(fileURLWithPath: buildFolder)
         let configuration = folder.lastPathComponent
@@ -107,7 +131,7 @@ struct ScriptBuilder {
         var linkArgs: [String]?
         var current: String?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("  \"C.hello-agent-") {
+            if line.hasPrefix("  \"C.\(Self.referenceTarget)-") {
                 current = line.hasSuffix(".module\":") ? "module" : line.hasSuffix(".exe\":") ? "exe" : nil
             } else if line.hasPrefix("  \"") {
                 current = nil
@@ -152,7 +176,7 @@ struct ScriptBuilder {
             } else if arg == "-Xlinker", index + 1 < linkArgs.count {
                 let value = linkArgs[index + 1]
                 if value == "--defsym", index + 3 < linkArgs.count {
-                    index += 3  // --defsym main=hello_agent_main
+                    index += 3  // --defsym main=research_pipeline_main
                 } else {
                     linkFlags += [arg, value]
                     index += 1
@@ -169,7 +193,8 @@ struct ScriptBuilder {
     /// The example's link inputs without the example's own objects.
     private func linkObjects(_ fileList: String) throws(ScriptError) -> [String] {
         guard let text = try? String(contentsOfFile: fileList, encoding: .utf8) else { throw .noLibrary(buildFolder) }
-        let objects = text.split(separator: "\n").map(String.init).filter { !$0.contains("/hello_agent.build/") }
+        let ownObjects = "/" + Self.referenceTarget.replacingOccurrences(of: "-", with: "_") + ".build/"
+        let objects = text.split(separator: "\n").map(String.init).filter { !$0.contains(ownObjects) }
         guard !objects.isEmpty else { throw .noLibrary(buildFolder) }
         return objects.map { $0.contains(" ") ? "\"\($0)\"" : $0 }
     }

@@ -16,8 +16,11 @@ struct ScriptCommand: ParsableCommand {
         commandName: "script",
         abstract: "Compile and run one Swift file that defines and runs an agent.",
         discussion: """
-            The file is top-level Swift that may `import Refinery` and `import RefineryAgents`; it \
-            reads its input from CommandLine.arguments (ARGUMENT… are passed on). The first run \
+            The file is top-level Swift that may `import RefineryKit` (every Refinery module: steps \
+            and combinators, agents, the engine and LocalModel, the remote backend, the ready \
+            agents) or any module under it; it reads its input from CommandLine.arguments \
+            (ARGUMENT… are passed on). With --check the file is only type-checked, not run, and \
+            ARGUMENT… are more files to check. The first run \
             compiles it against the library this refinery was built with (about ten seconds); \
             the executable is cached in $REFINERY_HOME/scripts by the file's content, so later \
             runs start at once, and an edit or a rebuilt library compiles again. Compiler \
@@ -28,10 +31,14 @@ struct ScriptCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The Swift file.", valueName: "FILE"))
     var file: String
 
+    @Flag(name: .long, help: "Only type-check the file (and the files given after it); do not run anything.")
+    var check = false
+
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script.", valueName: "ARGUMENT"))
     var arguments: [String] = []
 
     func run() throws {
+        if check { return try checkFiles([file] + arguments) }
         guard let data = FileManager.default.contents(atPath: file) else {
             throw ValidationError("cannot read \(file)")
         }
@@ -48,5 +55,28 @@ struct ScriptCommand: ParsableCommand {
         execv(binary, argv)
         StandardError.line("error: cannot run \(binary): \(String(cString: strerror(errno)))")
         throw ExitCode.failure
+    }
+
+    /// Type-checks each of `files`, printing the diagnostics of those that fail; fails when any does.
+    private func checkFiles(_ files: [String]) throws {
+        let builder = ScriptBuilder.current()
+        var failed = 0
+        for path in files {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                StandardError.line("error: cannot read \(path)")
+                failed += 1
+                continue
+            }
+            do {
+                try builder.typecheck(Array(data), name: path)
+            } catch {
+                StandardError.line("error: \(error)")
+                failed += 1
+            }
+        }
+        if failed > 0 {
+            StandardError.line("\(failed) of \(files.count) file(s) do not compile")
+            throw ExitCode.failure
+        }
     }
 }

@@ -77,6 +77,11 @@ struct CLIRunner: Sendable {
     /// Runs `refinery arguments…` to completion, waiting on a Dispatch thread so that tests
     /// running in parallel do not starve Swift's small cooperative pool.
     func run(_ arguments: String...) async throws -> Result {
+        try await run(arguments)
+    }
+
+    /// Runs `refinery arguments…` to completion (the arguments as an array).
+    func run(_ arguments: [String]) async throws -> Result {
         let runner = self
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {

@@ -65,6 +65,51 @@ struct ExamplesTests {
         }
     }
 
+    @Test("research-pipeline prints one JSON object by its deadline, its steps nested, and a tree with --trace")
+    func researchPipeline() async throws {
+        guard let model = TestModels.pathOrSkip(TestModels.smolLM2) else { return }
+        let result = try await ProgramRunner.run(
+            "research-pipeline", ["--model", model, "--deadline", "5s", "--json", "--trace", "What is 12 times 7?"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 1, "exactly one JSON object: \(result.stdout)")
+        let json = try JSONValue(parsing: result.stdout)
+        #expect(json["answer"]?.stringValue?.isEmpty == false)
+        #expect(["complete", "partial"].contains(json["outcome"]?.stringValue ?? ""))
+        #expect(["completed", "cut_off", "failed"].contains(json["status"]?.stringValue ?? ""))
+        guard case .int(let elapsed)? = json["elapsed_ms"] else {
+            Issue.record("no elapsed_ms in \(result.stdout)")
+            return
+        }
+        #expect(elapsed <= 5000 + 50)
+        #expect(json["deadline_ms"] == JSONValue.int(5000))
+
+        // One record for the pipeline; its steps in order, the plan's draft nested in the plan.
+        let top = json["steps"]?.arrayValue ?? []
+        #expect(top.map { $0["kind"]?.stringValue } == ["research_pipeline"])
+        let steps = top.first?["steps"]?.arrayValue ?? []
+        let kinds = steps.compactMap { $0["kind"]?.stringValue }
+        #expect(kinds.first == "plan")
+        #expect(Array(["plan", "research", "draft", "critique", "refine"].prefix(kinds.count)) == kinds)
+        #expect(steps.first?["steps"]?.arrayValue?.first?["kind"]?.stringValue == "draft")
+        if let research = steps.first(where: { $0["kind"]?.stringValue == "research" }) {
+            #expect(research["steps"]?.arrayValue?.first?["kind"]?.stringValue == "tool_loop")
+        }
+        // A sub-agent's call, when the model made one, carries the sub-agent's own steps.
+        for agent in Self.records(in: top).filter({ $0["kind"]?.stringValue == "agent" }) {
+            #expect(agent["steps"]?.arrayValue?.isEmpty == false)
+        }
+        // --trace: the tree on standard error, children indented under their parent.
+        #expect(result.stderr.contains("\n  research_pipeline  +"))
+        #expect(result.stderr.contains("\n    plan  +"))
+        #expect(result.stderr.contains("\n      draft  +"))
+    }
+
+    /// Every step object in `steps`, nested ones included.
+    static func records(in steps: [JSONValue]) -> [JSONValue] {
+        steps.flatMap { [$0] + records(in: $0["steps"]?.arrayValue ?? []) }
+    }
+
     func lines(of path: String) -> Int {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()

@@ -1,6 +1,7 @@
 import RefineryCore
 import Foundation
 import Testing
+import RefineryTesting
 
 /// `refinery script FILE INPUT`: one Swift file compiled against the library, cached by content.
 @Suite("refinery script", .serialized, .timeLimit(.minutes(5)))
@@ -82,5 +83,51 @@ struct ScriptCommandTests {
         let missing = try await cli.run("script", "\(folder)/absent.swift")
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("cannot read"))
+    }
+
+    @Test("--check type-checks files against everything RefineryKit exports, and runs nothing")
+    func checkOnly() async throws {
+        let cli = try CLIRunner()
+        let folder = try Scratch.folder("script-check")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let good = "\(folder)/good.swift", bad = "\(folder)/bad.swift"
+        let pipeline = """
+            import RefineryKit
+
+            let pipeline = Pipeline("checked") {
+                Draft(maxTokens: 16)
+                Refine()
+            }
+            print(pipeline.name, CalculatorTool().name, LocalModel.self)
+            """
+        try pipeline.write(toFile: good, atomically: true, encoding: .utf8)
+        try "import RefineryKit\nlet notAStep: Draft = 1\n".write(toFile: bad, atomically: true, encoding: .utf8)
+
+        let passing = try await cli.run("script", "--check", good)
+        #expect(passing.status == 0, "\(passing.stderr)")
+        #expect(passing.stdout.isEmpty)  // checked, not run
+
+        let failing = try await cli.run("script", "--check", good, bad)
+        #expect(failing.status != 0)
+        #expect(failing.stderr.contains("bad.swift does not compile"))
+        #expect(failing.stderr.contains("1 of 2 file(s) do not compile"))
+    }
+
+    @Test("the sample pipeline script composes steps with combinators and answers by its deadline")
+    func samplePipelineScript() async throws {
+        guard let model = TestModels.pathOrSkip(TestModels.smolLM2) else { return }
+        var cli = try CLIRunner()
+        cli.environment = ["REFINERY_MODEL": model, "REFINERY_DEADLINE": "4s"]
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Examples/scripts/pipeline.swift").path
+        let result = try await cli.run("script", script, "Why", "do", "cats", "purr?")
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let summary = lines.last ?? ""
+        #expect(lines.count >= 2 && !lines[0].isEmpty, "an answer, then the summary: \(result.stdout)")
+        #expect(summary.hasPrefix("[completed in ") || summary.hasPrefix("[cut_off in "), "\(summary)")
+        #expect(summary.contains(" ms of 4000 ms: first_answer"))
+        let elapsed = summary.split(separator: " ").dropFirst(2).first.flatMap { Int64($0) } ?? .max
+        #expect(elapsed <= 4000 + RunCommandTests.slackMS)
     }
 }

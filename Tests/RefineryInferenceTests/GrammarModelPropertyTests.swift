@@ -18,7 +18,7 @@ struct GrammarModelPropertyTests {
     struct Case: Sendable {
         var schema: JSONValue
         var output: String
-        var finishReason: EngineFinishReason
+        var finishReason: FinishReason
         var open: Bool
         var tokens: Int
     }

@@ -63,43 +63,55 @@ public struct LatencyPlanner: Sendable {
         var left = remaining
         let check: ExecutionPlan.Check = input.verifierTime != nil ? .verifier : (input.hasCritique ? .critique : .none)
         var answerTokens = input.answerTokens
-
         if !input.draftDone {
-            answerTokens = input.draftTokens
-            guard var draft = choose(prompt: input.promptTokens, tokens: input.draftTokens, within: left) else {
+            guard let first = firstAnswer(input, candidates: candidates, within: left) else {
                 return ExecutionPlan(
                     reason: reason, remaining: remaining, candidates: candidates, rounds: 0, check: check, steps: [])
             }
-            var cap = input.draftTokens
-            if draft.estimate > left {
-                // Not even the draft fits as asked: the model that fits the most tokens, capped to what fits.
-                let fits = models.map {
-                    ($0, costs.cost(for: $0).tokens(fitting: left, promptTokens: input.promptTokens))
-                }
-                let most = fits.max { $0.1 < $1.1 } ?? (draft.model, 0)
-                cap = max(most.1, min(input.minimumDraftTokens, input.draftTokens))
-                draft = (most.0, estimate(most.0, prompt: input.promptTokens, tokens: cap))
-                answerTokens = cap
-            }
-            var cost = draft.estimate
-            var kind = StepKind.draft
-            if candidates > 1 {
-                kind = .bestOfN
-                let factor =
-                    batchingModels.contains(draft.model)
-                    ? 1 + batchPenalty * Double(candidates - 1) : Double(candidates)
-                cost = draft.estimate * factor
-                if let verifierTime = input.verifierTime {
-                    cost += verifierTime * candidates
-                } else {
-                    cost += estimate(draft.model, prompt: input.promptTokens + candidates * cap, tokens: 16)
-                }
-            }
-            steps.append(
-                .init(kind: kind, round: 0, model: draft.model, maxTokens: cap, estimate: cost, allotted: remaining))
-            left -= cost
+            steps.append(first)
+            left -= first.estimate
+            answerTokens = first.maxTokens
         }
+        let rounds = appendRounds(input, check: check, answerTokens: answerTokens, left: &left, to: &steps)
+        spreadSpare(max(.zero, left), over: &steps)
+        return ExecutionPlan(
+            reason: reason, remaining: remaining, candidates: input.draftDone ? 1 : candidates,
+            rounds: rounds, check: check, steps: steps)
+    }
 
+    /// The first answer's step: a draft, or best-of-N with `candidates`, on the model that fits.
+    private func firstAnswer(_ input: PlanningInput, candidates: Int, within left: Duration) -> ExecutionPlan.Step? {
+        guard var draft = choose(prompt: input.promptTokens, tokens: input.draftTokens, within: left) else { return nil }
+        var cap = input.draftTokens
+        if draft.estimate > left {
+            // Not even the draft fits as asked: the model that fits the most tokens, capped to what fits.
+            let fits = models.map { ($0, costs.cost(for: $0).tokens(fitting: left, promptTokens: input.promptTokens)) }
+            let most = fits.max { $0.1 < $1.1 } ?? (draft.model, 0)
+            cap = max(most.1, min(input.minimumDraftTokens, input.draftTokens))
+            draft = (most.0, estimate(most.0, prompt: input.promptTokens, tokens: cap))
+        }
+        var cost = draft.estimate
+        var kind = StepKind.draft
+        if candidates > 1 {
+            kind = .bestOfN
+            let factor =
+                batchingModels.contains(draft.model) ? 1 + batchPenalty * Double(candidates - 1) : Double(candidates)
+            cost = draft.estimate * factor
+            if let verifierTime = input.verifierTime {
+                cost += verifierTime * candidates
+            } else {
+                cost += estimate(draft.model, prompt: input.promptTokens + candidates * cap, tokens: 16)
+            }
+        }
+        return .init(kind: kind, round: 0, model: draft.model, maxTokens: cap, estimate: cost, allotted: left)
+    }
+
+    /// Appends the check of the current answer and as many rounds of refine-and-check as fit,
+    /// returning the rounds planned.
+    private func appendRounds(
+        _ input: PlanningInput, check: ExecutionPlan.Check, answerTokens: Int, left: inout Duration,
+        to steps: inout [ExecutionPlan.Step]
+    ) -> Int {
         let checkPrompt = input.promptTokens + answerTokens + 80
         // The refine prompt carries the issues: a critique's verdict, or a few lines of failures.
         let issueTokens = check == .critique ? input.critiqueTokens : 24
@@ -114,55 +126,44 @@ public struct LatencyPlanner: Sendable {
                 let e = input.verifierTime ?? .zero
                 return .init(kind: .verify, round: round, model: nil, maxTokens: 0, estimate: e, allotted: e)
             case .critique:
-                guard let c = choose(prompt: checkPrompt, tokens: input.critiqueTokens, within: time) else {
-                    return nil
-                }
+                guard let c = choose(prompt: checkPrompt, tokens: input.critiqueTokens, within: time) else { return nil }
                 return .init(
                     kind: .critique, round: round, model: c.model, maxTokens: input.critiqueTokens,
                     estimate: c.estimate, allotted: c.estimate)
             }
         }
-
-        var rounds = 0
         let needsCheck = input.draftDone ? !input.currentChecked : true
-        var ok = true
         if needsCheck, let first = checkStep(round: input.roundsDone, within: left) {
-            if first.estimate <= left {
-                steps.append(first)
-                left -= first.estimate
-            } else {
-                ok = false
-            }
+            guard first.estimate <= left else { return 0 }
+            steps.append(first)
+            left -= first.estimate
         }
-        if ok, let refineTokens = input.refineTokens, let refineExpected {
-            let roundsAllowed = max(0, input.maxRounds - input.roundsDone)
-            while rounds < roundsAllowed {
-                let round = input.roundsDone + rounds + 1
-                guard let refine = choose(prompt: refinePrompt, tokens: refineExpected, within: left) else { break }
-                let next = checkStep(round: round, within: left - refine.estimate)
-                let need = refine.estimate + (next?.estimate ?? .zero)
-                guard need <= left else { break }
-                steps.append(
-                    .init(
-                        kind: .refine, round: round, model: refine.model, maxTokens: refineTokens,
-                        estimate: refine.estimate, allotted: refine.estimate))
-                if let next { steps.append(next) }
-                left -= need
-                rounds += 1
-            }
+        guard let refineTokens = input.refineTokens, let refineExpected else { return 0 }
+        var rounds = 0
+        while rounds < max(0, input.maxRounds - input.roundsDone) {
+            let round = input.roundsDone + rounds + 1
+            guard let refine = choose(prompt: refinePrompt, tokens: refineExpected, within: left) else { break }
+            let next = checkStep(round: round, within: left - refine.estimate)
+            let need = refine.estimate + (next?.estimate ?? .zero)
+            guard need <= left else { break }
+            steps.append(
+                .init(
+                    kind: .refine, round: round, model: refine.model, maxTokens: refineTokens,
+                    estimate: refine.estimate, allotted: refine.estimate))
+            if let next { steps.append(next) }
+            left -= need
+            rounds += 1
         }
+        return rounds
+    }
 
-        // Spread the spare time over the optional steps in proportion to their estimates.
+    /// Spreads the spare time over the optional steps in proportion to their estimates.
+    private func spreadSpare(_ spare: Duration, over steps: inout [ExecutionPlan.Step]) {
         let optional = steps.indices.filter { steps[$0].kind != .draft && steps[$0].kind != .bestOfN }
         let optionalTotal = optional.reduce(Duration.zero) { $0 + steps[$1].estimate }
-        let spare = max(.zero, left)
-        if optionalTotal > .zero {
-            for index in optional {
-                steps[index].allotted = steps[index].estimate + spare * (steps[index].estimate / optionalTotal)
-            }
+        guard optionalTotal > .zero else { return }
+        for index in optional {
+            steps[index].allotted = steps[index].estimate + spare * (steps[index].estimate / optionalTotal)
         }
-        return ExecutionPlan(
-            reason: reason, remaining: remaining, candidates: input.draftDone ? 1 : candidates,
-            rounds: rounds, check: check, steps: steps)
     }
 }

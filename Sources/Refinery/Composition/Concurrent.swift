@@ -16,7 +16,7 @@ public struct Concurrent<Input: Sendable, BranchOutput: Sendable>: Step {
     public var batchPenalty: Double
 
     /// `branches` run at the same time.
-    public init(_ name: String = "concurrent", batchPenalty: Double = 0.25, _ branches: [any Step<Input, BranchOutput>]) {
+    public init(_ branches: [any Step<Input, BranchOutput>], name: String = "concurrent", batchPenalty: Double = 0.25) {
         self.name = name
         self.branches = branches
         self.batchPenalty = batchPenalty

@@ -11,7 +11,7 @@ public struct Fallback<Input: Sendable, Output: Sendable>: Step {
     public let alternatives: [any Step<Input, Output>]
 
     /// `alternatives`, preferred first.
-    public init(_ name: String = "fallback", _ alternatives: [any Step<Input, Output>]) {
+    public init(_ alternatives: [any Step<Input, Output>], name: String = "fallback") {
         self.name = name
         self.alternatives = alternatives
     }

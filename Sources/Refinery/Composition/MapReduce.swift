@@ -34,7 +34,7 @@ public struct MapReduce<Item: Sendable, Mapped: Sendable, Result: Sendable>: Ste
     }
 
     private func mapEstimate(items: Int, in context: StepContext) -> Duration {
-        Concurrent(batchPenalty: 0.25, Array(repeating: map, count: max(1, items))).estimate(in: context)
+        Concurrent(Array(repeating: map, count: max(1, items))).estimate(in: context)
     }
 
     public func run(_ input: [Item], in context: StepContext) async -> StepResult<Result> {

@@ -9,8 +9,10 @@ import RefineryCore
 ///
 /// ```swift
 /// let pipeline = Pipeline {
-///     StepFunction<String, String>("plan", estimate: .milliseconds(200)) { task, _ in .completed("Plan: " + task) }
-///     Draft().asStep(instructions: "Answer briefly.")
+///     StepFunction<String, Answer>("plan", estimate: .milliseconds(5)) { task, _ in
+///         .completed(Answer(task: task, instructions: "Answer briefly.", notes: ["Give one example."]))
+///     }
+///     Draft()
 ///     Critique()
 ///     Refine()
 /// }

@@ -54,7 +54,9 @@ public struct Route<Input: Sendable, Output: Sendable>: Step {
             [(name: classifier.name, estimate: classifier.estimate(in: inner)),
              (name: "branch", estimate: branches.values.map { $0.estimate(in: inner) }.max() ?? .zero)],
             reason: "\(name) start", in: inner)
-        let label = await classifier.run(input, in: inner.allotting(plan.steps[0].allotted))
+        // A classifier that takes no measurable time (a closure) sees the route's whole time left.
+        let classify = plan.steps[0].estimate > .zero ? inner.allotting(plan.steps[0].allotted) : inner
+        let label = await classifier.run(input, in: classify)
         let key = label.output.map { $0.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
         let chosen = key.flatMap { key in branches.keys.first { $0.lowercased() == key } } ?? defaultBranch
         let branch = branches[chosen]!

@@ -6,9 +6,19 @@ import Tracing
 /// ``ToolExecutor`` (which turns errors into text the model reads), their results are appended
 /// as `tool` turns, and the model goes on. After ``maxToolRounds`` turns of calls, one last turn
 /// without tools forces an answer. The whole loop shares one sub-deadline.
+///
+/// A ``Handoff`` offered to the loop is a tool too (`transfer_to_<name>`): when the model calls
+/// it, the loop ends and the other agent answers the conversation with the loop's time left;
+/// its answer is the loop's, and its steps nest under the loop's record.
 public struct ToolLoop: Sendable {
     /// Runs the model's calls.
     public var tools: any ToolExecutor
+    /// Agents the model may hand the conversation over to.
+    public var handoffs: [Handoff] = []
+    /// How the first turn may use the tools: `.auto` (the default) lets the model choose;
+    /// `.required` or `.named(tool)` makes it call one first (decoded under the call's
+    /// constraint on a local model), as a pipeline's research step wants.
+    public var firstTurnChoice: GenerationRequest.ToolChoice = .auto
     /// Turns with tool calls allowed before an answer is forced.
     public var maxToolRounds: Int
     /// Token cap of each turn.
@@ -18,10 +28,11 @@ public struct ToolLoop: Sendable {
 
     /// A loop over `tools`, forcing an answer after `maxToolRounds` turns of calls.
     public init(
-        tools: any ToolExecutor, maxToolRounds: Int = 4, maxTokens: Int = 256,
+        tools: any ToolExecutor, handoffs: [Handoff] = [], maxToolRounds: Int = 4, maxTokens: Int = 256,
         sampling: SamplingParameters = SamplingParameters(temperature: 0.2)
     ) {
         self.tools = tools
+        self.handoffs = handoffs
         self.maxToolRounds = max(0, maxToolRounds)
         self.maxTokens = maxTokens
         self.sampling = sampling
@@ -44,14 +55,20 @@ public struct ToolLoop: Sendable {
         while true {
             let allowTools = turn < maxToolRounds
             let request = GenerationRequest(
-                prompt: .messages(transcript), tools: allowTools ? tools.definitions : [],
-                toolChoice: allowTools ? .auto : .none, sampling: sampling, maxTokens: maxTokens)
+                prompt: .messages(transcript), tools: allowTools ? tools.definitions + handoffs.map(\.definition) : [],
+                toolChoice: allowTools ? (turn == 0 ? firstTurnChoice : .auto) : .none, sampling: sampling,
+                maxTokens: maxTokens)
             let generation = await StepGenerator.generate(request, in: context, deadline: deadline)
             last = generation
             promptTokens += generation.stats?.promptTokens ?? 0
             generated += generation.generatedTokens
             fallbacks += generation.fallbacks
             guard generation.status == .completed, allowTools, !generation.toolCalls.isEmpty else { break }
+            if let handedOver = await handOver(generation, transcript: transcript, deadline: deadline, span: span) {
+                last = handedOver.generation
+                nested.append(handedOver.record)
+                break
+            }
             transcript.append(.assistant(generation.text, toolCalls: generation.toolCalls))
             let results = await execute(generation.toolCalls, deadline: deadline, span: span, nested: &nested)
             for (call, result) in zip(generation.toolCalls, results) {
@@ -81,6 +98,23 @@ public struct ToolLoop: Sendable {
         withNested.steps = nested
         StepSpan.finish(span, with: withNested)
         return (withNested, final)
+    }
+
+    /// When the turn calls a handoff, the other agent's answer to the conversation (nil: no handoff).
+    private func handOver(
+        _ generation: StepGeneration, transcript: [ChatMessage], deadline: Deadline, span: any Span
+    ) async -> (generation: StepGeneration, record: StepRecord)? {
+        guard let call = generation.toolCalls.first(where: { call in handoffs.contains { $0.toolName == call.name } }),
+            let handoff = handoffs.first(where: { $0.toolName == call.name })
+        else { return nil }
+        let result = await ServiceContext.withValue(span.context) {
+            await handoff.agent.run(Handoff.conversation(transcript, note: call.arguments["note"]?.stringValue), deadline: deadline)
+        }
+        let status: StepStatus = result.outcome == .failed ? .failed("the agent handed over to gave no answer") : .completed
+        let answer = StepGeneration(
+            text: result.answer, toolCalls: [], stats: nil, model: handoff.agent.models.first?.name ?? "",
+            status: status, pieces: result.generatedTokens, fallbacks: [])
+        return (answer, result.record(kind: .agent, name: "handoff to \(handoff.agent.name)"))
     }
 
     /// Runs one turn's calls concurrently, each inside a ``SubAgentScope`` and under the loop's

@@ -59,7 +59,7 @@ final class ActiveSequence: @unchecked Sendable {
     /// Whether the prompt still has tokens to feed now (not while waiting to share a prefix).
     var isPrefilling: Bool { fed < prompt.count && prefixSource == nil }
 
-    func stats(_ reason: EngineFinishReason, now: ContinuousClock.Instant) -> EngineStats {
+    func stats(_ reason: FinishReason, now: ContinuousClock.Instant) -> EngineStats {
         let start = admitted ?? now
         let first = firstToken ?? now
         var stats = EngineStats(finishReason: reason, promptTokens: prompt.count, cachedTokens: cachedTokens, generatedTokens: generated,

@@ -52,21 +52,11 @@ public enum EngineEvent: Sendable {
     case finished(EngineStats)
 }
 
-/// Why an engine generation ended.
-public enum EngineFinishReason: String, Sendable, Hashable {
-    /// An end-of-generation token, a stop string, or a constrained document that is complete.
-    case stop
-    /// The token cap or the context size.
-    case length
-    /// The deadline passed.
-    case deadline
-    /// The consumer went away.
-    case cancelled
-}
-
 /// Figures about one finished generation.
 public struct EngineStats: Sendable, Hashable {
-    public var finishReason: EngineFinishReason
+    /// Why it ended, in the vocabulary every layer shares (the engine never reports `toolCalls`:
+    /// `LocalModel` does, when the text held calls).
+    public var finishReason: FinishReason
     public var promptTokens: Int
     /// Prompt tokens whose keys and values came from a cache.
     public var cachedTokens: Int

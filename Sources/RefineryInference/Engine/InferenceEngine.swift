@@ -1,4 +1,5 @@
 import RefineryCore
+import Synchronization
 /// A model loaded for generation: its weights mapped from a GGUF file, a KV cache, a worker
 /// pool and one scheduler thread that runs every forward pass.
 ///
@@ -107,6 +108,12 @@ public final class InferenceEngine: Sendable {
         scheduler.submit(sequence)
         return stream
     }
+
+    /// Figures of the scheduler's forward steps so far (how many sequences shared them).
+    public var schedulerStatistics: SchedulerStatistics { scheduler.statistics.withLock { $0 } }
+
+    /// Sequences generating or waiting right now (a cancelled one is gone before the next step).
+    public var activeSequences: Int { scheduler.statistics.withLock { $0.activeSequences } }
 
     /// Runs `body` on the scheduler thread with the transformer to itself (between steps), and
     /// returns its result. For whole-model work such as perplexity and benchmarks.

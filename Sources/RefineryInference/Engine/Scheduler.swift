@@ -5,6 +5,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// The single serial thread that runs a model's forward passes.
 ///
@@ -32,6 +33,8 @@ final class Scheduler: @unchecked Sendable {
     private let prefixCache: PrefixCache
     /// Most requests waiting for admission.
     let maxQueued: Int
+    /// Figures of the forward steps so far, read from any thread.
+    let statistics = Mutex(SchedulerStatistics())
 
     init(transformer: Transformer, prefixCacheBlocks: Int, maxQueued: Int) {
         self.transformer = transformer
@@ -106,9 +109,12 @@ final class Scheduler: @unchecked Sendable {
                 sequence.admitted = .now
                 active.append(sequence)
             }
+            let waiting = queue.count
             lock.unlock()
             for job in pendingJobs { job(transformer) }
             step()
+            let running = active.count
+            statistics.withLock { $0.activeSequences = running + waiting }
         }
     }
 
@@ -191,6 +197,12 @@ final class Scheduler: @unchecked Sendable {
         guard batch.count > 0 else { return }
         let participants = batch.sequences.count
         let members = active
+        let sequencesInStep = logitRowOwners.count
+        statistics.withLock { figures in
+            figures.forwardSteps += 1
+            figures.largestBatch = max(figures.largestBatch, sequencesInStep)
+            if sequencesInStep > 1 { figures.sharedSteps += 1 }
+        }
         let logits: UnsafeMutableBufferPointer<Float>
         do {
             logits = try transformer.forward(batch) {
@@ -244,7 +256,7 @@ final class Scheduler: @unchecked Sendable {
     }
 
     /// Records a sampled token; returns why the sequence ends, if it does.
-    private func accept(_ token: Int32, for sequence: ActiveSequence) -> EngineFinishReason? {
+    private func accept(_ token: Int32, for sequence: ActiveSequence) -> FinishReason? {
         if sequence.options.stopTokens.contains(token) { return .stop }
         sequence.generated += 1
         sequence.history.append(token)
@@ -288,7 +300,7 @@ final class Scheduler: @unchecked Sendable {
     /// greedy output is identical to plain decoding, and sampled output keeps its distribution
     /// (with a seed, its very tokens: one draw per emitted token, as without speculation).
     private func verify(_ sequence: ActiveSequence, kv: KVSequence, logits: UnsafeMutableBufferPointer<Float>,
-                        firstRow: Int) -> EngineFinishReason? {
+                        firstRow: Int) -> FinishReason? {
         let vocabulary = transformer.config.vocabularySize
         let draft = sequence.draft
         sequence.draft = []
@@ -297,7 +309,7 @@ final class Scheduler: @unchecked Sendable {
         let base = kv.length - draft.count
         kv.length = base
         var accepted = 0
-        var ended: EngineFinishReason?
+        var ended: FinishReason?
         let sampledAt = ContinuousClock.now
         for index in 0...draft.count {
             let row = firstRow + index
@@ -326,7 +338,7 @@ final class Scheduler: @unchecked Sendable {
         return left
     }
 
-    private func finish(_ sequence: ActiveSequence, _ reason: EngineFinishReason, now: ContinuousClock.Instant) {
+    private func finish(_ sequence: ActiveSequence, _ reason: FinishReason, now: ContinuousClock.Instant) {
         if reason != .cancelled, var decoder = sequence.decoder {
             let tail = sequence.stopMatcher.feed(decoder.finish()) + sequence.stopMatcher.flush()
             sequence.decoder = decoder
@@ -362,4 +374,19 @@ final class Scheduler: @unchecked Sendable {
         }
         return best
     }
+}
+
+/// What an engine's scheduler has done: how many forward steps it ran and how many sequences
+/// shared them — the evidence that concurrent requests on one model decode in one batch.
+public struct SchedulerStatistics: Sendable, Hashable {
+    /// Forward steps run.
+    public var forwardSteps = 0
+    /// The most sequences that produced a token (or finished their prompt) in one step.
+    public var largestBatch = 0
+    /// Steps in which more than one sequence took part.
+    public var sharedSteps = 0
+    /// Sequences running or waiting after the latest step.
+    public var activeSequences = 0
+
+    public init() {}
 }

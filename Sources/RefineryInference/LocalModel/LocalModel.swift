@@ -198,14 +198,7 @@ public final class LocalModel: LanguageModel {
 
     /// The engine's figures as a ``GenerationStats``.
     public static func stats(_ stats: EngineStats) -> GenerationStats {
-        let reason: FinishReason
-        switch stats.finishReason {
-        case .stop: reason = .stop
-        case .length: reason = .length
-        case .deadline: reason = .deadline
-        case .cancelled: reason = .cancelled
-        }
-        return GenerationStats(finishReason: reason, promptTokens: stats.promptTokens, cachedTokens: stats.cachedTokens,
+        GenerationStats(finishReason: stats.finishReason, promptTokens: stats.promptTokens, cachedTokens: stats.cachedTokens,
                                generatedTokens: stats.generatedTokens, prefillTime: stats.prefillTime, decodeTime: stats.decodeTime)
     }
 }

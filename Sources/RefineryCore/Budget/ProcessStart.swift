@@ -1,4 +1,3 @@
-import RefineryCore
 import Foundation
 
 #if canImport(Glibc)
@@ -6,12 +5,19 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+#if canImport(SwiftOverlayShims)
+import SwiftOverlayShims  // timespec's members, under MemberImportVisibility
+#endif
 
 /// When this process started, on `ContinuousClock`: the instant a command's deadline counts
 /// from, so that process start-up (loading the executable, parsing arguments) counts too.
-enum ProcessStart {
+///
+/// ```swift
+/// let due = Deadline(ProcessStart.instant().advanced(by: .seconds(5)))  // 5 s from launch
+/// ```
+public enum ProcessStart {
     /// The process's start (to the kernel's 10 ms tick), or now when it cannot be read.
-    static func instant() -> ContinuousClock.Instant {
+    public static func instant() -> ContinuousClock.Instant {
         let now = ContinuousClock.now
         #if os(Linux)
         // Field 22 of /proc/self/stat: start time in clock ticks since boot; ContinuousClock
