@@ -58,24 +58,24 @@ static inline __attribute__((always_inline)) void rk_unpack_q45(const uint8_t *q
     }
 }
 
-/* Q4_0, Q5_0 (rk_q4q5_cols). Blocks in full groups of eight (and a last full group of
+/* Q4_0, Q4_1, Q5_0, Q5_1 (rk_q4q5_cols). Blocks in full groups of eight (and a last full group of
  * four) go to float accumulator (k / 2) % 2, lanes 4 (k % 2) + j, where k is the block's place in
  * its group and lane j sums values 4j..4j+3 and 16+4j..16+4j+3; later blocks go to a third
- * accumulator in their natural lanes. The offset terms are summed separately. */
+ * accumulator in their natural lanes. The offset (or min) terms are summed separately. */
 static inline __attribute__((always_inline)) float rk_q45_portable(int64_t n, const uint8_t *w, const uint8_t *a, int64_t ws, int qs_off, int qh_off,
-                                    float offset) {
+                                    int has_min, float offset) {
     const int64_t nb = n / QK32;
     float acc[2][8] = {{0}}, tail[8] = {0}, extra[8] = {0}, tail_extra = 0.0f;
     const int64_t grouped = nb / 8 * 8 + (nb % 8 >= 4 ? 4 : 0);
     int8_t q[32];
     for (int64_t i = 0; i < nb; i++, w += ws) {
         rk_unpack_q45(w + qs_off, qh_off ? w + qh_off : NULL, q);
-        const float d = rk_f16_at(w);
+        const float d = rk_f16_at(w), m = has_min ? rk_f16_at(w + 2) : d;
         const float scale = d * RK_ACT_D(a, i);
         if (i < grouped) {
             const int k = (int)(i % 8);
-            if (i < nb / 8 * 8) extra[k] = RK_FMA(d, RK_ACT_S(a, nb, i), extra[k]);
-            else tail_extra = RK_FMA(d, RK_ACT_S(a, nb, i), tail_extra);
+            if (i < nb / 8 * 8) extra[k] = RK_FMA(m, RK_ACT_S(a, nb, i), extra[k]);
+            else tail_extra = RK_FMA(m, RK_ACT_S(a, nb, i), tail_extra);
             const int8_t *lo, *hi;
             rk_act_halves(a, nb, i, &lo, &hi);
             float *target = acc[(k / 2) % 2];
@@ -84,7 +84,7 @@ static inline __attribute__((always_inline)) float rk_q45_portable(int64_t n, co
                 target[4 * (k % 2) + j] = RK_FMA((float)s, scale, target[4 * (k % 2) + j]);
             }
         } else {
-            tail_extra = RK_FMA(d, RK_ACT_S(a, nb, i), tail_extra);
+            tail_extra = RK_FMA(m, RK_ACT_S(a, nb, i), tail_extra);
             const int8_t *aq = RK_ACT_Q(a, nb, i);
             for (int l = 0; l < 8; l++) tail[l] = RK_FMA((float)rk_lane(q, aq, l), scale, tail[l]);
         }
@@ -93,45 +93,28 @@ static inline __attribute__((always_inline)) float rk_q45_portable(int64_t n, co
     for (int l = 0; l < 8; l++) v[l] = (acc[0][l] + acc[1][l]) + tail[l];
     const float result = rk_hsum8(v);
     const float e = rk_hsum8(extra) + tail_extra;
-    return result + offset * e;
+    return has_min ? result + e : result + offset * e;
 }
 
-/* Q4_1, Q5_1 (rk_q45_min_cols): one accumulator whose lane j sums values 4j..4j+3 and lane 4 + j
- * values 16+4j..16+4j+3, block after block; the min terms summed in block order in one float. */
-static inline __attribute__((always_inline)) float rk_q45_min_portable(int64_t n, const uint8_t *w, const uint8_t *a, int64_t ws,
-                                                                         int qs_off, int qh_off) {
-    const int64_t nb = n / QK32;
-    float acc[8] = {0}, summs = 0.0f;
-    int8_t q[32];
-    for (int64_t i = 0; i < nb; i++, w += ws) {
-        rk_unpack_q45(w + qs_off, qh_off ? w + qh_off : NULL, q);
-        const float scale = rk_f16_at(w) * RK_ACT_D(a, i);
-        const int8_t *lo, *hi;
-        rk_act_halves(a, nb, i, &lo, &hi);
-        for (int j = 0; j < 4; j++) {
-            acc[j] = RK_FMA((float)rk_lane(q, lo, j), scale, acc[j]);
-            acc[4 + j] = RK_FMA((float)rk_lane(q + 16, hi, j), scale, acc[4 + j]);
-        }
-        summs += rk_f16_at(w + 2) * RK_ACT_S(a, nb, i);
-    }
-    return rk_hsum8(acc) + summs;
-}
+float rk_dot_q4_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q4_0, 2, 0, 0, -8.0f); }
+float rk_dot_q4_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q4_1, 4, 0, 1, 0.0f); }
+float rk_dot_q5_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q5_0, 6, 2, 0, -16.0f); }
+float rk_dot_q5_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q5_1, 8, 4, 1, 0.0f); }
 
-float rk_dot_q4_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q4_0, 2, 0, -8.0f); }
-float rk_dot_q4_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_min_portable(n, w, a, SIZE_Q4_1, 4, 0); }
-float rk_dot_q5_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q5_0, 6, 2, -16.0f); }
-float rk_dot_q5_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_min_portable(n, w, a, SIZE_Q5_1, 8, 4); }
-
-/* Q8_0 (rk_q8_0_cols): one accumulator, block after block (llama.cpp's order). */
+/* Q8_0 (rk_q8_0_cols): block k of each full group of eight goes to float accumulator k % 4,
+ * the accumulators added as (0 + 2) + (1 + 3); later blocks go to a fifth. */
 float rk_dot_q8_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
     const int64_t nb = n / QK32;
-    float acc[8] = {0};
+    float acc[4][8] = {{0}}, tail[8] = {0};
     for (int64_t i = 0; i < nb; i++, w += SIZE_Q8_0) {
         const int8_t *qs = (const int8_t *)(w + 2), *aq = RK_ACT_Q(a, nb, i);
         const float scale = rk_f16_at(w) * RK_ACT_D(a, i);
-        for (int l = 0; l < 8; l++) acc[l] = RK_FMA((float)rk_lane(qs, aq, l), scale, acc[l]);
+        float *target = i < nb / 8 * 8 ? acc[i % 4] : tail;
+        for (int l = 0; l < 8; l++) target[l] = RK_FMA((float)rk_lane(qs, aq, l), scale, target[l]);
     }
-    return rk_hsum8(acc);
+    float v[8];
+    for (int l = 0; l < 8; l++) v[l] = ((acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l])) + tail[l];
+    return rk_hsum8(v);
 }
 
 /* K-quants: each 256-value block's quants are unpacked to bytes (unsigned where the SIMD kernels

@@ -54,16 +54,34 @@ struct GenerationReferenceTests {
         }
     }
 
-    /// `minimumEqual` prompts must give llama.cpp's first 32 greedy tokens, and the top-10 logits at
-    /// the first position must lie within `logitTolerance` of llama.cpp's (0: equal). Where the
-    /// arithmetic is not llama.cpp's operation for operation, near-ties can go either way: llama.cpp's
-    /// own logits move by up to 0.61 (SmolLM2), 0.35 (Gemma 3) and 0.21 (Qwen2.5) between
-    /// evaluating a prompt in one batch and token by token.
-    func check(_ name: String, minimumEqual: Int, logitTolerance: Double = 1.0) async throws {
+    /// KL(llama.cpp ‖ ours) over llama.cpp's top tokens at a position: both distributions restricted
+    /// to those tokens and renormalized (the fixtures keep llama.cpp's top 10 logits, not the whole
+    /// vocabulary; `refinery perplexity --kl-divergence-base` measures the whole distribution).
+    static func topKLDivergence(reference: [[Double]], logits: [Float]) -> Double {
+        let theirs = reference.map { $0[1] }
+        let ours = reference.map { Double(logits[Int($0[0])]) }
+        func logSoftmax(_ v: [Double]) -> [Double] {
+            let m = v.max()!
+            let normalizer = m + log(v.map { exp($0 - m) }.reduce(0, +))
+            return v.map { $0 - normalizer }
+        }
+        let p = logSoftmax(theirs), q = logSoftmax(ours)
+        return zip(p, q).map { exp($0) * ($0 - $1) }.reduce(0, +)
+    }
+
+    /// `minimumEqual` prompts must give llama.cpp's first 32 greedy tokens; at the first position,
+    /// the top-10 logits must lie within `logitTolerance` of llama.cpp's and the distribution over
+    /// them within `maximumKLD` of llama.cpp's (``topKLDivergence(reference:logits:)``). Our
+    /// arithmetic sums in the order fastest here, not llama.cpp's (llama.cpp's own back ends do not
+    /// agree bit for bit either), so near-ties can go either way: llama.cpp's own logits move by up
+    /// to 0.61 (SmolLM2), 0.35 (Gemma 3) and 0.21 (Qwen2.5) between evaluating a prompt in one batch
+    /// and token by token.
+    func check(_ name: String, minimumEqual: Int, logitTolerance: Double = 1.0, maximumKLD: Double = 0.01) async throws {
         guard let engine = try Self.engine(name) else { return }
         let reference = try EngineReference.load(name)
         var equal = 0
         var worst: Double = 0
+        var worstKLD: Double = 0
         for item in reference.cases {
             let tokens = try await Self.greedy(engine, item.prompt_tokens, eos: reference.eos)
             let n = min(32, item.tokens.count)
@@ -73,19 +91,21 @@ struct GenerationReferenceTests {
             for pair in item.top_logits {
                 worst = max(worst, abs(Double(logits[Int(pair[0])]) - pair[1]))
             }
+            worstKLD = max(worstKLD, Self.topKLDivergence(reference: item.top_logits, logits: logits))
             print("\(name): \(same ? "same" : "DIFFERENT") \(tokens.prefix(12)) vs \(item.tokens.prefix(12))")
         }
-        print("\(name): \(equal)/\(reference.cases.count) prompts give llama.cpp's first 32 greedy tokens; largest top-10 logit difference at the first position \(worst)")
+        print("\(name): \(equal)/\(reference.cases.count) prompts give llama.cpp's first 32 greedy tokens; largest top-10 logit difference at the first position \(worst), largest top-10 KL divergence \(worstKLD)")
         #expect(equal >= minimumEqual)
-        #expect(logitTolerance == 0 ? worst == 0 : worst < logitTolerance)
+        #expect(worst < logitTolerance)
+        #expect(worstKLD < maximumKLD)
     }
 
-    /// SmolLM2 (Q4_1 and Q8_0 weights) runs bit for bit as llama.cpp does: its matrix products,
-    /// attention, softmax, SiLU and RoPE follow ggml's x86 order (prompt rows through llamafile's
-    /// tiled attention, generated ones through ggml's dot product), so every prompt gives its
-    /// tokens and the first position's logits are equal, not close.
-    @Test("SmolLM2-135M: greedy tokens equal llama.cpp's on all 5 chat prompts, logits bit for bit")
-    func smolLM2() async throws { try await check(TestModels.smolLM2, minimumEqual: 5, logitTolerance: 0) }
+    /// SmolLM2 meets 3 of 5 as llama.cpp itself does: evaluating the same prompts token by token
+    /// instead of in one batch, llama.cpp reproduces its own batched greedy tokens on 3 of 5
+    /// (scripts/reference/engine_self_consistency.py). The two others part where the two leading
+    /// logits are closer than llama.cpp's own batch-versus-sequential spread.
+    @Test("SmolLM2-135M: greedy tokens equal llama.cpp's on at least 3 of 5 chat prompts; top-10 distribution close")
+    func smolLM2() async throws { try await check(TestModels.smolLM2, minimumEqual: 3) }
 
     @Test("Qwen2.5-Coder-0.5B: greedy tokens equal llama.cpp's on at least 4 of 5 chat prompts")
     func qwen() async throws { try await check(TestModels.qwen05, minimumEqual: 4, logitTolerance: 0.5) }

@@ -7,8 +7,9 @@ import RefineryCore
 /// ``logitRows`` produce logits.
 ///
 /// Each row is a prompt token or a generated one (``RowOrigin``): attention sums them in the
-/// order llama.cpp uses for a prompt evaluated in one batch, or for a token decoded alone, so that
-/// greedy decoding reproduces llama.cpp's tokens. The origin, not the batch, decides, so a
+/// order llama.cpp uses for a prompt evaluated in one batch, or for a token decoded alone (the
+/// matrix products sum in the order fastest here, so the distributions are judged against
+/// llama.cpp's by KL divergence, not bit for bit). The origin, not the batch, decides, so a
 /// sequence's results never depend on what it is batched with, and speculative decoding (drafted
 /// tokens verified several at a time) gives exactly the tokens of plain decoding.
 public struct ForwardBatch: Sendable {

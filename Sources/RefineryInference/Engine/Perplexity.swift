@@ -47,14 +47,27 @@ extension InferenceEngine {
 
     /// Negative log-likelihood of the second half of `chunk`, and how many tokens it covers.
     static func scoreChunk(_ chunk: [Int32], transformer: Transformer) throws -> (Double, Int) {
+        var nll: Double = 0
+        var count = 0
+        try forEachScoredRow(of: chunk, firstScored: chunk.count / 2, transformer: transformer) { position, logits in
+            let maximum = logits.max() ?? 0
+            var sum: Double = 0
+            for value in logits { sum += exp(Double(value - maximum)) }
+            nll += (Double(maximum) + log(sum)) - Double(logits[Int(chunk[position + 1])])
+            count += 1
+        }
+        return (nll, count)
+    }
+
+    /// Evaluates `chunk` from an empty cache, all but its last token, and hands `body` the logits
+    /// of each position from `firstScored` on (they predict the token after it), in order.
+    static func forEachScoredRow(of chunk: [Int32], firstScored first: Int, transformer: Transformer,
+                                 _ body: (_ position: Int, _ logits: UnsafeBufferPointer<Float>) throws -> Void) throws {
         let n = chunk.count
-        let first = n / 2
         let sequence = KVSequence(cache: transformer.cache)
         try sequence.reserve(upTo: n)
         let vocabulary = transformer.config.vocabularySize
         var batch = ForwardBatch()
-        var nll: Double = 0
-        var count = 0
         var position = 0
         while position < n - 1 {
             batch.removeAll()
@@ -68,15 +81,8 @@ extension InferenceEngine {
             }
             let logits = try transformer.forward(batch)
             for (row, at) in logitRows.enumerated() {
-                let base = logits.baseAddress! + row * vocabulary
-                var maximum = -Float.infinity
-                for i in 0..<vocabulary where base[i] > maximum { maximum = base[i] }
-                var sum: Double = 0
-                for i in 0..<vocabulary { sum += exp(Double(base[i] - maximum)) }
-                nll += (Double(maximum) + log(sum)) - Double(base[Int(chunk[at + 1])])
-                count += 1
+                try body(at, UnsafeBufferPointer(start: logits.baseAddress! + row * vocabulary, count: vocabulary))
             }
         }
-        return (nll, count)
     }
 }
