@@ -123,6 +123,7 @@ struct GrammarCorpusTests {
         var rng = GrammarRNG(seed: 0xC0FF_EE)
         var all = try Self.corpus()
         for (name, text) in Self.keywordSchemas { all.append((name, try #require(TestJSONParser.parse(text)))) }
+        all.append(("benchmark's large schema", GrammarBenchmark.largeSchema))
         var cases: [String] = []
         for (name, schema) in all {
             guard let g = try? JSONSchemaGrammar(schema: schema) else { continue }  // reported by `compiles`
@@ -142,5 +143,26 @@ struct GrammarCorpusTests {
         }
         print("corpus walks: \(cases.count) documents from \(all.count) schemas")
         try GrammarPropertyTests().crossCheckWithPython(cases)
+    }
+
+    @Test("large schemas are described to the model within the budget; small ones whole")
+    func promptSummary() throws {
+        let small: JSONValue = ["type": "object", "properties": ["a": ["type": "integer"]]]
+        let whole = JSONSchemaPromptSummary(schema: small, limit: 3000)
+        #expect(whole.form == .whole && whole.text == small.serialized())
+        for (name, schema) in try Self.corpus() + [("large", GrammarBenchmark.largeSchema)] {
+            for limit in [3000, 1200, 400] {
+                let summary = JSONSchemaPromptSummary(schema: schema, limit: limit)
+                #expect(summary.text.count <= limit, "\(name) at \(limit): \(summary.text.count) characters")
+                #expect(!summary.text.isEmpty)
+                if summary.form != .outline { #expect(TestJSONParser.parse(summary.text) != nil, "\(name): the stripped schema must stay JSON") }
+            }
+        }
+        let outline = JSONSchemaPromptSummary(schema: GrammarBenchmark.largeSchema, limit: 1500)
+        #expect(outline.form == .outline)
+        #expect(outline.text.contains("\"jobs\" (object, required)"), "\(outline.text)")
+        let workflow = try #require(try Self.corpus().first { $0.name == "github-workflow" }?.schema)
+        let stripped = JSONSchemaPromptSummary(schema: workflow, limit: workflow.serialized().count - 1)
+        #expect(stripped.form == .withoutAnnotations && !stripped.text.contains("markdownDescription"))
     }
 }
