@@ -1,4 +1,6 @@
 import Foundation
+import RefineryBench
+import RefineryCore
 import RefineryInference
 import Testing
 

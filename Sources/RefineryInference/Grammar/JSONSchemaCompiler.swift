@@ -86,7 +86,9 @@ struct JSONSchemaCompiler {
     static func child(_ path: String, _ token: String) -> String { path + "/" + JSONSchemaReferences.escape(token) }
 
     /// Records a part of the schema the grammar leaves out.
-    mutating func omit(_ error: GrammarError) { omissions.append(error) }
+    mutating func omit(_ error: GrammarError) {
+        if !omissions.contains(error) { omissions.append(error) }
+    }
 
     // MARK: - Conjunctions
 
