@@ -50,6 +50,39 @@ struct GrammarCorpusTests {
         ("anchor", ##"{"$defs":{"tag":{"$anchor":"tag","type":"string","enum":["v1","v2"]}},"type":"array","items":{"$ref":"#tag"},"maxItems":3}"##),
     ]
 
+    /// `allOf` chains of `if`/`then` on one discriminating property, as real configuration
+    /// schemas write them: with `required` in each `if` (the branches prune each other early),
+    /// and without (every combination is possible; the exploration is capped).
+    static var ifChains: [(name: String, schema: JSONValue)] {
+        func chain(required: Bool) -> JSONValue {
+            let kinds = (0..<12).map { "kind\($0)" }
+            var properties: [(key: String, value: JSONValue)] = [("kind", .object([("enum", .array(kinds.map { .string($0) }))]))]
+            var rules: [JSONValue] = []
+            for (i, kind) in kinds.enumerated() {
+                properties.append(("option\(i)", .object([("type", "integer"), ("minimum", 0), ("maximum", 9)])))
+                var condition: [(key: String, value: JSONValue)] = [("properties", .object([("kind", .object([("const", .string(kind))]))]))]
+                if required { condition.append(("required", ["kind"])) }
+                rules.append(.object([("if", .object(condition)), ("then", .object([("required", .array([.string("option\(i)")]))]))]))
+            }
+            return .object([("type", "object"), ("properties", .object(properties)), ("required", ["kind"]),
+                            ("additionalProperties", false), ("allOf", .array(rules))])
+        }
+        return [("if chain with required", chain(required: true)), ("if chain without required", chain(required: false))]
+    }
+
+    @Test("if/then chains on a discriminator compile quickly; every kind keeps its own requirement")
+    func ifChainsCompile() throws {
+        for (name, schema) in Self.ifChains {
+            let start = ContinuousClock.now
+            let g = try JSONSchemaGrammar(schema: schema)
+            let elapsed = start.duration(to: .now)
+            #expect(elapsed < .seconds(5), "\(name) took \(elapsed)")
+            #expect(g.makeMatcher().matches(#"{"kind": "kind3", "option3": 4}"#), "\(name)")
+            #expect(!g.makeMatcher().matches(#"{"kind": "kind3"}"#), "\(name)")
+            print("\(name): \(g.grammar.ruleCount) rules in \(elapsed), \(g.omissions.count) omissions")
+        }
+    }
+
     @Test("every corpus schema and keyword schema compiles")
     func compiles() throws {
         let corpus = try Self.corpus()
@@ -126,6 +159,7 @@ struct GrammarCorpusTests {
         var all = try Self.corpus()
         for (name, text) in Self.keywordSchemas { all.append((name, try #require(TestJSONParser.parse(text)))) }
         all.append(("benchmark's large schema", GrammarBenchmark.largeSchema))
+        all += Self.ifChains
         var cases: [String] = []
         for (name, schema) in all {
             guard let g = try? JSONSchemaGrammar(schema: schema) else { continue }  // reported by `compiles`

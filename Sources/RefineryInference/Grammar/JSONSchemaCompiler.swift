@@ -35,7 +35,12 @@ struct JSONSchemaCompiler {
     let negation: JSONSchemaComplement
 
     /// The most distinct conjunctions (combinations of branches) one schema may compile to.
-    static let maxConjunctions = 4_096
+    static let maxConjunctions = 20_000
+    /// The most combinations one object's (or value's) branches are explored to; beyond them the
+    /// remaining branches are left out (a sound narrowing, listed in the omissions).
+    static let maxLeavesPerDistribution = 512
+    /// The combinations each distribution in progress may still compile, innermost last.
+    private var leafBudgets: [Int] = []
 
     init(root: JSONValue, options: JSONSchemaGrammar.Options, builder: GrammarBuilder = GrammarBuilder()) {
         self.root = root
@@ -99,7 +104,7 @@ struct JSONSchemaCompiler {
 
     /// A rule matching the values that satisfy every schema of `parts` and one alternative of
     /// each of `pending`.
-    mutating func compile(_ parts: [SchemaPart], choices pending: [Choice] = []) throws(GrammarError) -> Int {
+    mutating func compile(_ parts: [SchemaPart], choices pending: [Choice] = [], distributing: Bool = false) throws(GrammarError) -> Int {
         let (flat, found) = try expand(parts)
         var choices = pending
         var choiceKeys = Set(choices.map { $0.map(Self.key).joined(separator: "\u{3}") })
@@ -108,6 +113,14 @@ struct JSONSchemaCompiler {
         if let r = conjunctionRules[key] { return r }
         if let e = failedConjunctions[key] { throw e }
         let path = parts.first?.path ?? ""
+        if let (keyword, where_, reason) = Self.contradiction(flat) {
+            let error = GrammarError.unsatisfiable(keyword, path: where_, reason)
+            failedConjunctions[key] = error
+            throw error
+        }
+        let opensDistribution = !distributing && !choices.isEmpty
+        if opensDistribution { leafBudgets.append(Self.maxLeavesPerDistribution) }
+        if distributing && choices.isEmpty && !leafBudgets.isEmpty { leafBudgets[leafBudgets.count - 1] -= 1 }
         conjunctionCount += 1
         guard conjunctionCount <= Self.maxConjunctions else {
             throw .tooLarge("anyOf", path: path, "the combinations of anyOf, oneOf, if and dependentSchemas branches exceed \(Self.maxConjunctions)")
@@ -120,8 +133,12 @@ struct JSONSchemaCompiler {
                 var alternatives: [[Item]] = []
                 var errors: [GrammarError] = []
                 for alternative in first {
+                    if let budget = leafBudgets.last, budget <= 0 {
+                        errors.append(.tooLarge("anyOf", path: path, "more than \(Self.maxLeavesPerDistribution) combinations of anyOf, oneOf, if and dependentSchemas branches; the others are left out"))
+                        break
+                    }
                     do throws(GrammarError) {
-                        alternatives.append([.rule(try compile(flat + alternative, choices: rest))])
+                        alternatives.append([.rule(try compile(flat + alternative, choices: rest, distributing: true))])
                     } catch {
                         errors.append(error)
                     }
@@ -132,13 +149,74 @@ struct JSONSchemaCompiler {
             } else {
                 b.define(r, [[.rule(try compileMerged(flat, path: path))]])
             }
+            if opensDistribution { leafBudgets.removeLast() }
             return r
         } catch {
+            if opensDistribution { leafBudgets.removeLast() }
             b.define(r, [])
             conjunctionRules[key] = nil
             failedConjunctions[key] = error
             throw error
         }
+    }
+
+    /// A contradiction visible without compiling `flat`: no common type, or a property some
+    /// schema requires that another forbids or that no listed value can fill. It prunes the
+    /// combinations of branches early (discriminated `if`/`then` chains, `oneOf`s).
+    static func contradiction(_ flat: [SchemaPart]) -> (String, String, String)? {
+        var types: Set<String>? = nil
+        for p in flat {
+            guard let t = p.schema["type"] else { continue }
+            let set = Set(t.stringValue.map { [$0] } ?? (t.arrayValue ?? []).compactMap(\.stringValue))
+            let merged = types.map { intersectTypes($0, set) } ?? set
+            if merged.isEmpty { return ("type", p.path, "the schemas that apply together have no type in common") }
+            types = merged
+        }
+        var required = Set<String>()
+        for p in flat {
+            for v in p.schema["required"]?.arrayValue ?? [] { if case .string(let name) = v { required.insert(name) } }
+        }
+        for name in required {
+            if let found = requiredContradiction(name, flat) { return found }
+        }
+        return nil
+    }
+
+    /// Why required property `name` cannot be present under every schema of `flat`, if visible.
+    private static func requiredContradiction(_ name: String, _ flat: [SchemaPart]) -> (String, String, String)? {
+        var values: [JSONValue]? = nil
+        var excluded: [JSONValue] = []
+        for p in flat {
+            let property = p.schema["properties"]?[name]
+            if property == .bool(false) {
+                return ("false", child(child(p.path, "properties"), name), "property '\(name)' is required but this schema forbids it")
+            }
+            if property == nil, p.schema["additionalProperties"] == .bool(false), p.schema["patternProperties"] == nil {
+                return ("false", child(p.path, "additionalProperties"), "property '\(name)' is required but this schema forbids it")
+            }
+            guard let s = property else { continue }
+            if let c = s["const"] {
+                values = intersection(values, [c])
+            } else if case .array(let list)? = s["enum"] {
+                values = intersection(values, list)
+            }
+            if case .array(let list)? = s[JSONSchemaComplement.excludedValuesKeyword] { excluded += list }
+        }
+        guard let values else { return nil }
+        for v in values where !contains(excluded, v) { return nil }
+        return ("required", flat[0].path, "no value of required property '\(name)' satisfies every schema that applies")
+    }
+
+    private static func contains(_ list: [JSONValue], _ value: JSONValue) -> Bool {
+        for item in list where JSONSchemaInstanceCheck.sameValue(item, value) { return true }
+        return false
+    }
+
+    private static func intersection(_ current: [JSONValue]?, _ list: [JSONValue]) -> [JSONValue] {
+        guard let current else { return list }
+        var out: [JSONValue] = []
+        for v in current where contains(list, v) { out.append(v) }
+        return out
     }
 
     /// Splits `parts` into schemas without combinators (annotations dropped, `$ref` and `allOf`
