@@ -47,6 +47,7 @@ struct GrammarCorpusTests {
         ("draft-4 exclusive bounds", #"{"$schema":"http://json-schema.org/draft-04/schema#","type":"number","minimum":0,"exclusiveMinimum":true,"maximum":10,"exclusiveMaximum":true}"#),
         ("legacy tuple items", #"{"$schema":"http://json-schema.org/draft-07/schema#","type":"array","items":[{"type":"string","maxLength":3},{"type":"integer"}],"additionalItems":false,"minItems":1}"#),
         ("unevaluatedProperties", #"{"type":"object","allOf":[{"properties":{"a":{"type":"integer"}}}],"properties":{"b":{"type":"boolean"}},"unevaluatedProperties":false}"#),
+        ("unparsed regex without constraint", #"{"type":"object","properties":{"a":{"type":"integer"}},"patternProperties":{"^(?!x-)[a-z]":{"description":"any"}},"additionalProperties":false,"required":["a"]}"#),
         ("anchor", ##"{"$defs":{"tag":{"$anchor":"tag","type":"string","enum":["v1","v2"]}},"type":"array","items":{"$ref":"#tag"},"maxItems":3}"##),
     ]
 

@@ -34,7 +34,12 @@ extension JSONSchemaCompiler {
                     guard case .object(let pairs) = v else { throw .invalidSchema("patternProperties", path: p.path, "must be an object") }
                     for (source, schema) in pairs {
                         let where_ = JSONSchemaCompiler.child(JSONSchemaCompiler.child(p.path, "patternProperties"), source)
-                        view.patterns.append((source, schema, where_, try RegexAutomaton(pattern: source, path: where_, reading: .search)))
+                        do throws(GrammarError) {
+                            view.patterns.append((source, schema, where_, try RegexAutomaton(pattern: source, path: where_, reading: .search)))
+                        } catch {
+                            // A regex outside the subset matters only when its schema constrains something.
+                            if !Self.acceptsAnything(schema) { throw error }
+                        }
                     }
                 }
                 if let v = s["additionalProperties"] {
@@ -73,6 +78,15 @@ extension JSONSchemaCompiler {
                     unevaluated.append(SchemaPart(schema: u, path: JSONSchemaCompiler.child(p.path, "unevaluatedProperties")))
                 }
                 views.append(view)
+            }
+        }
+
+        /// Whether `schema` has no constraining keyword (`true`, `{}`, annotations only).
+        static func acceptsAnything(_ schema: JSONValue) -> Bool {
+            switch schema {
+            case .bool(let b): return b
+            case .object(let pairs): return !pairs.contains { JSONSchemaVocabulary.constraining.contains($0.key) }
+            default: return false
             }
         }
 
