@@ -208,7 +208,7 @@ struct JSONSchemaCompiler {
     }
 
     private static func contains(_ list: [JSONValue], _ value: JSONValue) -> Bool {
-        for item in list where JSONSchemaInstanceCheck.sameValue(item, value) { return true }
+        for item in list where JSONSchemaValidator.equal(item, value) { return true }
         return false
     }
 
@@ -450,11 +450,11 @@ struct JSONSchemaCompiler {
                 continue
             }
             literalPath = p.path
-            candidates = candidates.map { $0.filter { v in list.contains { JSONSchemaInstanceCheck.sameValue(v, $0) } } } ?? list
+            candidates = candidates.map { $0.filter { v in list.contains { JSONSchemaValidator.equal(v, $0) } } } ?? list
         }
         guard var values = candidates else { return nil }
         var kept: [JSONValue] = []
-        for v in values where !kept.contains(where: { JSONSchemaInstanceCheck.sameValue($0, v) }) {
+        for v in values where !kept.contains(where: { JSONSchemaValidator.equal($0, v) }) {
             var ok = true
             for p in flat where try !check.isValid(v, p.schema, path: p.path) { ok = false; break }
             if ok { kept.append(v) }

@@ -12,33 +12,11 @@ struct JSONSchemaInstanceCheck {
     /// The document the schema belongs to (for `$ref`).
     let root: JSONValue
 
-    /// JSON Schema's equality: numbers by value (`1 == 1.0`), objects whatever their key order,
-    /// booleans never equal to numbers.
-    static func sameValue(_ a: JSONValue, _ b: JSONValue) -> Bool {
-        switch (a, b) {
-        case (.int, .int), (.int, .double), (.double, .int), (.double, .double): return number(a) == number(b)
-        case let (.array(x), .array(y)): return x.count == y.count && zip(x, y).allSatisfy { sameValue($0, $1) }
-        case let (.object(x), .object(y)):
-            return x.count == y.count && x.allSatisfy { p in y.contains { $0.key == p.key && sameValue($0.value, p.value) } }
-        default: return a == b
-        }
-    }
-
     static func number(_ v: JSONValue) -> Double? {
         switch v {
         case .int(let i): return Double(i)
         case .double(let d): return d
         default: return nil
-        }
-    }
-
-    /// Whether `value` is of JSON Schema type `type`.
-    static func isOfType(_ value: JSONValue, _ type: String) -> Bool {
-        switch (type, value) {
-        case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .array), ("object", .object): return true
-        case ("number", .int), ("number", .double), ("integer", .int): return true
-        case ("integer", .double(let d)): return d.isFinite && d == d.rounded()
-        default: return false
         }
     }
 
@@ -59,12 +37,12 @@ struct JSONSchemaInstanceCheck {
         }
         if let t = schema["type"] {
             let names: [String] = t.stringValue.map { [$0] } ?? (t.arrayValue ?? []).compactMap(\.stringValue)
-            if !names.contains(where: { Self.isOfType(value, $0) }) { return false }
+            if !names.contains(where: { JSONSchemaValidator.isOfType(value, $0) }) { return false }
         }
-        if let c = schema["const"], !Self.sameValue(value, c) { return false }
-        if case .array(let list)? = schema["enum"], !list.contains(where: { Self.sameValue(value, $0) }) { return false }
+        if let c = schema["const"], !JSONSchemaValidator.equal(value, c) { return false }
+        if case .array(let list)? = schema["enum"], !list.contains(where: { JSONSchemaValidator.equal(value, $0) }) { return false }
         if case .array(let list)? = schema[JSONSchemaComplement.excludedValuesKeyword],
-           list.contains(where: { Self.sameValue(value, $0) }) { return false }
+           list.contains(where: { JSONSchemaValidator.equal(value, $0) }) { return false }
         if case .array(let list)? = schema["allOf"] {
             for (i, s) in list.enumerated() where try !sub(value, s, path + "/allOf/\(i)") { return false }
         }
@@ -151,7 +129,7 @@ struct JSONSchemaInstanceCheck {
         if let m = schema["minItems"].flatMap(Self.number), Double(items.count) < m { return false }
         if let m = schema["maxItems"].flatMap(Self.number), Double(items.count) > m { return false }
         if schema["uniqueItems"] == .bool(true) {
-            for i in items.indices { for j in items.indices where j > i && Self.sameValue(items[i], items[j]) { return false } }
+            for i in items.indices { for j in items.indices where j > i && JSONSchemaValidator.equal(items[i], items[j]) { return false } }
         }
         if let c = schema["contains"] {
             var matching = 0

@@ -94,7 +94,9 @@ public struct JSONSchemaPromptSummary: Sendable, Hashable {
         }
 
         var finished: String {
-            (lines + (truncated ? ["… (more properties; the output is still checked against the full schema)"] : [])).joined(separator: "\n")
+            let text = (lines + (truncated ? ["… (more properties; the output is still checked against the full schema)"] : []))
+                .joined(separator: "\n")
+            return text.count <= limit ? text : String(text.prefix(limit))
         }
 
         mutating func add(_ line: String) -> Bool {
