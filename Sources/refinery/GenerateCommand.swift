@@ -19,7 +19,7 @@ struct GenerateCommand: AsyncParsableCommand {
             generated text (or, with --json, one JSON object: text, tokens, prompt_tokens, \
             generated_tokens, prefill_ms, decode_ms, finish_reason, seed); diagnostics go to standard error.
 
-            --schema FILE constrains the output to one JSON document valid under the JSON schema in             FILE, and --any-json to any JSON value (token by token: every output parses). Generation             stops when the document is complete; standard output then holds exactly the document and             a newline. A schema keyword outside the supported subset is an error naming it and its             path; a document left unfinished (--max-tokens too small, for instance) is an error             carrying the partial text, and nothing is written to standard output.
+            --schema FILE constrains the output to one JSON document valid under the JSON schema in             FILE, and --any-json to any JSON value (token by token: every output parses). Generation             stops when the document is complete; standard output then holds exactly the document and             a newline. A schema keyword that cannot be enforced is an error naming it and its path (parts             left out as a sound narrowing are noted on standard error); a document left unfinished             (--max-tokens too small, for instance) is an error carrying the partial text, with exit             status 1, and nothing is written to standard output. The model is shown the schema             itself when it is small, and a shorter form (annotations dropped, or an outline of its             properties) when it would crowd the context; the grammar always holds the output to the             whole schema. Without --model and --remote, the catalog's default model is used.
 
             Default sampling (llama.cpp's defaults): temperature 0.8, top-k 40, top-p 0.95, \
             min-p 0.05, repeat penalty 1.0 over the last 64 tokens, a random seed; at most 512 \
@@ -84,8 +84,6 @@ struct GenerateCommand: AsyncParsableCommand {
         if remoteArguments.remote != nil {
             if modelArguments.model != nil { throw ValidationError("give either --model or --remote, not both") }
             if raw { throw ValidationError("--raw needs a local --model: a chat completions endpoint takes messages") }
-        } else if modelArguments.model == nil {
-            throw ValidationError("give --model NAME|PATH, or --remote PRESET|URL --remote-model NAME")
         }
     }
 
@@ -123,7 +121,18 @@ struct GenerateCommand: AsyncParsableCommand {
         }
         // Compile before loading the model, so a bad schema fails fast.
         let grammar = try schema.map { try JSONSchemaGrammar(schema: $0) }
-        let model = try modelArguments.load()
+        for omission in grammar?.omissions ?? [] {
+            StandardError.line("note: the output leaves out part of the schema: \(omission.message)")
+        }
+        var arguments = modelArguments
+        if arguments.model == nil {
+            // No --model: the catalog's default model.
+            guard let name = try ModelStore.fromEnvironment().catalog.defaultEntry?.name else {
+                throw ValidationError("give --model NAME|PATH, or --remote PRESET|URL --remote-model NAME")
+            }
+            arguments.model = name
+        }
+        let model = try arguments.load()
         let tokens: [Int32]
         if raw {
             tokens = model.tokenize(input, addSpecial: true, parseSpecial: true)
@@ -131,15 +140,37 @@ struct GenerateCommand: AsyncParsableCommand {
             guard model.chatTemplate != nil else {
                 throw ModelError.unsupported("chat templating: model '\(model.name)' has no chat template (use --raw to feed the prompt as is)")
             }
-            var messages: [JSONValue] = [["role": "user", "content": .string(String(decoding: input, as: UTF8.self))]]
-            if let schema {
-                // Tell the model what the constraint will hold it to (the grammar limits only the syntax).
-                let instruction = anyJSON ? "Reply with JSON only." : "Reply with one JSON value matching this JSON schema:\n" + schema.serialized()
-                messages.insert(["role": "system", "content": .string(instruction)], at: 0)
+            let user: JSONValue = ["role": "user", "content": .string(String(decoding: input, as: UTF8.self))]
+            guard let schema else {
+                tokens = model.promptTokens(try model.chatPrompt(messages: [user]))
+                return try await generate(model, prompt: tokens, grammar: grammar)
             }
-            let text = try model.chatPrompt(messages: messages)
-            tokens = model.promptTokens(text)
+            // Tell the model what the constraint will hold it to. The grammar carries the whole
+            // schema, so a large one is described in a shorter form that leaves room for the answer.
+            var limit = 3000
+            var prompt: [Int32] = []
+            while true {
+                let instruction: String
+                if anyJSON {
+                    instruction = "Reply with JSON only."
+                } else {
+                    let summary = JSONSchemaPromptSummary(schema: schema, limit: limit)
+                    instruction = summary.form == .outline
+                        ? "Reply with one JSON value of this shape (an outline of its JSON schema):\n" + summary.text
+                        : "Reply with one JSON value matching this JSON schema:\n" + summary.text
+                }
+                let messages: [JSONValue] = [["role": "system", "content": .string(instruction)], user]
+                prompt = model.promptTokens(try model.chatPrompt(messages: messages))
+                if anyJSON || prompt.count + maxTokens <= model.engine.contextLength || limit <= 250 { break }
+                limit /= 2
+            }
+            tokens = prompt
         }
+        try await generate(model, prompt: tokens, grammar: grammar)
+    }
+
+    /// Generates from `tokens` and writes the result.
+    private func generate(_ model: InferenceModel, prompt tokens: [Int32], grammar: JSONSchemaGrammar?) async throws {
         var options = GenerationOptions(sampling: sampling, maxTokens: maxTokens, stopStrings: stop)
         if let grammar { options.constraint = GrammarConstraint(grammar: grammar.grammar, masks: model.makeTokenMasks()) }
         // A constrained document is written whole, once complete.

@@ -47,16 +47,32 @@ struct GenerateSchemaTests {
 
     @Test("an unsupported keyword is an error naming it and its path, before the model loads")
     func unsupported() async throws {
-        let file = try Self.schemaFile(#"{"type":"object","properties":{"tags":{"type":"array","contains":{"type":"string"}}}}"#)
+        let file = try Self.schemaFile(#"{"type":"object","properties":{"tags":{"type":"array","contains":{"type":"string"},"maxContains":1}},"required":["tags"]}"#)
         let result = try await CLIRunner().run("generate", "--model", "/nonexistent.gguf", "--schema", file, "hi")
         #expect(result.status != 0)
         #expect(result.stdout.isEmpty)
-        #expect(result.stderr.contains("unsupported schema keyword 'contains' at '/properties/tags'"), "\(result.stderr)")
+        #expect(result.stderr.contains("unsupported schema keyword 'maxContains' at '/properties/tags'"), "\(result.stderr)")
         let notJSON = try Self.schemaFile("{type: object}")
         let bad = try await CLIRunner().run("generate", "--model", "/nonexistent.gguf", "--schema", notJSON, "hi")
         #expect(bad.status != 0 && bad.stderr.contains("is not JSON"), "\(bad.stderr)")
         let both = try await CLIRunner().run("generate", "--model", "/nonexistent.gguf", "--schema", file, "--any-json", "hi")
         #expect(both.status != 0 && both.stderr.contains("exclude each other"))
+    }
+
+    @Test("a schema too large for the prompt is described in a shorter form; the output is still held to all of it")
+    func largeSchema() async throws {
+        guard let model = TestModels.path(TestModels.smolLM2) else { return }
+        // 400 properties, about 40 kB of schema: pasted whole it would not fit a 1024-token context.
+        var properties: [String] = []
+        for k in 0..<400 { properties.append(#""setting_\#(k)":{"type":"integer","minimum":0,"maximum":9,"description":"The \#(k)th setting of the service, a digit."}"#) }
+        let schema = #"{"type":"object","properties":{"# + properties.joined(separator: ",")
+            + #"},"required":["setting_0","setting_399"],"additionalProperties":false}"#
+        let file = try Self.schemaFile(schema)
+        let result = try await CLIRunner().run("generate", "--model", model, "--ctx", "1024", "--schema", file, "--greedy", "--max-tokens", "256", "Configure the service.")
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect(object["setting_0"] is Int && object["setting_399"] is Int)
+        #expect(object.values.allSatisfy { ($0 as? Int).map { (0...9).contains($0) } ?? false })
     }
 
     @Test("a document the token cap cuts short is an error carrying the partial text; stdout stays empty")

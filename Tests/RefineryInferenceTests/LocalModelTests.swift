@@ -157,7 +157,7 @@ struct LocalModelTests {
         request.constraint = .anyJSON
         let (text, _, stats) = try await Self.collect(model.generate(request))
         if stats?.finishReason == .stop { _ = try JSONValue(parsing: text) }
-        request.constraint = .jsonSchema(try JSONValue(parsing: #"{"type":"object","properties":{"a":{"not":{"type":"string"}}}}"#))
+        request.constraint = .jsonSchema(try JSONValue(parsing: #"{"type":"object","properties":{"a":{"not":{"pattern":"^x"}}},"required":["a"]}"#))
         do {
             _ = try await Self.collect(model.generate(request))
             Issue.record("an unsupported keyword was accepted")

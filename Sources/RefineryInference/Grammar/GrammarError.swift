@@ -51,6 +51,9 @@ public struct GrammarError: Error, Sendable, Hashable, CustomStringConvertible {
         .init(.tooLarge, "'\(keyword)' at '\(path)' is too large: \(detail)", keyword: keyword, path: path)
     }
 
+    /// Whether no value satisfies the schema at fault (as opposed to a schema outside the subset).
+    var isUnsatisfiable: Bool { code == .unsatisfiable }
+
     /// Whether `other` has the same code (ignoring message, keyword and path).
     public func isKind(of other: GrammarError) -> Bool { code == other.code }
 

@@ -62,6 +62,10 @@ struct RegexParser {
     private var i = 0
     private let source: String
     private let path: String
+    /// Whether the pattern began with `^` (set by ``parse()``).
+    private(set) var anchoredAtStart = false
+    /// Whether the pattern ended with an unescaped `$` (set by ``parse()``).
+    private(set) var anchoredAtEnd = false
 
     init(_ pattern: String, path: String) {
         source = pattern
@@ -73,9 +77,10 @@ struct RegexParser {
 
     mutating func parse() throws(GrammarError) -> RegexNode {
         var end = scalars.count
-        if i < end, scalars[i] == "^" { i += 1 }
+        if i < end, scalars[i] == "^" { i += 1; anchoredAtStart = true }
         if end > i, scalars[end - 1] == "$", !(end >= 2 && scalars[end - 2] == "\\" && !isEscapedBackslash(end - 2)) {
             end -= 1
+            anchoredAtEnd = true
         }
         let node = try parseAlternation(end: end)
         guard i == end else { throw fail("unexpected '\(scalars[i])' at offset \(i)") }

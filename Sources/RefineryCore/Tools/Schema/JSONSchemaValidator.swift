@@ -248,7 +248,7 @@ public struct JSONSchemaValidator: Sendable {
         }
     }
 
-    static func isOfType(_ value: JSONValue, _ name: String) -> Bool {
+    package static func isOfType(_ value: JSONValue, _ name: String) -> Bool {
         switch (name, value) {
         case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .array), ("object", .object): return true
         case ("number", .int), ("number", .double), ("integer", .int): return true
@@ -274,7 +274,7 @@ public struct JSONSchemaValidator: Sendable {
     }
 
     /// JSON equality: numbers compare by value, objects regardless of key order.
-    static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool {
+    package static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool {
         switch (a, b) {
         case (.object(let x), .object(let y)):
             guard x.count == y.count else { return false }
