@@ -75,11 +75,11 @@ struct AgentOutcomeRules {
         case .truncated?: outcome = .truncated
         case nil: outcome = self.outcome(stop: stop, refined: progress.history.count > 1, bestPassed: best?.passed)
         }
-        let answer = progress.firstAnswerEnd == .failed ? nil : (best ?? progress.history.first)
+        // A truncated first answer is in the history as the only entry: it is the answer.
+        let answer = progress.firstAnswerEnd == .failed ? nil : best
         return AgentResult(
-            answer: answer?.text ?? (progress.firstAnswerEnd == .truncated ? progress.current.text : ""),
-            outcome: outcome, stopReason: stop, elapsed: elapsed, deadline: deadline, steps: steps, plans: plans,
-            answerStep: answer?.step ?? (progress.firstAnswerEnd == .truncated ? 0 : nil), score: answer?.score)
+            answer: answer?.text ?? "", outcome: outcome, stopReason: stop, elapsed: elapsed, deadline: deadline,
+            steps: steps, plans: plans, answerStep: answer?.step, score: answer?.score)
     }
 
     /// `complete` when a stop rule said the answer is done, else how far the run got; an

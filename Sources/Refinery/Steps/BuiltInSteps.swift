@@ -23,8 +23,12 @@ extension BestOfN: Step {
     public var name: String { StepKind.bestOfN.rawValue }
 
     public func estimate(in context: StepContext) -> Duration {
-        let one = context.estimate(promptTokens: 64, generatedTokens: 256)
-        return context.batches ? one * (1 + 0.25 * Double(maxCandidates - 1)) : one * maxCandidates
+        estimate(candidates: maxCandidates, draft: Draft().estimate(in: context), in: context)
+    }
+
+    /// `candidates` drafts of `draft` time each: one batch on a batching model, one after another elsewhere.
+    private func estimate(candidates: Int, draft: Duration, in context: StepContext) -> Duration {
+        context.batches ? draft * (1 + 0.25 * Double(candidates - 1)) : draft * candidates
     }
 
     /// Drafts as many candidates as fit the time left (at most ``maxCandidates``) with a
@@ -33,7 +37,7 @@ extension BestOfN: Step {
         let draft = Draft()
         let one = draft.estimate(in: context)
         var n = maxCandidates
-        while n > 1, (context.batches ? one * (1 + 0.25 * Double(n - 1)) : one * n) > context.remaining { n -= 1 }
+        while n > 1, estimate(candidates: n, draft: one, in: context) > context.remaining { n -= 1 }
         let (record, outcome) = await run(
             n, draft: draft, instructions: answer.instructions, input: answer.input, maxTokens: draft.maxTokens,
             verifiers: [], deadline: context.deadline, in: context)
