@@ -40,13 +40,15 @@ public enum Extractor {
             """
         return Agent(
             name: "extractor", instructions: instructions, model: model,
-            draft: Draft(maxTokens: 256, sampling: .greedy),
+            // Decoded under the schema on a local model: the reply is the JSON record by construction.
+            draft: Draft(maxTokens: 320, sampling: .greedy, responseFormat: .jsonSchema(schema)),
             verifiers: [Verify("schema", estimatedTime: .milliseconds(1)) { answer, _ in check(answer, source: text) }],
-            refine: Refine(maxTokens: 256), stopRules: StopRules(maxRounds: 3), costs: costs, clock: clock)
+            refine: Refine(maxTokens: 320, responseFormat: .jsonSchema(schema)), stopRules: StopRules(maxRounds: 3), costs: costs, clock: clock)
     }
 
     /// Parses `answer` (a fenced block is unwrapped) and lists what is wrong with it: not JSON,
-    /// schema violations, values absent from `source`.
+    /// schema violations, values absent from `source`, nothing extracted from a text that names
+    /// something (a capitalized word past a sentence's start, or a number).
     public static func check(_ answer: String, source: String) -> VerificationResult {
         guard let json = try? JSONValue(parsing: unfenced(answer)) else {
             return .fail("the reply is not one valid JSON object")
@@ -70,8 +72,23 @@ public enum Extractor {
                 }
             }
         }
+        if values == 0, mentionsSomething(source) {
+            failures.append("nothing was extracted, but the text names people, places, dates or amounts")
+        }
         return VerificationResult(
-            passed: failures.isEmpty, failures: failures, checks: 2 + values, passedChecks: 2 + values - failures.count)
+            passed: failures.isEmpty, failures: failures, checks: 3 + values,
+            passedChecks: max(0, 3 + values - failures.count))
+    }
+
+    /// Whether `text` has a number, or a capitalized word that does not start a sentence.
+    static func mentionsSomething(_ text: String) -> Bool {
+        if text.contains(where: \.isNumber) { return true }
+        var sentenceStart = true
+        for word in text.split(whereSeparator: \.isWhitespace) {
+            if !sentenceStart, word.first?.isUppercase == true, word.count > 1 { return true }
+            sentenceStart = word.last.map { ".!?".contains($0) } ?? false
+        }
+        return false
     }
 
     /// The record in `answer`, when it is valid.

@@ -2,18 +2,22 @@ import RefineryCore
 import Foundation
 import Refinery
 
-/// The `math` agent: solves a word problem by writing its calculation as one arithmetic
-/// expression, which the calculator tool evaluates; an answer whose stated result differs from
-/// the calculator's, or that has no expression, is refined with the calculator's verdict.
+/// The `math` agent, program-aided: the model writes the calculation as one arithmetic
+/// expression, the calculator evaluates it, and the answer states the calculator's value — the
+/// model's own arithmetic is never the final word. When time allows, several candidates are
+/// drafted in one batch and the value most of them compute wins (self-consistency: sampled
+/// wrong expressions seldom agree). An answer without an expression, or whose expression does
+/// not evaluate, is refined with the calculator's verdict.
 public enum MathSolver {
     /// One line for `refinery agents`.
     public static let summary =
-        "Solves arithmetic word problems; the calculator tool checks the stated result and refines it when wrong."
+        "Solves arithmetic word problems: the model writes the expression, the calculator computes the answer."
 
     static let instructions = """
-        Solve the problem. Write the whole calculation as one arithmetic expression on a line \
-        starting with "Expression:" (numbers, + - * / ^ and parentheses only), then the result on \
-        a line starting with "Answer:".
+        Solve the problem. First think in one or two short sentences about which quantities to \
+        combine. Then write the whole calculation as one arithmetic expression on a line starting \
+        with "Expression:" (numbers, + - * / ^ and parentheses only, no units, no words). The \
+        calculator will compute the result: do not compute it yourself.
         """
 
     /// A math agent on `model`.
@@ -23,23 +27,49 @@ public enum MathSolver {
         Agent(
             name: "math", instructions: instructions, model: model,
             draft: Draft(maxTokens: 160, sampling: SamplingParameters(temperature: 0.2)),
-            bestOfN: BestOfN(maxCandidates: 3, sampling: SamplingParameters(temperature: 0.7)),
+            bestOfN: BestOfN(
+                maxCandidates: 5, sampling: SamplingParameters(temperature: 0.7), firstAsDraft: true,
+                agreement: BestOfN.Agreement { candidates, _ in
+                    candidates.map { candidate in
+                        value(of: candidate).map { BestOfN.Agreement.Behaviour(signature: ArithmeticExpression.format($0)) }
+                    }
+                }),
             verifiers: [
+                // Candidates are checked as the agent would answer them: with the calculator's value.
                 Verify("calculator", estimatedTime: .milliseconds(2)) { answer, deadline in
-                    await check(answer, deadline: deadline)
+                    await check(stateResult(of: answer), deadline: deadline)
                 }
             ],
-            refine: Refine(maxTokens: 160), stopRules: StopRules(maxRounds: 3), costs: costs, clock: clock)
+            refine: Refine(maxTokens: 160), stopRules: StopRules(maxRounds: 3),
+            postprocess: { answer in stateResult(of: answer) }, costs: costs, clock: clock)
     }
 
-    /// Evaluates the answer's expression with the calculator tool and compares it with the
-    /// answer's stated result.
+    /// The calculator's value of the answer's expression (nil: none, or it does not evaluate).
+    public static func value(of answer: String) -> Double? {
+        guard let expression = line(after: "expression:", in: answer).map(cleaned) else { return nil }
+        return try? ArithmeticExpression.evaluate(expression)
+    }
+
+    /// `answer` with its "Answer:" line stating the calculator's value of its expression (any
+    /// result the model stated is replaced). Unchanged when there is no expression that evaluates.
+    public static func stateResult(of answer: String) -> String {
+        guard let value = value(of: answer) else { return answer }
+        let kept = answer.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
+            !line.trimmingCharacters(in: .whitespaces).drop(while: { $0 == "*" }).lowercased().hasPrefix("answer:")
+        }
+        let body = kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        return body + "\nAnswer: " + ArithmeticExpression.format(value)
+    }
+
+    /// Checks the answer's expression with the calculator tool: there must be one, it must
+    /// compute something (an operator, not a number the model worked out), it must evaluate,
+    /// and a result the answer states must be its value.
     public static func check(_ answer: String, deadline: Deadline) async -> VerificationResult {
-        guard let expression = line(after: "expression:", in: answer) else {
+        guard let expression = line(after: "expression:", in: answer).map(cleaned) else {
             return .fail("no line starting with \"Expression:\"")
         }
-        guard let stated = line(after: "answer:", in: answer).flatMap(number(in:)) else {
-            return .fail("no number on a line starting with \"Answer:\"")
+        guard expression.dropFirst().contains(where: { "+-*/^".contains($0) }) else {
+            return .fail("the expression \(expression) computes nothing: write the calculation, not its result")
         }
         let tools = try! ToolSet([CalculatorTool()])
         let call = ToolCall(id: "check", name: "calculator", arguments: ["expression": .string(expression)])
@@ -47,10 +77,25 @@ public enum MathSolver {
         guard let computed = Double(result.trimmingCharacters(in: .whitespaces)) else {
             return .fail("the calculator could not evaluate \"\(expression)\": \(result)")
         }
+        guard let statedLine = line(after: "answer:", in: answer) else { return .pass }
+        guard let stated = number(in: statedLine) else { return .fail("no number on the \"Answer:\" line") }
         if abs(computed - stated) <= 1e-6 * max(1, abs(computed)) { return .pass }
         return .fail(
             "the expression \(expression) evaluates to \(result), but the answer says \(ArithmeticExpression.format(stated))"
         )
+    }
+
+    /// An expression as models write it, made evaluable: Markdown and backticks, a trailing
+    /// `= result`, thousands separators, `×`, `÷` and currency signs taken out.
+    static func cleaned(_ expression: String) -> String {
+        var text = expression.replacingOccurrences(of: "`", with: "").replacingOccurrences(of: "**", with: "")
+        if let equals = text.firstIndex(of: "=") { text = String(text[..<equals]) }
+        for (from, to) in [("×", "*"), ("÷", "/"), ("−", "-"), ("$", ""), ("€", ""), ("£", ""), ("\\times", "*"), ("\\div", "/")] {
+            text = text.replacingOccurrences(of: from, with: to)
+        }
+        // "1,000" is a thousands separator; "f(1, 2)" is not — only digits on both sides, three after.
+        text = text.replacingOccurrences(of: #"(?<=\d),(?=\d{3}(\D|$))"#, with: "", options: .regularExpression)
+        return text.trimmingCharacters(in: .whitespaces)
     }
 
     /// The text after `label` (case-insensitive, Markdown bold allowed) on the first line that starts with it.

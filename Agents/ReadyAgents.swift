@@ -42,8 +42,8 @@ public enum ReadyAgents {
         ReadyAgent(name: "coder", summary: Coder.summary) { input, model, costs in
             Coder.agent(for: input, model: model, costs: costs)
         },
-        ReadyAgent(name: "assistant", summary: Assistant.summary) { _, model, costs in
-            Assistant.agent(model: model, costs: costs)
+        ReadyAgent(name: "assistant", summary: Assistant.summary) { input, model, costs in
+            Assistant.agent(for: input, model: model, costs: costs)
         },
     ]
 

@@ -2,12 +2,14 @@ import RefineryCore
 import Refinery
 
 /// The `writer` agent: writes to the constraints stated in the request and refines until they
-/// hold. The constraints (length, words to use or avoid) are checked by code — the model's
-/// own opinion of its work is not trusted where a check exists.
+/// hold. The constraints (word and sentence counts, words to use — some an exact number of
+/// times — or avoid, quoted in double or single quotes) are checked by code; the model's own
+/// opinion of its work is not trusted where a check exists, and a request with no constraint
+/// the code can check ends `unverified` at best.
 public enum Writer {
     /// One line for `refinery agents`.
     public static let summary =
-        "Writes to stated constraints (length, words to use or avoid) and refines until they hold."
+        "Writes to stated constraints (words, sentences, words to use or avoid) and refines until code says they hold."
 
     /// A writer for `request` on `model` (and `fallbacks`), with constraints read from the request.
     public static func agent(
@@ -25,9 +27,7 @@ public enum Writer {
             : [
                 Verify("constraints", estimatedTime: .milliseconds(1)) { text, _ in
                     let problems = constraints.violations(of: text)
-                    let checks =
-                        (constraints.minWords == nil ? 0 : 1) + (constraints.maxWords == nil ? 0 : 1)
-                        + constraints.requiredWords.count + constraints.forbiddenWords.count
+                    let checks = constraints.count
                     return VerificationResult(
                         passed: problems.isEmpty, failures: problems, checks: checks,
                         passedChecks: checks - problems.count)

@@ -15,7 +15,9 @@ struct RunCommand: AsyncParsableCommand {
             The clock starts when the process starts: loading the model counts against the \
             deadline, and elapsed_ms is measured from that instant. The agent drafts, checks and \
             refines as far as the deadline allows and returns its best answer so far; the outcome \
-            says how far it got (complete, refined_partially, draft_only, truncated, failed). \
+            says how far it got and whether code vouches for the answer (complete: it passed the \
+            agent's external checks; unverified, refined_partially, draft_only, truncated: an \
+            answer no check vouches for; failed: none). \
             INPUT may be '-' to read standard input. `refinery agents` lists the agents. \
             With --remote PRESET|URL --remote-model NAME the agent runs on that OpenAI-compatible \
             endpoint: alone, or as the fallback of --model when both are given.
@@ -23,7 +25,8 @@ struct RunCommand: AsyncParsableCommand {
             Standard output receives only the answer (or, with --json, one JSON object: answer, \
             outcome, stop_reason, partial, elapsed_ms, deadline_ms, score, steps with kind, \
             elapsed_ms and generated_tokens, plans). Progress, --trace and diagnostics go to \
-            standard error. The exit status is 1 when the outcome is failed.
+            standard error. Exit status: 0 when the answer is verified (complete), 3 when there is \
+            an answer but no check vouches for it, 1 when there is no answer (failed).
             """
     )
 
@@ -109,8 +112,15 @@ struct RunCommand: AsyncParsableCommand {
                 )
             }
         }
-        if result.outcome == .failed { throw ExitCode.failure }
+        switch result.outcome {
+        case .complete: return
+        case .failed: throw ExitCode.failure
+        case .unverified, .refinedPartially, .draftOnly, .truncated: throw ExitCode(Self.unverifiedStatus)
+        }
     }
+
+    /// The exit status of a run that answered, but whose answer no check vouches for.
+    static let unverifiedStatus: Int32 = 3
 }
 
 /// One line of progress on standard error, redrawn in place; silent when it is not a terminal.

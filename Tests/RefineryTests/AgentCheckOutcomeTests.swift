@@ -73,7 +73,7 @@ struct AgentCheckOutcomeTests {
         #expect(result.outcome == .draftOnly)
     }
 
-    @Test("without external checks, \"no change\" still ends the run as complete")
+    @Test("without external checks, \"no change\" ends the run, unverified: nothing but the model vouches for it")
     func unchangedWithoutChecks() async {
         let clock = ManualClock()
         let model = ScriptedModel(name: "m", texts: ["the sea", AgentTesting.verdict(5, acceptable: false), "the sea"])
@@ -81,6 +81,6 @@ struct AgentCheckOutcomeTests {
         agent.verifiers = []
         let result = await run(agent, clock: clock)
         #expect(result.stopReason == .unchanged)
-        #expect(result.outcome == .complete)
+        #expect(result.outcome == .unverified)
     }
 }

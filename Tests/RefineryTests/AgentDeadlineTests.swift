@@ -183,7 +183,7 @@ struct AgentDeadlineTests {
             name: "remote", replies: [.failure(ScriptedModelError(message: "HTTP 500"))], clock: clock)
         let local = ScriptedModel(name: "local", texts: ["local draft", AgentTesting.verdict(9, acceptable: true)])
         let result = await agent([remote, local], clock: clock).run("q", deadline: .after(.seconds(1), on: clock))
-        #expect(result.outcome == .complete)
+        #expect(result.outcome == .unverified)
         #expect(result.answer == "local draft")
         #expect(result.steps[0].model == "local")
         #expect(result.steps[0].fallbacks.first?.hasPrefix("remote:") == true)
@@ -215,7 +215,7 @@ struct AgentDeadlineTests {
         #expect(result.steps[1].fallbacks.isEmpty)
         #expect(result.answer == "local draft")
         #expect(result.elapsed == .milliseconds(900))
-        #expect(result.outcome == .complete)
+        #expect(result.outcome == .unverified)
     }
 
     @Test("an agent run inside a parent budget ends by the parent's working deadline")

@@ -20,12 +20,12 @@ struct AgentTests {
         await agent.run("Write about the sea.", deadline: .after(.seconds(10), on: clock))
     }
 
-    @Test("an acceptable verdict stops the loop: complete")
+    @Test("an acceptable verdict stops the loop: unverified, since only the model vouches for it")
     func acceptable() async {
         let clock = ManualClock()
         let model = ScriptedModel(name: "m", texts: ["d1", AgentTesting.verdict(9, acceptable: true)])
         let result = await run(agent(model, clock: clock), clock: clock)
-        #expect(result.outcome == .complete)
+        #expect(result.outcome == .unverified)
         #expect(result.stopReason == .acceptable)
         #expect(result.answer == "d1")
         #expect(result.steps.map(\.kind) == [.draft, .critique])
@@ -38,18 +38,20 @@ struct AgentTests {
         let model = ScriptedModel(
             name: "m",
             texts: [
-                "d1", AgentTesting.verdict(5, acceptable: false, issues: ["dull"]), "d2",
+                "d1", AgentTesting.verdict(5, acceptable: false, issues: ["too dull", "the"]), "d2",
                 AgentTesting.verdict(8, acceptable: false),
             ])
         let result = await run(
             agent(model, rules: StopRules(scoreThreshold: 8, maxRounds: 5), clock: clock), clock: clock)
-        #expect(result.outcome == .complete)
+        #expect(result.outcome == .unverified)
         #expect(result.stopReason == .scoreThreshold)
         #expect(result.answer == "d2")
         #expect(result.steps.map(\.kind) == [.draft, .critique, .refine, .critique])
         #expect(result.answerStep == 2)
         // The refine step saw the critique's issues.
-        #expect(result.steps[2].prompt.contains("- dull"))
+        // The refine step saw the critique's concrete issues, not its stray words.
+        #expect(result.steps[2].prompt.contains("- too dull"))
+        #expect(!result.steps[2].prompt.contains("- the\n"))
     }
 
     @Test("a refinement that changes nothing stops the loop")
@@ -58,7 +60,7 @@ struct AgentTests {
         let model = ScriptedModel(
             name: "m", texts: ["the  sea\n", AgentTesting.verdict(5, acceptable: false), "the sea"])
         let result = await run(agent(model, clock: clock), clock: clock)
-        #expect(result.outcome == .complete)
+        #expect(result.outcome == .unverified)
         #expect(result.stopReason == .unchanged)
         #expect(result.steps.map(\.kind) == [.draft, .critique, .refine])
     }
@@ -70,7 +72,7 @@ struct AgentTests {
             name: "m",
             texts: ["d1", AgentTesting.verdict(4, acceptable: false), "d2", AgentTesting.verdict(6, acceptable: false)])
         let result = await run(agent(model, rules: StopRules(maxRounds: 1), clock: clock), clock: clock)
-        #expect(result.outcome == .complete)
+        #expect(result.outcome == .unverified)
         #expect(result.stopReason == .roundCap)
         #expect(result.answer == "d2")
         #expect(result.steps.map(\.kind) == [.draft, .critique, .refine, .critique])
@@ -117,7 +119,7 @@ struct AgentTests {
         #expect(result.steps.map(\.kind) == [.draft, .critique])
         #expect(model.requests.count == 2)  // no refine was asked for
         #expect(result.stopReason == .noVerdict)
-        #expect(result.outcome == .draftOnly)
+        #expect(result.outcome == .unverified)
         #expect(result.answer == "d1")
         #expect(result.steps[1].verdict == nil)
         #expect(result.steps[1].note?.contains("malformed verdict") == true)
@@ -128,7 +130,7 @@ struct AgentTests {
         let clock = ManualClock()
         let model = ScriptedModel(name: "m", texts: ["just this"])
         let result = await run(agent(model, critique: nil, refine: nil, clock: clock), clock: clock)
-        #expect(result.outcome == .complete)
+        #expect(result.outcome == .unverified)
         #expect(result.stopReason == .noRefinement)
         #expect(result.answer == "just this")
     }
@@ -160,7 +162,7 @@ struct AgentTests {
         #expect(result.plans[0].candidates == 3)
         #expect(result.steps.map(\.kind) == [.bestOfN, .critique])
         #expect(result.answer == "candidate 3")
-        #expect(result.outcome == .complete)
+        #expect(result.outcome == .unverified)
     }
 
     @Test("a tool loop drafts the first answer when the agent has tools")
@@ -175,7 +177,7 @@ struct AgentTests {
         let result = await run(agent, clock: clock)
         #expect(result.steps.map(\.kind) == [.toolLoop, .critique])
         #expect(result.answer == "42")
-        #expect(result.outcome == .complete)
+        #expect(result.outcome == .unverified)
     }
 
     @Test("best-of-N with verifiers: the best candidate is picked and its failures are what the refinement fixes")

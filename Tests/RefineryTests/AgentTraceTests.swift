@@ -39,7 +39,7 @@ struct AgentTraceTests {
         let result = await runScripted(agent(scripted(clock), clock: clock), clock: clock)
         let json = result.json()
         #expect(json["answer"] == "the refined answer")
-        #expect(json["outcome"] == "complete")
+        #expect(json["outcome"] == "unverified")
         #expect(json["stop_reason"] == "acceptable")
         #expect(json["elapsed_ms"] == 20)
         #expect(json["deadline_ms"] == 2000)
@@ -60,7 +60,7 @@ struct AgentTraceTests {
         let clock = ManualClock()
         let result = await runScripted(agent(scripted(clock), clock: clock), clock: clock)
         let lines = result.timeline.split(separator: "\n").map(String.init)
-        #expect(lines[0] == "complete (acceptable) in 20 ms of 2000 ms, 4 steps, 5 tokens generated")
+        #expect(lines[0] == "unverified (acceptable) in 20 ms of 2000 ms, 4 steps, 5 tokens generated")
         #expect(lines[1].hasPrefix("  plan  start: 2000ms left → draft(m,20,~200ms)"))
         #expect(lines[2].hasPrefix("  +0ms     draft        20/2000ms      m              2 tok  completed"))
         #expect(lines[3].hasPrefix("  plan  after draft: 1980ms left"))
@@ -91,7 +91,7 @@ struct AgentTraceTests {
             Issue.record("no result last")
             return
         }
-        #expect(result.outcome == .complete)
+        #expect(result.outcome == .unverified)
         // The answer comes after every step.
         let answerIndex = all.firstIndex { if case .answer = $0 { true } else { false } }!
         let lastStep = all.lastIndex { if case .step = $0 { true } else { false } }!
@@ -110,7 +110,7 @@ struct AgentTraceTests {
                 "refinery.agent.run",
             ])
         let run = try #require(spans.last)
-        #expect(run.attributes["refinery.outcome"]?.toSpanAttribute() == .string("complete"))
+        #expect(run.attributes["refinery.outcome"]?.toSpanAttribute() == .string("unverified"))
         #expect(run.attributes["refinery.elapsed_ms"]?.toSpanAttribute() == .int64(20))
         for step in spans.dropLast() {
             #expect(step.parentSpanID == run.spanID)

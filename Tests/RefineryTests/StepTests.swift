@@ -298,7 +298,7 @@ struct StepTests {
         let call = ToolCall(id: "c1", name: "add", arguments: ["a": 2, "b": 3])
         let model = ScriptedModel(name: "m", replies: [.init("", toolCalls: [call]), .init("2 + 3 = 5")])
         let tools = Adder()
-        let context = AgentTesting.context([model], clock: clock, costs: CostBook())
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook([AgentTesting.cost("m")]))
         let loop = ToolLoop(tools: tools)
         let (record, generation) = await loop.run(
             [.user("what is 2 + 3?")], maxTokens: 50, deadline: .after(.seconds(1), on: clock), in: context)
@@ -314,6 +314,13 @@ struct StepTests {
         #expect(second.map(\.role) == [.user, .assistant, .tool])
         #expect(second[2].content == "5")
         #expect(second[2].toolCallID == "c1")
+        // The trace shows which tool ran, with what, and what it returned.
+        #expect(record.toolCalls == [ToolCallRecord(name: "add", arguments: ["a": 2, "b": 3], result: "5", elapsed: record.toolCalls.first?.elapsed ?? .zero)])
+        let json = record.json()
+        let first = json["tool_calls"]?.arrayValue?.first
+        #expect(first?["name"] == "add")
+        #expect(first?["result"] == "5")
+        #expect(first?["arguments"] == ["a": 2, "b": 3])
     }
 
     @Test("after its tool rounds the loop forces an answer without tools")
@@ -322,13 +329,54 @@ struct StepTests {
         let call = ToolCall(id: "c", name: "add", arguments: ["a": 1, "b": 1])
         let model = ScriptedModel(
             name: "m", replies: [.init("", toolCalls: [call]), .init("", toolCalls: [call]), .init("two")])
-        let context = AgentTesting.context([model], clock: clock, costs: CostBook())
-        let (_, generation) = await ToolLoop(tools: Adder(), maxToolRounds: 2).run(
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook([AgentTesting.cost("m")]))
+        let (record, generation) = await ToolLoop(tools: Adder(), maxToolRounds: 2).run(
             [.user("1+1")], maxTokens: 50, deadline: .after(.seconds(1), on: clock), in: context)
         #expect(generation.text == "two")
         #expect(model.requests.count == 3)
         #expect(model.requests.last?.tools.isEmpty == true)
         #expect(model.requests.last?.toolChoice == GenerationRequest.ToolChoice.none)
+        // The last turn asks for the answer in words.
+        guard case .messages(let last)? = model.requests.last?.prompt else { return }
+        #expect(last.last?.content == ToolLoop.finalAnswerInstruction)
+        #expect(record.toolCalls.count == 2)
+    }
+
+    @Test("the answer is never a tool call: call syntax written after the rounds is taken out; a call alone fails")
+    func toolLoopNeverAnswersWithACall() async {
+        let clock = ManualClock()
+        let call = ToolCall(id: "c", name: "add", arguments: ["a": 1, "b": 1])
+        let costs = CostBook([AgentTesting.cost("m")])
+        let written = "<tool_call>\n{\"name\": \"add\", \"arguments\": {\"a\": 1, \"b\": 1}}\n</tool_call>"
+        let stripped = ScriptedModel(name: "m", replies: [.init("", toolCalls: [call]), .init("It is 2. " + written)])
+        let (_, kept) = await ToolLoop(tools: Adder(), maxToolRounds: 1).run(
+            [.user("1+1")], maxTokens: 50, deadline: .after(.seconds(1), on: clock),
+            in: AgentTesting.context([stripped], clock: clock, costs: costs))
+        #expect(kept.text == "It is 2.")
+        #expect(kept.status == .completed)
+        let onlyCall = ScriptedModel(name: "m", replies: [.init("", toolCalls: [call]), .init(written)])
+        let (record, failed) = await ToolLoop(tools: Adder(), maxToolRounds: 1).run(
+            [.user("1+1")], maxTokens: 50, deadline: .after(.seconds(1), on: clock),
+            in: AgentTesting.context([onlyCall], clock: clock, costs: costs))
+        #expect(failed.text.isEmpty)
+        #expect(failed.status == .failed("the model answered with a tool call instead of an answer"))
+        #expect(record.status == failed.status)
+    }
+
+    @Test("when the time left covers only an answer, the loop asks for it instead of another round of calls")
+    func toolLoopKeepsTimeForTheAnswer() async {
+        let clock = ManualClock()
+        let call = ToolCall(id: "c", name: "add", arguments: ["a": 1, "b": 1])
+        let model = ScriptedModel(
+            name: "m", replies: [.init("", toolCalls: [call]), .init("two")], clock: clock)
+        // 10 tokens a second: an answer of 25 tokens takes 2.5 s, more than half of the 4 s left.
+        let slow = AgentTesting.cost("m", tokensPerSecond: 10)
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook([slow]))
+        let (_, generation) = await ToolLoop(tools: Adder(), maxToolRounds: 4).run(
+            [.user("1+1")], maxTokens: 50, deadline: .after(.seconds(4), on: clock), in: context)
+        #expect(generation.text == "two")
+        #expect(model.requests.count == 2)
+        #expect(model.requests.last?.tools.isEmpty == true)
     }
 }
 

@@ -40,6 +40,13 @@ public struct Agent: Sendable {
     public var refine: Refine?
     /// When the refinement loop stops on its own.
     public var stopRules: StopRules
+    /// Code that finishes every answer the model writes (first answers and rewrites) before it
+    /// is checked: the math agent states the calculator's value of the model's expression, the
+    /// summarizer trims to its word limit at a sentence end. Nil: the model's text is the answer.
+    public var postprocess: Postprocess?
+
+    /// Turns a model's answer into the agent's answer.
+    public typealias Postprocess = @Sendable (_ answer: String) async -> String
     /// Time kept back at the end of the deadline for delivering the answer.
     public var reserve: Duration
     /// The models' live cost figures (share one book between runs so they keep learning).
@@ -56,7 +63,7 @@ public struct Agent: Sendable {
         fallbacks: [any LanguageModel] = [],
         draft: Draft = Draft(), bestOfN: BestOfN? = nil, toolLoop: ToolLoop? = nil, critique: Critique? = nil,
         verifiers: [Verify] = [], refine: Refine? = nil, stopRules: StopRules = StopRules(),
-        reserve: Duration = .milliseconds(10), costs: CostBook = CostBook(),
+        postprocess: Postprocess? = nil, reserve: Duration = .milliseconds(10), costs: CostBook = CostBook(),
         clock: any DeadlineClock = ContinuousClock(),
         tracer: (any Tracer)? = nil
     ) {
@@ -70,6 +77,7 @@ public struct Agent: Sendable {
         self.verifiers = verifiers
         self.refine = refine
         self.stopRules = stopRules
+        self.postprocess = postprocess
         self.reserve = reserve
         self.costs = costs
         self.clock = clock

@@ -15,16 +15,25 @@ struct AgentFirstAnswer: Step {
             ?? .zero
     }
 
-    func run(_ answer: Answer, in context: StepContext) async -> StepResult<AgentProgress> {
+    func run(_ task: Answer, in context: StepContext) async -> StepResult<AgentProgress> {
+        var answer = task
         var progress = AgentProgress(current: answer, planning: agent.planningInput(for: answer))
         let plan = agent.planner.plan(progress.planning, remaining: context.budget.remaining, reason: "start")
         context.plans?.add(plan)
         let cap = plan.steps.first?.maxTokens ?? progress.planning.draftTokens
         let stepContext = context.preferring(plan.steps.first?.model).ending(at: context.budget.workDeadline)
-        let (record, generation, verification) = await generate(
+        var (record, generation, verification) = await generate(
             answer, candidates: plan.candidates, cap: cap, in: stepContext)
+        if generation.status == .completed, let postprocess = agent.postprocess {
+            let finished = await postprocess(generation.text)
+            // A changed text is not what the verifiers checked while picking.
+            if finished != generation.text { verification = nil }
+            generation.text = finished
+        }
         context.plans?.stepFinished(record)
         progress.stepsRun = 1
+        // The tools' results are facts the answer rests on: checks and rewrites see them.
+        if !record.toolCalls.isEmpty { answer.notes.append(ToolCallRecord.notes(record.toolCalls)) }
         guard !generation.text.isEmpty else {
             progress.firstAnswerEnd = .failed
             progress.stop = Task.isCancelled ? .cancelled : .firstAnswer
@@ -39,8 +48,8 @@ struct AgentFirstAnswer: Step {
         }
         if let verification {
             // Checked by the verifiers while picking: that counts as its check.
-            progress.setCheck(score: verification.score, passed: verification.passed, issues: verification.failures)
-            if verification.passed, !agent.verifiers.isEmpty { progress.stop = .verified }
+            progress.setCheck(verification)
+            if verification.passed, verification.checks > 0, !agent.verifiers.isEmpty { progress.stop = .verified }
         }
         return .completed(progress, records: [record])
     }
@@ -53,20 +62,21 @@ struct AgentFirstAnswer: Step {
         let deadline = context.deadline
         if let toolLoop = agent.toolLoop {
             let (record, generation) = await toolLoop.run(
-                agent.draft.prompt(agent.instructions, answer.input), maxTokens: cap, deadline: deadline, in: context)
+                agent.draft.prompt(agent.instructions, answer.input), maxTokens: max(cap, toolLoop.maxTokens), deadline: deadline, in: context)
             return (record, generation, nil)
         }
         if candidates > 1, let bestOfN = agent.bestOfN {
             let (record, outcome) = await bestOfN.run(
-                candidates, draft: agent.draft, instructions: agent.instructions, input: answer.input, maxTokens: cap,
+                candidates, draft: agent.draft, instructions: agent.instructions, input: answer.input,
+                maxTokens: max(cap, agent.draft.maxTokens),
                 verifiers: agent.verifiers, deadline: deadline, in: context)
             let picked = outcome.picked.map { outcome.candidates[$0] } ?? outcome.candidates.first
             let empty = StepGeneration(
                 text: "", toolCalls: [], stats: nil, model: "", status: .cutOff, pieces: 0, fallbacks: [])
             return (record, picked ?? empty, outcome.picked.flatMap { outcome.verifications[$0] })
         }
-        // A single first answer keeps the agent's own token cap: the planner's lower estimate
-        // only shapes the plan. Cutting the mandatory answer at the estimate would return it
+        // The first answer keeps the agent's own token cap: the planner's lower estimate only
+        // shapes the plan. Cutting the mandatory answer at the estimate would return it
         // truncated with time left (stale cost figures after a busy spell make the estimate
         // short); the step's deadline already bounds it.
         let (record, generation) = await agent.draft.run(

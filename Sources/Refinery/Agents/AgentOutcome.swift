@@ -1,9 +1,19 @@
 import RefineryCore
 /// How an agent run ended, from the caller's point of view.
+///
+/// Only ``complete`` says the answer was checked by something other than the model itself.
+/// A service that branches on the outcome should treat ``unverified``, ``refinedPartially``,
+/// ``draftOnly`` and ``truncated`` as "an answer, not known to be right", and ``failed`` as
+/// "no answer" (``isVerified`` and ``hasAnswer`` say which).
 public enum AgentOutcome: String, Sendable, Hashable, Codable, CaseIterable {
-    /// The agent finished what it set out to do: a stop rule said the answer is done (acceptable,
-    /// score threshold, checks passed, no change, round cap), or it had nothing left to run.
+    /// The answer passed every external check the agent has (tests, a tool's result, a schema
+    /// and its grounding in the source — never only the model's opinion of itself), and at
+    /// least one such check applied to it.
     case complete
+    /// The agent finished its work — a stop rule held, or it had nothing left to run — but no
+    /// external check vouches for the answer: the agent has none, none applied to this answer,
+    /// or only the model's own critique approved it.
+    case unverified
     /// At least one refinement finished, but the deadline (or a failing step) stopped the rest,
     /// or the answer still fails the agent's external checks.
     case refinedPartially = "refined_partially"
@@ -14,6 +24,11 @@ public enum AgentOutcome: String, Sendable, Hashable, Codable, CaseIterable {
     case truncated
     /// No answer at all (every model failed, or nothing was generated in time).
     case failed
+
+    /// Whether external checks vouch for the answer (only ``complete``).
+    public var isVerified: Bool { self == .complete }
+    /// Whether there is an answer at all (every outcome but ``failed``).
+    public var hasAnswer: Bool { self != .failed }
 }
 
 /// Why the refinement loop stopped.

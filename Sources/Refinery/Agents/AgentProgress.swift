@@ -33,6 +33,12 @@ struct AgentProgress: Sendable {
     /// Refinements in a row that returned the answer unchanged while its checks still failed.
     var stalls = 0
 
+    /// Records what the external checks said. A result with no check that applied (`checks`
+    /// 0) vouches for nothing: the answer stays unverified.
+    mutating func setCheck(_ result: VerificationResult) {
+        setCheck(score: result.score, passed: result.checks == 0 ? nil : result.passed, issues: result.failures)
+    }
+
     /// Records `score` and `passed` on the current answer and its history entry.
     mutating func setCheck(score: Double?, passed: Bool?, issues: [String]) {
         current.score = score

@@ -71,23 +71,26 @@ struct AgentRefinement: Step {
 
     private func verify(_ progress: inout AgentProgress, in context: StepContext) async -> StepRecord {
         let (record, result) = await Verify.run(
-            agent.verifiers, answer: progress.current.text, round: progress.planning.roundsDone,
+            agent.verifiers, answer: progress.current, round: progress.planning.roundsDone,
             deadline: context.deadline, in: context)
         guard let result else {
             progress.stop = .deadline
             return record
         }
-        progress.setCheck(score: result.score, passed: result.passed, issues: result.failures)
-        if result.passed { progress.stop = .verified }
+        progress.setCheck(result)
+        // Checks that all passed vouch for the answer; checks that did not apply leave it
+        // unverified, with nothing to refine on.
+        if result.passed { progress.stop = result.checks > 0 ? .verified : .noRefinement }
         return record
     }
 
     private func run(
         _ critique: Critique, _ next: ExecutionPlan.Step, _ progress: inout AgentProgress, in context: StepContext
     ) async -> StepRecord {
-        let (record, verdict) = await critique.run(
+        let (critiqueRecord, verdict) = await critique.run(
             input: progress.current.task, answer: progress.current.text, round: progress.planning.roundsDone,
             maxTokens: next.maxTokens, deadline: context.deadline, in: context)
+        var record = critiqueRecord
         switch record.status {
         case .cutOff: progress.stop = .deadline
         case .failed: progress.stop = .stepFailed
@@ -99,7 +102,15 @@ struct AgentRefinement: Step {
                 progress.stop = .noVerdict
                 return record
             }
-            progress.setCheck(score: verdict.score, passed: progress.current.passed, issues: verdict.issues)
+            if let reason = agent.stopRules.distrust(verdict) {
+                // A verdict that contradicts itself is no judgement: refine on the concrete
+                // problems it names, if any, without taking its score.
+                record.note = "verdict not trusted: \(reason)"
+                progress.setCheck(score: nil, passed: progress.current.passed, issues: verdict.concreteIssues)
+                if verdict.concreteIssues.isEmpty { progress.stop = .noVerdict }
+                return record
+            }
+            progress.setCheck(score: verdict.score, passed: progress.current.passed, issues: verdict.concreteIssues)
             progress.stop = agent.stopRules.stop(on: verdict)
         }
         return record
@@ -124,7 +135,7 @@ struct AgentRefinement: Step {
         case .cutOff: progress.stop = .deadline
         case .failed: progress.stop = .stepFailed
         case .completed where generation.text.isEmpty: progress.stop = .stepFailed
-        case .completed: accept(generation.text, &progress, record: &record)
+        case .completed: accept(await agent.postprocess?(generation.text) ?? generation.text, &progress, record: &record)
         }
         return record
     }

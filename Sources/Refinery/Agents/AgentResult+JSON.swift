@@ -3,7 +3,8 @@ extension AgentResult {
     /// The result as JSON (what `--json` prints): `answer`, `outcome`, `stop_reason`,
     /// `partial`, `elapsed_ms`, `deadline_ms`, `score`, `steps` (each with `kind`, `round`,
     /// `model`, `status`, `start_ms`, `elapsed_ms`, `allotted_ms`, `prompt_tokens`,
-    /// `generated_tokens`, and `verdict`, `verification`, `fallbacks`, `note` where present, and
+    /// `generated_tokens`, and `verdict`, `verification`, `tool_calls` (`name`, `arguments`, `result`, `elapsed_ms`),
+    /// `fallbacks`, `note` where present, and
     /// `steps` — the steps it ran inside it, a sub-agent's for instance — where it has any),
     /// and `plans` (each with `reason`, `remaining_ms`, `candidates`, `rounds`, `check`, `steps`).
     /// Prompts and step outputs are included only with `includeText`.
@@ -82,6 +83,15 @@ extension StepRecord {
                         "failures": .array(verification.failures.map(JSONValue.string)),
                     ]
                 ))
+        }
+        if !step.toolCalls.isEmpty {
+            let calls: [JSONValue] = step.toolCalls.map { call in
+                [
+                    "name": .string(call.name), "arguments": call.arguments, "result": .string(call.result),
+                    "elapsed_ms": ms(call.elapsed),
+                ]
+            }
+            fields.append(("tool_calls", .array(calls)))
         }
         if !step.fallbacks.isEmpty { fields.append(("fallbacks", .array(step.fallbacks.map(JSONValue.string)))) }
         if let note = step.note { fields.append(("note", .string(note))) }

@@ -37,6 +37,10 @@ extension AgentResult {
             if let note = step.note { detail += "  (\(note))" }
             if !step.fallbacks.isEmpty { detail += "  [fell back: \(step.fallbacks.joined(separator: "; "))]" }
             lines.append("  \(start) \(kind) \(time) \(model) \(detail)")
+            for call in step.toolCalls {
+                lines.append(
+                    "           tool \(call.name)(\(call.arguments.serialized())) -> \(call.result.prefix(200)) [\(ms(call.elapsed)) ms]")
+            }
         }
         emitPlans(upTo: plans.count)
         let source = answerStep.map { " from step \($0 + 1)" } ?? ""

@@ -82,18 +82,18 @@ struct AgentOutcomeRules {
             steps: steps, plans: plans, answerStep: answer?.step, score: answer?.score)
     }
 
-    /// `complete` when a stop rule said the answer is done, else how far the run got; an
-    /// answer whose external checks fail is never complete.
+    /// `complete` only when the answer passed the agent's external checks; when a stop rule
+    /// ended the loop without such a check vouching for the answer, `unverified`; else how far
+    /// the run got. An answer whose external checks fail is never complete.
     func outcome(stop: StopReason, refined: Bool, bestPassed: Bool?) -> AgentOutcome {
-        var outcome: AgentOutcome
+        let unfinished: AgentOutcome = refined ? .refinedPartially : .draftOnly
+        if stop == .cancelled { return unfinished }
+        if bestPassed == true { return .complete }
         switch stop {
-        case .acceptable, .scoreThreshold, .verified, .unchanged, .roundCap, .noRefinement: outcome = .complete
-        case .deadline, .stepFailed, .cancelled, .firstAnswer, .noVerdict:
-            outcome = refined ? .refinedPartially : .draftOnly
+        case .acceptable, .scoreThreshold, .verified, .unchanged, .roundCap, .noRefinement, .noVerdict:
+            return bestPassed == false ? unfinished : .unverified
+        case .deadline, .stepFailed, .cancelled, .firstAnswer:
+            return unfinished
         }
-        if outcome == .complete, !agent.verifiers.isEmpty, bestPassed != true {
-            outcome = refined ? .refinedPartially : .draftOnly
-        }
-        return outcome
     }
 }

@@ -21,8 +21,19 @@ public struct StopRules: Sendable, Hashable {
         self.maxRounds = max(0, maxRounds)
     }
 
-    /// Whether `verdict` ends the loop, and why.
+    /// Why `verdict` is not to be trusted under these rules, or nil: it contradicts itself
+    /// (``Verdict/contradiction``), or it is acceptable with a score below ``scoreThreshold``.
+    public func distrust(_ verdict: Verdict) -> String? {
+        if let contradiction = verdict.contradiction { return contradiction }
+        if let scoreThreshold, verdict.acceptable, verdict.score < scoreThreshold {
+            return "marked acceptable with a score of \(Verdict.format(verdict.score)), below the threshold \(Verdict.format(scoreThreshold))"
+        }
+        return nil
+    }
+
+    /// Whether `verdict` ends the loop, and why (never when it is not trusted).
     public func stop(on verdict: Verdict) -> StopReason? {
+        if distrust(verdict) != nil { return nil }
         if stopWhenAcceptable, verdict.acceptable { return .acceptable }
         if let scoreThreshold, verdict.score >= scoreThreshold { return .scoreThreshold }
         return nil

@@ -94,7 +94,7 @@ extension AgentOutcome {
     /// How a step that ran a whole agent ended, in the steps' vocabulary.
     public var stepStatus: StepStatus {
         switch self {
-        case .complete, .refinedPartially, .draftOnly: .completed
+        case .complete, .unverified, .refinedPartially, .draftOnly: .completed
         case .truncated: .cutOff
         case .failed: .failed("no answer")
         }

@@ -128,7 +128,7 @@ public struct BestOfN: Sendable {
             for await result in group { all.append(result) }
             return all.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        let candidates = Array(all.prefix(requests.count))
+        let candidates = all.prefix(requests.count).map { $0.cutAtTokenCap() }
         let probe = probeRequest == nil ? nil : all.last.flatMap { $0.status == .completed ? $0.text : nil }
         let finished = candidates.indices.filter { candidates[$0].status == .completed && !candidates[$0].text.isEmpty }
         var verifications = [VerificationResult?](repeating: nil, count: candidates.count)

@@ -120,11 +120,11 @@ public struct Verification: Step {
 
     public func run(_ answer: Answer, in context: StepContext) async -> StepResult<Answer> {
         let (record, result) = await Verify.run(
-            verifiers, answer: answer.text, round: answer.round, deadline: context.deadline, in: context)
+            verifiers, answer: answer, round: answer.round, deadline: context.deadline, in: context)
         guard let result else { return .cutOff(answer, records: [record]) }
         var checked = answer
         checked.score = result.score
-        checked.passed = result.passed
+        checked.passed = result.checks == 0 ? nil : result.passed
         checked.issues = result.failures
         checked.checked = true
         return .completed(checked, records: [record])

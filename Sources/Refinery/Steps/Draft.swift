@@ -12,15 +12,23 @@ public struct Draft: Sendable {
     public var stop: [String]
     /// The prompt builder.
     public var prompt: Prompt
+    /// The shape the answer must have — a JSON schema (``GenerationRequest/OutputConstraint/
+    /// jsonSchema(_:)``, or a typed result's through ``GenerationRequest/OutputConstraint/
+    /// schema(of:)``) or any JSON. A local model decodes under it, so the answer is a valid
+    /// document by construction; a remote one is asked for it. Nil: free text. ``BestOfN``
+    /// candidates drafted from this draft share it.
+    public var responseFormat: GenerationRequest.OutputConstraint?
 
-    /// A draft capped at `maxTokens`, prompted by `prompt`.
+    /// A draft capped at `maxTokens`, prompted by `prompt`, shaped by `responseFormat` when given.
     public init(
         maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(temperature: 0.3),
-        stop: [String] = [], prompt: @escaping Prompt = Draft.defaultPrompt
+        stop: [String] = [], responseFormat: GenerationRequest.OutputConstraint? = nil,
+        prompt: @escaping Prompt = Draft.defaultPrompt
     ) {
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stop = stop
+        self.responseFormat = responseFormat
         self.prompt = prompt
     }
 
@@ -34,21 +42,19 @@ public struct Draft: Sendable {
         var sampling = self.sampling
         if let seed { sampling.seed = seed }
         return GenerationRequest(
-            prompt: .messages(prompt(instructions, input)), sampling: sampling, stop: stop, maxTokens: maxTokens)
+            prompt: .messages(prompt(instructions, input)), constraint: responseFormat, sampling: sampling, stop: stop,
+            maxTokens: maxTokens)
     }
 
-    /// Drafts an answer by `deadline`. A draft cut off by its deadline, or by a token cap the
-    /// planner lowered below ``maxTokens``, is marked `cutOff`.
+    /// Drafts an answer by `deadline`. A draft cut off by its deadline or by its token cap is
+    /// marked `cutOff`.
     public func run(
         instructions: String, input: String, maxTokens: Int, deadline: Deadline, in context: StepContext
     ) async -> (StepRecord, StepGeneration) {
         let span = StepSpan.start(.draft, round: 0, in: context)
         let start = context.offset
         let request = request(instructions: instructions, input: input, maxTokens: maxTokens)
-        var generation = await StepGenerator.generate(request, in: context, deadline: deadline)
-        if generation.status == .completed, generation.stats?.finishReason == .length, maxTokens < self.maxTokens {
-            generation.status = .cutOff
-        }
+        let generation = await StepGenerator.generate(request, in: context, deadline: deadline).cutAtTokenCap()
         let record = StepRecord(
             kind: .draft, round: 0, model: generation.model, prompt: PromptText.render(prompt(instructions, input)),
             output: generation.text, status: generation.status, promptTokens: generation.stats?.promptTokens ?? 0,

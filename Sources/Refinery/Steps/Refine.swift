@@ -14,14 +14,17 @@ public struct Refine: Sendable {
     public var sampling: SamplingParameters
     /// The prompt builder.
     public var prompt: Prompt
+    /// The shape the rewrite must have (see ``Draft/responseFormat``). Nil: free text.
+    public var responseFormat: GenerationRequest.OutputConstraint?
 
-    /// A rewrite capped at `maxTokens`, prompted by `prompt`.
+    /// A rewrite capped at `maxTokens`, prompted by `prompt`, shaped by `responseFormat` when given.
     public init(
         maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(temperature: 0.3),
-        prompt: @escaping Prompt = Refine.defaultPrompt
+        responseFormat: GenerationRequest.OutputConstraint? = nil, prompt: @escaping Prompt = Refine.defaultPrompt
     ) {
         self.maxTokens = maxTokens
         self.sampling = sampling
+        self.responseFormat = responseFormat
         self.prompt = prompt
     }
 
@@ -45,7 +48,8 @@ public struct Refine: Sendable {
         let start = context.offset
         let messages = prompt(instructions, input, answer, issues)
         var request = GenerationRequest(
-            prompt: .messages(messages), sampling: sampling ?? self.sampling, maxTokens: maxTokens)
+            prompt: .messages(messages), constraint: responseFormat, sampling: sampling ?? self.sampling,
+            maxTokens: maxTokens)
         // A rewrite copies much of the answer in its prompt: a local model verifies those runs
         // several tokens per forward step.
         request.speculation = .promptLookup()
@@ -53,7 +57,8 @@ public struct Refine: Sendable {
         let answerTokens = answer.utf8.count / 4 + 1
         let expected = min(maxTokens, max(16, answerTokens + answerTokens / 4))
         let generation = await StepGenerator.generate(
-            request, in: context, deadline: deadline, expectedTokens: expected)
+            request, in: context, deadline: deadline, expectedTokens: expected
+        ).cutAtTokenCap()
         let record = StepRecord(
             kind: .refine, round: round, model: generation.model, prompt: PromptText.render(messages),
             output: generation.text, status: generation.status, promptTokens: generation.stats?.promptTokens ?? 0,

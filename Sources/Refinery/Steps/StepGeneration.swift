@@ -20,6 +20,19 @@ public struct StepGeneration: Sendable {
 
     /// Generated tokens: the model's count, else the pieces received.
     public var generatedTokens: Int { stats?.generatedTokens ?? pieces }
+
+    /// Whether the generation stopped at its token cap: its text is cut short, however
+    /// cleanly the stream ended.
+    public var hitTokenCap: Bool { stats?.finishReason == .length }
+
+    /// This generation, marked `cutOff` when it finished only because it reached its token
+    /// cap: an answer cut mid-sentence is never a finished step.
+    public func cutAtTokenCap() -> StepGeneration {
+        guard status == .completed, hitTokenCap else { return self }
+        var copy = self
+        copy.status = .cutOff
+        return copy
+    }
 }
 
 /// Runs generations for steps: each attempt is raced against its sub-deadline on the step's

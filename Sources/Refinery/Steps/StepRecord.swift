@@ -34,6 +34,8 @@ public struct StepRecord: Sendable {
     /// The steps this one ran inside it: a composition's children, a sub-agent's steps (used
     /// as a tool or handed over to), in order.
     public var steps: [StepRecord] = []
+    /// The tool calls the step ran, in order (a ``ToolLoop``'s), each with its result.
+    public var toolCalls: [ToolCallRecord] = []
 
     /// A record; steps build it.
     public init(
@@ -57,5 +59,32 @@ public struct StepRecord: Sendable {
         self.allotted = allotted
         self.fallbacks = fallbacks
         self.note = note
+    }
+}
+
+/// One tool call a step ran: which tool, with what arguments, what it returned and how long it took.
+public struct ToolCallRecord: Sendable, Hashable {
+    /// The tool's name.
+    public var name: String
+    /// The arguments the model gave.
+    public var arguments: JSONValue
+    /// What the tool returned (the text the model read: an error message when it failed).
+    public var result: String
+    /// How long the call took.
+    public var elapsed: Duration
+
+    /// A record of a call to `name`.
+    public init(name: String, arguments: JSONValue, result: String, elapsed: Duration) {
+        self.name = name
+        self.arguments = arguments
+        self.result = result
+        self.elapsed = elapsed
+    }
+}
+
+extension ToolCallRecord {
+    /// The calls as a note for later steps: "Tool results:" then one `name(arguments) = result` line each.
+    public static func notes(_ calls: [ToolCallRecord]) -> String {
+        "Tool results:\n" + calls.map { "- \($0.name)(\($0.arguments.serialized())) = \($0.result)" }.joined(separator: "\n")
     }
 }

@@ -38,66 +38,116 @@ public struct ToolLoop: Sendable {
         self.sampling = sampling
     }
 
+    /// What the model is told on the last turn, once it has used tools: answer now, in words.
+    public static let finalAnswerInstruction =
+        "Answer the original request now, in plain text, using the tool results above. Do not call any tool."
+
     /// Runs the loop on `messages` by `deadline`. The record's output is the final answer; its
-    /// prompt shows the whole transcript, tool turns included.
+    /// prompt shows the whole transcript, tool turns included, and its ``StepRecord/toolCalls``
+    /// every call with its arguments, result and time.
+    ///
+    /// The answer is never a tool call: when the rounds run out — or the time left would not
+    /// cover another round and an answer — the model is asked for the answer with tools
+    /// disabled, and call syntax it writes anyway is taken out of the text (an answer that was
+    /// nothing but a call fails the step).
     public func run(
         _ messages: [ChatMessage], maxTokens: Int, deadline: Deadline, in context: StepContext
     ) async -> (StepRecord, StepGeneration) {
         let span = StepSpan.start(.toolLoop, round: 0, in: context)
         let start = context.offset
-        var transcript = messages
+        var state = LoopState(transcript: messages)
+        while true {
+            let allowTools = state.turn < maxToolRounds && !mustAnswer(state, maxTokens: maxTokens, deadline: deadline, in: context)
+            if !allowTools, state.turn > 0 { state.transcript.append(.user(Self.finalAnswerInstruction)) }
+            let request = GenerationRequest(
+                prompt: .messages(state.transcript),
+                tools: allowTools ? tools.definitions + handoffs.map(\.definition) : [],
+                toolChoice: allowTools ? (state.turn == 0 ? firstTurnChoice : .auto) : .none, sampling: sampling,
+                maxTokens: maxTokens)
+            let generation = await StepGenerator.generate(request, in: context, deadline: deadline)
+            state.add(generation)
+            guard generation.status == .completed, allowTools, !generation.toolCalls.isEmpty else { break }
+            if let handedOver = await handOver(generation, transcript: state.transcript, deadline: deadline, span: span) {
+                state.last = handedOver.generation
+                state.nested.append(handedOver.record)
+                break
+            }
+            state.transcript.append(.assistant(generation.text, toolCalls: generation.toolCalls))
+            let results = await execute(generation.toolCalls, deadline: deadline, span: span, nested: &state.nested)
+            for (call, result) in zip(generation.toolCalls, results) {
+                state.transcript.append(.tool(result.text, callID: call.id, name: call.name))
+                state.calls.append(
+                    ToolCallRecord(name: call.name, arguments: call.arguments, result: result.text, elapsed: result.elapsed))
+            }
+            state.turn += 1
+            if Task.isCancelled || deadline.instant <= context.clock.now { break }
+        }
+        let final = finalAnswer(state, deadline: deadline, in: context)
+        var record = StepRecord(
+            kind: .toolLoop, round: 0, model: final.model, prompt: PromptText.render(state.transcript),
+            output: final.text, status: final.status, promptTokens: state.promptTokens,
+            generatedTokens: state.generated, startOffset: start, elapsed: context.offset - start,
+            allotted: start.duration(to: deadline, from: context), fallbacks: state.fallbacks,
+            note: state.turn == 0 ? nil : "\(state.turn) tool turn\(state.turn == 1 ? "" : "s")")
+        record.steps = state.nested
+        record.toolCalls = state.calls
+        StepSpan.finish(span, with: record)
+        return (record, final)
+    }
+
+    /// What one run of the loop has gathered so far.
+    private struct LoopState {
+        var transcript: [ChatMessage]
         var promptTokens = 0
         var generated = 0
         var fallbacks: [String] = []
         var last: StepGeneration?
         var nested: [StepRecord] = []
+        var calls: [ToolCallRecord] = []
         var turn = 0
-        while true {
-            let allowTools = turn < maxToolRounds
-            let request = GenerationRequest(
-                prompt: .messages(transcript), tools: allowTools ? tools.definitions + handoffs.map(\.definition) : [],
-                toolChoice: allowTools ? (turn == 0 ? firstTurnChoice : .auto) : .none, sampling: sampling,
-                maxTokens: maxTokens)
-            let generation = await StepGenerator.generate(request, in: context, deadline: deadline)
+
+        mutating func add(_ generation: StepGeneration) {
             last = generation
             promptTokens += generation.stats?.promptTokens ?? 0
             generated += generation.generatedTokens
             fallbacks += generation.fallbacks
-            guard generation.status == .completed, allowTools, !generation.toolCalls.isEmpty else { break }
-            if let handedOver = await handOver(generation, transcript: transcript, deadline: deadline, span: span) {
-                last = handedOver.generation
-                nested.append(handedOver.record)
-                break
-            }
-            transcript.append(.assistant(generation.text, toolCalls: generation.toolCalls))
-            let results = await execute(generation.toolCalls, deadline: deadline, span: span, nested: &nested)
-            for (call, result) in zip(generation.toolCalls, results) {
-                transcript.append(.tool(result, callID: call.id, name: call.name))
-            }
-            turn += 1
-            if Task.isCancelled || deadline.instant <= context.clock.now { break }
         }
+    }
+
+    /// Whether the time left covers only the answer: after a round of calls, another round and
+    /// the answer after it would not both fit (each estimated from the live cost figures).
+    private func mustAnswer(_ state: LoopState, maxTokens: Int, deadline: Deadline, in context: StepContext) -> Bool {
+        guard state.turn > 0 else { return false }
+        let promptTokens = state.transcript.reduce(0) { $0 + $1.content.utf8.count / 4 + 4 }
+        let answer = context.estimate(promptTokens: promptTokens, generatedTokens: maxTokens / 2)
+        return context.clock.now.duration(to: deadline.instant) < answer * 2
+    }
+
+    /// The loop's answer from its last generation: cut off when calls were left unanswered or
+    /// nothing came in time; call syntax taken out of an answer that should have been text.
+    private func finalAnswer(_ state: LoopState, deadline: Deadline, in context: StepContext) -> StepGeneration {
         var final =
-            last
+            state.last
             ?? StepGeneration(
                 text: "", toolCalls: [], stats: nil, model: context.models.first?.name ?? "none", status: .cutOff,
                 pieces: 0, fallbacks: [])
+        final = final.cutAtTokenCap()
         // Calls left unanswered: time ran out between turns.
         if final.status == .completed, !final.toolCalls.isEmpty { final.status = .cutOff }
         if final.status == .completed, deadline.instant <= context.clock.now, final.text.isEmpty {
             final.status = .cutOff
         }
-        final.fallbacks = fallbacks
-        let record = StepRecord(
-            kind: .toolLoop, round: 0, model: final.model, prompt: PromptText.render(transcript), output: final.text,
-            status: final.status, promptTokens: promptTokens, generatedTokens: generated, startOffset: start,
-            elapsed: context.offset - start, allotted: start.duration(to: deadline, from: context),
-            fallbacks: fallbacks,
-            note: turn == 0 ? nil : "\(turn) tool turn\(turn == 1 ? "" : "s")")
-        var withNested = record
-        withNested.steps = nested
-        StepSpan.finish(span, with: withNested)
-        return (withNested, final)
+        let names = Set(tools.definitions.map(\.name) + handoffs.map(\.toolName))
+        let parsed = ToolCallFormats.parseLeniently(final.text, format: HermesToolCallFormat(), toolNames: names)
+        if !parsed.calls.isEmpty {
+            final.text = parsed.content
+            final.toolCalls = []
+            if final.text.isEmpty, final.status == .completed {
+                final.status = .failed("the model answered with a tool call instead of an answer")
+            }
+        }
+        final.fallbacks = state.fallbacks
+        return final
     }
 
     /// When the turn calls a handoff, the other agent's answer to the conversation (nil: no handoff).
@@ -121,17 +171,21 @@ public struct ToolLoop: Sendable {
     /// span, so a sub-agent called as a tool nests its steps and spans under this loop.
     private func execute(
         _ calls: [ToolCall], deadline: Deadline, span: any Span, nested: inout [StepRecord]
-    ) async -> [String] {
+    ) async -> [(text: String, elapsed: Duration)] {
         let executor = tools
         let recorder = SubAgentRecorder()
         let scope = SubAgentScope(deadline: deadline, recorder: recorder)
-        let results: [String] = await ServiceContext.withValue(span.context) {
+        let results: [(text: String, elapsed: Duration)] = await ServiceContext.withValue(span.context) {
             await SubAgentScope.$current.withValue(scope) {
-                await withTaskGroup(of: (Int, String).self) { group in
+                await withTaskGroup(of: (Int, (text: String, elapsed: Duration)).self) { group in
                     for (index, call) in calls.enumerated() {
-                        group.addTask { (index, await executor.execute(call, deadline: deadline)) }
+                        group.addTask {
+                            let start = ContinuousClock.now
+                            let text = await executor.execute(call, deadline: deadline)
+                            return (index, (text, start.duration(to: .now)))
+                        }
                     }
-                    var all: [(Int, String)] = []
+                    var all: [(Int, (text: String, elapsed: Duration))] = []
                     for await result in group { all.append(result) }
                     return all.sorted { $0.0 < $1.0 }.map(\.1)
                 }

@@ -15,6 +15,31 @@ public struct Verdict: Sendable, Hashable {
         self.acceptable = acceptable
     }
 
+    /// The issues that name a problem: items of at least two words. A small model's critique
+    /// often lists stray words from the text ("amber", "tea") as issues; nothing in them can be
+    /// fixed, so they are not fed to a rewrite.
+    public var concreteIssues: [String] {
+        issues.filter { issue in
+            issue.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).count >= 2
+        }
+    }
+
+    /// Why this verdict contradicts itself, or nil when it does not: "acceptable" with a score
+    /// below 5, or "not acceptable" with a score of 9 or more and no concrete problem named. A
+    /// contradictory verdict is not trusted: it does not end the refinement as acceptable. (No
+    /// verdict vouches for an answer: only external checks do.)
+    public var contradiction: String? {
+        if acceptable, score < 5 { return "marked acceptable with a score of \(Self.format(score))" }
+        if !acceptable, score >= 9, concreteIssues.isEmpty {
+            return "marked not acceptable with a score of \(Self.format(score)) and no concrete problem named"
+        }
+        return nil
+    }
+
+    static func format(_ score: Double) -> String {
+        score == score.rounded() ? String(Int(score)) : String(score)
+    }
+
     /// The JSON schema critique output is constrained to: `{"score": 0-10, "issues": [..],
     /// "acceptable": bool}`, keys in that order.
     public static let schema: JSONValue = [

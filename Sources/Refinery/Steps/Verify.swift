@@ -5,25 +5,52 @@ import RefineryCore
 public struct Verify: Sendable {
     /// Checks `answer`; should finish by `deadline` (it is abandoned when it does not).
     public typealias Check = @Sendable (_ answer: String, _ deadline: Deadline) async -> VerificationResult
+    /// Checks an ``Answer`` — its text together with the task and the notes the run gathered
+    /// for it (tool results, sources) — by `deadline`.
+    public typealias AnswerCheck = @Sendable (_ answer: Answer, _ deadline: Deadline) async -> VerificationResult
 
     /// A name for traces ("tests", "schema", "word count").
     public var name: String
     /// How long the check usually takes (the planner's estimate).
     public var estimatedTime: Duration
-    /// The check.
-    public var check: Check
+    /// The check, on the whole answer.
+    public var answerCheck: AnswerCheck
 
-    /// A check named `name` that usually takes `estimatedTime`.
+    /// The check on a text alone (the task and notes empty).
+    public var check: Check {
+        let answerCheck = self.answerCheck
+        return { text, deadline in await answerCheck(Answer(task: "").rewritten(text), deadline) }
+    }
+
+    /// A check of the answer's text named `name` that usually takes `estimatedTime`.
     public init(_ name: String, estimatedTime: Duration = .milliseconds(5), check: @escaping Check) {
         self.name = name
         self.estimatedTime = estimatedTime
-        self.check = check
+        self.answerCheck = { answer, deadline in await check(answer.text, deadline) }
+    }
+
+    /// A check named `name` that reads the whole ``Answer`` — a check that the answer restates
+    /// the tool results in its notes, say. A result with no applicable check (`checks` 0)
+    /// vouches for nothing: the agent's answer stays unverified.
+    public static func answer(
+        _ name: String, estimatedTime: Duration = .milliseconds(5), check: @escaping AnswerCheck
+    ) -> Verify {
+        var verify = Verify(name, estimatedTime: estimatedTime) { _, _ in .pass }
+        verify.answerCheck = check
+        return verify
+    }
+
+    /// Runs every check in `verifiers` concurrently on the text `answer` by `deadline`.
+    public static func run(
+        _ verifiers: [Verify], answer: String, round: Int, deadline: Deadline, in context: StepContext
+    ) async -> (StepRecord, VerificationResult?) {
+        await run(verifiers, answer: Answer(task: "").rewritten(answer), round: round, deadline: deadline, in: context)
     }
 
     /// Runs every check in `verifiers` concurrently on `answer` by `deadline`. The result is nil
     /// when the deadline passed before all of them answered.
     public static func run(
-        _ verifiers: [Verify], answer: String, round: Int, deadline: Deadline, in context: StepContext
+        _ verifiers: [Verify], answer: Answer, round: Int, deadline: Deadline, in context: StepContext
     ) async -> (StepRecord, VerificationResult?) {
         let span = StepSpan.start(.verify, round: round, in: context)
         let start = context.offset
@@ -33,7 +60,7 @@ public struct Verify: Sendable {
             group.addTask {
                 await withTaskGroup(of: (Int, String, VerificationResult).self) { checks in
                     for (index, verifier) in verifiers.enumerated() {
-                        checks.addTask { (index, verifier.name, await verifier.check(answer, deadline)) }
+                        checks.addTask { (index, verifier.name, await verifier.answerCheck(answer, deadline)) }
                     }
                     var all: [(Int, String, VerificationResult)] = []
                     for await result in checks { all.append(result) }

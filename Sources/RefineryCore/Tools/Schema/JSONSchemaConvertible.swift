@@ -43,3 +43,8 @@ public struct NoArguments: Decodable, Sendable, Hashable, JSONSchemaConvertible 
     public init() {}
     public static var jsonSchema: JSONValue { JSONSchema.object([]) }
 }
+
+extension GenerationRequest.OutputConstraint {
+    /// A document of `type`'s JSON encoding: its ``JSONSchemaConvertible/jsonSchema``.
+    public static func schema<T: JSONSchemaConvertible>(of type: T.Type) -> Self { .jsonSchema(T.jsonSchema) }
+}

@@ -1,0 +1,78 @@
+import RefineryCore
+import Refinery
+import RefineryAgents
+import RefineryTesting
+import Testing
+
+/// The ready agents' checks by code: what they read from a request, and what they catch.
+@Suite("Ready agents' checks by code")
+struct AgentChecksTests {
+    @Test("the writer reads single-quoted words, exact counts and sentence counts, digits or words")
+    func writerParsing() {
+        let amber = WritingConstraints(parsing: "Write two sentences about tea. Use the word 'amber' exactly once.")
+        #expect(amber == WritingConstraints(minSentences: 2, maxSentences: 2, exactCounts: [.init("amber", 1)]))
+        let mixed = WritingConstraints(
+            parsing: "In exactly 3 sentences, describe the sea. Mention \"salt\" and 'foam'. Don't use 'blue'. It's late.")
+        #expect(mixed.minSentences == 3 && mixed.maxSentences == 3)
+        #expect(mixed.requiredWords == ["salt", "foam"])
+        #expect(mixed.forbiddenWords == ["blue"])
+        #expect(WritingConstraints(parsing: "Write one sentence about a dog.").maxSentences == 1)
+        #expect(WritingConstraints(parsing: "at most four sentences").maxSentences == 4)
+        #expect(WritingConstraints(parsing: "Use 'moon' exactly 3 times.").exactCounts == [.init("moon", 3)])
+        // Apostrophes are not quotes.
+        #expect(WritingConstraints(parsing: "Use the writer's tone; don't ramble.").isEmpty)
+        #expect(WritingConstraints(parsing: "Write about the house.").isEmpty)
+    }
+
+    @Test("the writer's checks count sentences and exact uses")
+    func writerViolations() {
+        let c = WritingConstraints(minSentences: 2, maxSentences: 2, exactCounts: [.init("amber", 1)])
+        #expect(c.violations(of: "Amber tea glows. It is warm.").isEmpty)
+        #expect(c.violations(of: "Amber tea glows, amber and warm. It is 3.5 degrees warmer.") == [
+            "uses \"amber\" twice, needs exactly once"
+        ])
+        #expect(c.violations(of: "Tea glows amber.") == ["has 1 sentence, needs exactly 2 sentences"])
+        #expect(WritingConstraints.sentences("Dr. Who? Yes! e.g. this 3.5 one.").count == 3)
+        #expect(c.instructions.contains("exactly 2 sentences"))
+        #expect(c.instructions.contains("use the word \"amber\" exactly once"))
+        #expect(c.count == 2)
+    }
+
+    @Test("the summarizer cuts a summary back to whole sentences within its limit, and catches what the text lacks")
+    func summarizerChecks() {
+        #expect(Summarizer.fitted("One two three. Four five six. Seven eight", maxWords: 7) == "One two three. Four five six.")
+        #expect(Summarizer.fitted("One two three four five six seven eight nine.", maxWords: 5) == "One two three four five six seven eight nine.")
+        #expect(Summarizer.fitted("Short and done.", maxWords: 10) == "Short and done.")
+        #expect(Summarizer.endsOnSentence("It ends here.\"") && !Summarizer.endsOnSentence("It ends with"))
+        let source = "The council added 12 routes. Mayor Lina Park said the plan costs 40 million dollars."
+        #expect(Summarizer.ungrounded("The council added 12 routes for 40 million dollars, Park said.", source: source).isEmpty)
+        #expect(Summarizer.ungrounded("The council added 15 routes, said Governor Smith.", source: source) == [
+            "the name \"Governor\" is not in the text", "the name \"Smith\" is not in the text",
+            "the number 15 is not in the text",
+        ])
+        #expect(Summarizer.ungrounded("It costs 40,000 dollars.", source: "It costs 40000 dollars.").isEmpty)
+    }
+
+    @Test("the assistant checks that its answer states the numbers its tools returned")
+    func assistantRestates() {
+        var answer = Answer(task: "1234 * 5678?")
+        answer.notes = [ToolCallRecord.notes([
+            ToolCallRecord(name: "calculator", arguments: ["expression": "1234*5678"], result: "7006652", elapsed: .zero)
+        ])]
+        #expect(Assistant.restatesToolResults(answer.rewritten("It is 7,006,652.")) == .pass)
+        let wrong = Assistant.restatesToolResults(answer.rewritten("It is 65928."))
+        #expect(!wrong.passed && wrong.failures.first?.contains("7006652") == true)
+        // No tool result to restate: nothing applies, and the answer stays unverified.
+        #expect(Assistant.restatesToolResults(Answer(task: "hi").rewritten("Hello!")).checks == 0)
+        #expect(Assistant.needsTool("Use the calculator: what is 1234 * 5678?", tools: ["calculator"]))
+        #expect(Assistant.needsTool("what is 12 / 4", tools: []))
+        #expect(!Assistant.needsTool("Tell me a joke about cats.", tools: ["calculator"]))
+    }
+
+    @Test("the extractor refuses an empty record for a text that names things")
+    func extractorEmpty() {
+        let empty = "{\"people\": [], \"organizations\": [], \"places\": [], \"dates\": [], \"amounts\": []}"
+        #expect(!Extractor.check(empty, source: "Maria met Tom in Madrid.").passed)
+        #expect(Extractor.check(empty, source: "nothing here at all.").passed)
+    }
+}
