@@ -30,15 +30,18 @@ final class Scheduler: @unchecked Sendable {
     var active: [ActiveSequence] = []
     private var batch = ForwardBatch()
     private var logitRowOwners: [ActiveSequence] = []
-    private let prefixCache: PrefixCache
+    let prefixCache: PrefixCache
+    /// Prefixes kept on disk between processes (nil: none).
+    let savedPrefixes: SavedPrefixStore?
     /// Most requests waiting for admission.
     let maxQueued: Int
     /// Figures of the forward steps so far, read from any thread.
     let statistics = Mutex(SchedulerStatistics())
 
-    init(transformer: Transformer, prefixCacheBlocks: Int, maxQueued: Int) {
+    init(transformer: Transformer, prefixCacheBlocks: Int, maxQueued: Int, savedPrefixes: SavedPrefixStore? = nil) {
         self.transformer = transformer
         prefixCache = PrefixCache(cache: transformer.cache, capacityBlocks: prefixCacheBlocks)
+        self.savedPrefixes = savedPrefixes
         self.maxQueued = max(1, maxQueued)
         let thread = Thread { [self] in self.run() }
         thread.name = "refinery-scheduler"
@@ -96,6 +99,7 @@ final class Scheduler: @unchecked Sendable {
                 for sequence in pending + active { sequence.continuation.finish(throwing: ModelError.shutDown) }
                 active.removeAll()
                 prefixCache.removeAll()
+                savedPrefixes?.waitForWrites()
                 lock.lock()
                 exited = true
                 lock.broadcast()
@@ -140,6 +144,8 @@ final class Scheduler: @unchecked Sendable {
         // A sequence whose blocks cannot be reserved waits for others to finish; if nothing can
         // run, the most recently admitted waiting sequence fails (freeing its blocks).
         var starved: [ActiveSequence] = []
+        // Sequences whose prompt is complete after this step (candidates for saving to disk).
+        var prefilled: [ActiveSequence] = []
         // Decoding sequences first (one token each), then prompt chunks.
         for sequence in active where !sequence.isPrefilling {
             guard budget > 0, let token = sequence.pending else { continue }
@@ -183,7 +189,10 @@ final class Scheduler: @unchecked Sendable {
             }
             let last = sequence.fed + count == sequence.prompt.count
             batch.append(sequence.prompt[sequence.fed..<(sequence.fed + count)], to: kv, startingAt: kv.length, logitsForLast: last)
-            if last { logitRowOwners.append(sequence) }
+            if last {
+                logitRowOwners.append(sequence)
+                if savedPrefixes != nil { prefilled.append(sequence) }
+            }
             sequence.fed += count
             budget -= count
         }
@@ -223,6 +232,10 @@ final class Scheduler: @unchecked Sendable {
             logitRowOwners.removeAll(keepingCapacity: true)
             return
         }
+        // Before sampling, which may finish a sequence and drop its blocks, and before its
+        // stream can end (whoever then waits for the saved prefixes must find this one queued).
+        // The copy costs a few milliseconds, only for prompts that no file covers yet.
+        savePrefixes(prefilled.compactMap { sequence in sequence.kv.map { (sequence.prompt, $0) } })
         let vocabulary = transformer.config.vocabularySize
         let sampledAt = ContinuousClock.now
         var done: [ActiveSequence] = []
@@ -357,6 +370,7 @@ final class Scheduler: @unchecked Sendable {
         let kv = KVSequence(cache: transformer.cache)
         if sequence.fed == 0 {
             kv.appendShared(prefixCache.lookup(sequence.prompt))
+            loadSavedPrefix(for: sequence, into: kv)
             sequence.fed = kv.length
             sequence.cachedTokens = kv.length
         }
