@@ -1,4 +1,5 @@
 import RefineryCore
+import Logging
 /// Prompt prefixes kept on disk between processes (``SavedPrefixStore``).
 ///
 /// The ``PrefixCache`` serves prompts from this process's finished generations; this serves
@@ -21,8 +22,11 @@ extension Scheduler {
         } catch {
             return  // No room in the pool: computing the prompt needs the same room anyway.
         }
+        let started = ContinuousClock.now
         guard store.load(match.entry, blocks: have..<match.blocks, into: kv) else { return }
         kv.length = match.blocks * transformer.cache.blockSize
+        RefineryInference.logger.debug(
+            "read \(kv.length - have * transformer.cache.blockSize) positions of a saved prefix in \(started.duration(to: .now))")
         prefixCache.insert(tokens: sequence.prompt, blocks: kv.blocks, length: kv.length)
     }
 

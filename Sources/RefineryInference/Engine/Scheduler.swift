@@ -6,6 +6,7 @@ import Darwin
 #endif
 import Foundation
 import Synchronization
+import Logging
 
 /// The single serial thread that runs a model's forward passes.
 ///
@@ -256,7 +257,10 @@ final class Scheduler: @unchecked Sendable {
                 sequence.constrained!.mask(rowLogits, budget: tokensLeft(sequence))
             }
             let token = sequence.sampler.sample(logits: rowLogits, history: sequence.history)
-            if sequence.firstToken == nil { sequence.firstToken = sampledAt }
+            if sequence.firstToken == nil {
+                sequence.firstToken = sampledAt
+                logFirstToken(sequence)
+            }
             if let reason = accept(token, for: sequence) {
                 finish(sequence, reason, now: .now)
                 done.append(sequence)
@@ -266,6 +270,15 @@ final class Scheduler: @unchecked Sendable {
         // Drop the batch's references so finished sequences free their blocks now.
         batch.removeAll()
         logitRowOwners.removeAll(keepingCapacity: true)
+    }
+
+    /// The time to a sequence's first token, at debug level: how much of its prompt was
+    /// cached (in memory or read from a saved prefix) and how long the rest took.
+    private func logFirstToken(_ sequence: ActiveSequence) {
+        guard RefineryInference.logger.logLevel <= .debug, let admitted = sequence.admitted, let first = sequence.firstToken else { return }
+        let ms = Int((admitted.duration(to: first).inSeconds * 1000).rounded())
+        RefineryInference.logger.debug(
+            "first token \(ms) ms after admission: prompt \(sequence.prompt.count) tokens, \(sequence.cachedTokens) cached")
     }
 
     /// Records a sampled token; returns why the sequence ends, if it does.
