@@ -68,7 +68,8 @@ public struct ShiftDetector: Sendable, Hashable, Codable {
             logSum = log(value)
         }
         guard count >= max(1, needed) else { return nil }
-        let shifted = exp(logSum / Double(count))
+        // One observation is its own mean (exp(log(x)) may differ from x in the last bit).
+        let shifted = count == 1 ? value : exp(logSum / Double(count))
         self = ShiftDetector()
         return shifted
     }
