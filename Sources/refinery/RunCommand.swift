@@ -74,6 +74,7 @@ struct RunCommand: AsyncParsableCommand {
         let progress = Progress(enabled: StandardError.isTerminal && !trace)
         // The local model first and the remote one as its fallback; either alone with only one given.
         var models: [any LanguageModel] = []
+        var localModel: LocalModel?
         let costs = CostBook.fromEnvironment()
         if let name = model ?? (remoteArguments.remote == nil ? "smollm2-135m-instruct" : nil) {
             progress.show("loading \(name)")
@@ -84,6 +85,7 @@ struct RunCommand: AsyncParsableCommand {
                 await costs.calibrateIfNeeded(local)
             }
             models.append(local)
+            localModel = local
         }
         if let remote = try remoteArguments.model() { models.append(remote) }
         var agent = ready.make(text, models[0], costs)
@@ -112,6 +114,9 @@ struct RunCommand: AsyncParsableCommand {
                 )
             }
         }
+        // The answer is out: now let the prompt prefixes being saved reach the disk, so the next
+        // run starts from them.
+        localModel?.waitForSavedPrefixes()
         switch result.outcome {
         case .complete: return
         case .failed: throw ExitCode.failure

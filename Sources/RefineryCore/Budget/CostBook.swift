@@ -4,8 +4,13 @@ import Synchronization
 ///
 /// Every generation a step finishes is observed here; the planner reads the current figures.
 /// With a ``CostModelStore``, figures are loaded on first use and saved after each update.
+/// Figures loaded from the store were learned by an earlier process, perhaps during a busy spell
+/// that is over: their first observation here replaces any rate more than 2× away whole (see
+/// ``CostModel/observe(_:wallTime:firstToken:carriedOver:)``), so a spell never starves the runs after it.
 public final class CostBook: Sendable {
     private let models: Mutex<[String: CostModel]>
+    /// Models whose figures came from the store and have not been observed in this process.
+    private let carriedOver = Mutex<Set<String>>([])
     private let store: CostModelStore?
 
     /// A book seeded with `costs`, loading and saving through `store` when given.
@@ -20,17 +25,26 @@ public final class CostBook: Sendable {
     /// The figures for `model`: known ones, else stored ones, else defaults.
     public func cost(for model: String) -> CostModel {
         if let known = models.withLock({ $0[model] }) { return known }
-        let loaded = store?.load(model) ?? CostModel(model: model)
+        let stored = store?.load(model)
+        let loaded = stored ?? CostModel(model: model)
         return models.withLock { table in
             if let raced = table[model] { return raced }
             table[model] = loaded
+            if stored != nil { _ = carriedOver.withLock { $0.insert(model) } }
             return loaded
         }
     }
 
-    /// Replaces the figures for `cost.model`.
+    /// Replaces the figures for `cost.model` (they count as this process's own from now on).
     public func set(_ cost: CostModel) {
         models.withLock { $0[cost.model] = cost }
+        _ = carriedOver.withLock { $0.remove(cost.model) }
+    }
+
+    /// Whether `model`'s figures came from the store and this is their first observation here
+    /// (answered once: the next call says false).
+    private func firstObservation(of model: String) -> Bool {
+        carriedOver.withLock { $0.remove(model) != nil }
     }
 
     /// Learns from one generation of `model` and persists the result when a store is set
@@ -39,9 +53,10 @@ public final class CostBook: Sendable {
     public func observe(_ model: String, stats: GenerationStats, wallTime: Duration, firstToken: Duration?) -> CostModel
     {
         _ = cost(for: model)
+        let fromStore = firstObservation(of: model)
         let updated = models.withLock { table -> CostModel in
             var cost = table[model] ?? CostModel(model: model)
-            cost.observe(stats, wallTime: wallTime, firstToken: firstToken)
+            cost.observe(stats, wallTime: wallTime, firstToken: firstToken, carriedOver: fromStore)
             table[model] = cost
             return cost
         }
@@ -53,9 +68,10 @@ public final class CostBook: Sendable {
     @discardableResult
     public func observeDecode(_ model: String, tokens: Int, in time: Duration) -> CostModel {
         _ = cost(for: model)
+        let fromStore = firstObservation(of: model)
         let updated = models.withLock { table -> CostModel in
             var cost = table[model] ?? CostModel(model: model)
-            cost.observeDecode(tokens: tokens, in: time)
+            cost.observeDecode(tokens: tokens, in: time, carriedOver: fromStore)
             table[model] = cost
             return cost
         }

@@ -41,9 +41,14 @@ public final class InferenceEngine: Sendable {
         /// Linux only, 0: unchanged). A server raises it so that its request, timer and network
         /// threads run ahead of the forward pass, which still takes every idle cycle.
         public var threadNiceness: Int
+        /// Where long prompt prefixes' keys and values are kept on disk for later processes
+        /// (nil: nowhere). ``LocalModel`` sets ``SavedPrefixOptions/fromEnvironment(_:)`` when
+        /// this is nil; an engine created directly keeps nothing on disk unless set.
+        public var savedPrefixes: SavedPrefixOptions?
 
         public init(threads: Int? = nil, contextLength: Int? = nil, maxBatchTokens: Int = 512, maxSequences: Int = 8, cacheTokens: Int? = nil,
-                    prefixCacheTokens: Int? = nil, maxQueued: Int = 256, threadNiceness: Int = 0) {
+                    prefixCacheTokens: Int? = nil, maxQueued: Int = 256, threadNiceness: Int = 0,
+                    savedPrefixes: SavedPrefixOptions? = nil) {
             self.threads = threads
             self.contextLength = contextLength
             self.maxBatchTokens = maxBatchTokens
@@ -52,6 +57,7 @@ public final class InferenceEngine: Sendable {
             self.prefixCacheTokens = prefixCacheTokens
             self.maxQueued = maxQueued
             self.threadNiceness = threadNiceness
+            self.savedPrefixes = savedPrefixes
         }
     }
 
@@ -78,7 +84,11 @@ public final class InferenceEngine: Sendable {
         threadCount = pool.threadCount
         let cache = transformer.cache
         let prefixBlocks = options.prefixCacheTokens.map { ($0 + cache.blockSize - 1) / cache.blockSize } ?? cache.blockCount
-        scheduler = Scheduler(transformer: transformer, prefixCacheBlocks: prefixBlocks, maxQueued: options.maxQueued)
+        let saved = options.savedPrefixes.map { settings in
+            SavedPrefixStore(options: settings, identity: SavedPrefixFormat.modelIdentity(of: file, path: path), cache: cache)
+        }
+        scheduler = Scheduler(transformer: transformer, prefixCacheBlocks: prefixBlocks, maxQueued: options.maxQueued,
+                              savedPrefixes: saved)
         // The scheduler thread takes part in every forward pass: it runs at the workers' niceness.
         let niceness = options.threadNiceness
         if niceness > 0 { scheduler.exclusive { _ in ThreadNiceness.lowerCurrentThread(by: niceness) } }
@@ -108,6 +118,17 @@ public final class InferenceEngine: Sendable {
         scheduler.submit(sequence)
         return stream
     }
+
+    /// Blocks until the prefixes being written to disk (``Options/savedPrefixes``) are written.
+    /// A command-line run calls it before exiting, so that the next run finds them; the engine
+    /// also waits when it shuts down.
+    public func waitForSavedPrefixes() { scheduler.savedPrefixes?.waitForWrites() }
+
+    /// The saved-prefix store (nil without one); used on the scheduler thread only.
+    var savedPrefixStore: SavedPrefixStore? { scheduler.savedPrefixes }
+
+    /// What the saved-prefix store has done so far (nil without one).
+    var savedPrefixCounters: SavedPrefixStore.Counters? { scheduler.savedPrefixes?.counters.withLock { $0 } }
 
     /// Figures of the scheduler's forward steps so far (how many sequences shared them).
     public var schedulerStatistics: SchedulerStatistics { scheduler.statistics.withLock { $0 } }

@@ -6,6 +6,7 @@ import Darwin
 #endif
 import Foundation
 import Synchronization
+import Logging
 
 /// The single serial thread that runs a model's forward passes.
 ///
@@ -30,15 +31,18 @@ final class Scheduler: @unchecked Sendable {
     var active: [ActiveSequence] = []
     private var batch = ForwardBatch()
     private var logitRowOwners: [ActiveSequence] = []
-    private let prefixCache: PrefixCache
+    let prefixCache: PrefixCache
+    /// Prefixes kept on disk between processes (nil: none).
+    let savedPrefixes: SavedPrefixStore?
     /// Most requests waiting for admission.
     let maxQueued: Int
     /// Figures of the forward steps so far, read from any thread.
     let statistics = Mutex(SchedulerStatistics())
 
-    init(transformer: Transformer, prefixCacheBlocks: Int, maxQueued: Int) {
+    init(transformer: Transformer, prefixCacheBlocks: Int, maxQueued: Int, savedPrefixes: SavedPrefixStore? = nil) {
         self.transformer = transformer
         prefixCache = PrefixCache(cache: transformer.cache, capacityBlocks: prefixCacheBlocks)
+        self.savedPrefixes = savedPrefixes
         self.maxQueued = max(1, maxQueued)
         let thread = Thread { [self] in self.run() }
         thread.name = "refinery-scheduler"
@@ -96,6 +100,7 @@ final class Scheduler: @unchecked Sendable {
                 for sequence in pending + active { sequence.continuation.finish(throwing: ModelError.shutDown) }
                 active.removeAll()
                 prefixCache.removeAll()
+                savedPrefixes?.waitForWrites()
                 lock.lock()
                 exited = true
                 lock.broadcast()
@@ -140,6 +145,8 @@ final class Scheduler: @unchecked Sendable {
         // A sequence whose blocks cannot be reserved waits for others to finish; if nothing can
         // run, the most recently admitted waiting sequence fails (freeing its blocks).
         var starved: [ActiveSequence] = []
+        // Sequences whose prompt is complete after this step (candidates for saving to disk).
+        var prefilled: [ActiveSequence] = []
         // Decoding sequences first (one token each), then prompt chunks.
         for sequence in active where !sequence.isPrefilling {
             guard budget > 0, let token = sequence.pending else { continue }
@@ -183,7 +190,10 @@ final class Scheduler: @unchecked Sendable {
             }
             let last = sequence.fed + count == sequence.prompt.count
             batch.append(sequence.prompt[sequence.fed..<(sequence.fed + count)], to: kv, startingAt: kv.length, logitsForLast: last)
-            if last { logitRowOwners.append(sequence) }
+            if last {
+                logitRowOwners.append(sequence)
+                if savedPrefixes != nil { prefilled.append(sequence) }
+            }
             sequence.fed += count
             budget -= count
         }
@@ -223,6 +233,10 @@ final class Scheduler: @unchecked Sendable {
             logitRowOwners.removeAll(keepingCapacity: true)
             return
         }
+        // Before sampling, which may finish a sequence and drop its blocks, and before its
+        // stream can end (whoever then waits for the saved prefixes must find this one queued).
+        // The copy costs a few milliseconds, only for prompts that no file covers yet.
+        savePrefixes(prefilled.compactMap { sequence in sequence.kv.map { (sequence.prompt, $0) } })
         let vocabulary = transformer.config.vocabularySize
         let sampledAt = ContinuousClock.now
         var done: [ActiveSequence] = []
@@ -243,7 +257,10 @@ final class Scheduler: @unchecked Sendable {
                 sequence.constrained!.mask(rowLogits, budget: tokensLeft(sequence))
             }
             let token = sequence.sampler.sample(logits: rowLogits, history: sequence.history)
-            if sequence.firstToken == nil { sequence.firstToken = sampledAt }
+            if sequence.firstToken == nil {
+                sequence.firstToken = sampledAt
+                logFirstToken(sequence)
+            }
             if let reason = accept(token, for: sequence) {
                 finish(sequence, reason, now: .now)
                 done.append(sequence)
@@ -253,6 +270,15 @@ final class Scheduler: @unchecked Sendable {
         // Drop the batch's references so finished sequences free their blocks now.
         batch.removeAll()
         logitRowOwners.removeAll(keepingCapacity: true)
+    }
+
+    /// The time to a sequence's first token, at debug level: how much of its prompt was
+    /// cached (in memory or read from a saved prefix) and how long the rest took.
+    private func logFirstToken(_ sequence: ActiveSequence) {
+        guard RefineryInference.logger.logLevel <= .debug, let admitted = sequence.admitted, let first = sequence.firstToken else { return }
+        let ms = Int((admitted.duration(to: first).inSeconds * 1000).rounded())
+        RefineryInference.logger.debug(
+            "first token \(ms) ms after admission: prompt \(sequence.prompt.count) tokens, \(sequence.cachedTokens) cached")
     }
 
     /// Records a sampled token; returns why the sequence ends, if it does.
@@ -357,6 +383,7 @@ final class Scheduler: @unchecked Sendable {
         let kv = KVSequence(cache: transformer.cache)
         if sequence.fed == 0 {
             kv.appendShared(prefixCache.lookup(sequence.prompt))
+            loadSavedPrefix(for: sequence, into: kv)
             sequence.fed = kv.length
             sequence.cachedTokens = kv.length
         }

@@ -26,6 +26,8 @@ public final class GGUFFile: @unchecked Sendable {
     public let dataOffset: Int
     /// Size of the file in bytes.
     public var fileSize: Int { storage.count }
+    /// The whole file's bytes (the mapping), for identifying the model.
+    var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage.base, count: storage.count) }
 
     private let storage: Storage
     private let tensorIndex: [String: Int]

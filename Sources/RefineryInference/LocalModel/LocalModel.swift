@@ -32,10 +32,19 @@ public final class LocalModel: LanguageModel {
     public let grammars = GrammarCache()
     private let maskBuilder = Mutex<TokenMaskBuilder?>(nil)
 
-    /// Loads the GGUF model at `path`.
-    public convenience init(path: String, options: InferenceEngine.Options = .init()) throws {
+    /// Loads the GGUF model at `path`. Long prompt prefixes are kept on disk for later
+    /// processes as `savedPrefixes` says, unless `options` sets its own
+    /// ``InferenceEngine/Options/savedPrefixes`` (by default under `$REFINERY_HOME/prefixes`;
+    /// nil or `REFINERY_PREFIX_CACHE=off` keeps nothing).
+    public convenience init(path: String, options: InferenceEngine.Options = .init(),
+                            savedPrefixes: SavedPrefixOptions? = .fromEnvironment()) throws {
+        var options = options
+        if options.savedPrefixes == nil { options.savedPrefixes = savedPrefixes }
         try self.init(model: InferenceModel(path: path, options: options))
     }
+
+    /// Blocks until the prefixes being saved to disk are written (before the process exits).
+    public func waitForSavedPrefixes() { model.engine.waitForSavedPrefixes() }
 
     /// Wraps an already loaded model.
     public init(model: InferenceModel, name: String? = nil, constrainsToolCalls: Bool = true) {
