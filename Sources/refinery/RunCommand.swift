@@ -1,6 +1,7 @@
 import RefineryCore
 import ArgumentParser
 import Foundation
+import Logging
 import Refinery
 import RefineryAgents
 import RefineryInference
@@ -23,7 +24,8 @@ struct RunCommand: AsyncParsableCommand {
             Standard output receives only the answer (or, with --json, one JSON object: answer, \
             outcome, stop_reason, partial, elapsed_ms, deadline_ms, score, steps with kind, \
             elapsed_ms and generated_tokens, plans). Progress, --trace and diagnostics go to \
-            standard error. The exit status is 1 when the outcome is failed.
+            standard error; with --log-level debug each plan and step is logged there as it \
+            happens. The exit status is 1 when the outcome is failed.
             """
     )
 
@@ -86,10 +88,14 @@ struct RunCommand: AsyncParsableCommand {
         var agent = ready.make(text, models[0], costs)
         agent.models += models.dropFirst()
         var result: AgentResult?
+        let log = Logger(label: "refinery.run")
         for try await event in agent.stream(text, deadline: due, startedAt: start) {
             switch event {
-            case .plan(let plan): progress.show("plan: \(plan.summary)")
+            case .plan(let plan):
+                log.debug("plan \(plan.summary)")
+                progress.show("plan: \(plan.summary)")
             case .step(let step):
+                log.debug("step \(Self.describe(step))")
                 progress.show(
                     "\(step.kind.rawValue) \(Int(step.elapsed.milliseconds)) ms, \(step.generatedTokens) tokens")
             case .answer: break
@@ -110,6 +116,23 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         if result.outcome == .failed { throw ExitCode.failure }
+    }
+
+    /// One line for a finished step: kind and round, model, time against its allotment,
+    /// tokens, how it ended, and its verdict or checks.
+    static func describe(_ step: StepRecord) -> String {
+        var line = step.kind.rawValue + (step.round > 0 ? " \(step.round)" : "")
+        line += " \(step.model ?? "-") \(Int(step.elapsed.milliseconds))/\(Int(step.allotted.milliseconds)) ms"
+        line += " \(step.promptTokens)+\(step.generatedTokens) tokens \(step.status.name)"
+        if case .failed(let message) = step.status { line += ": \(message)" }
+        if let verdict = step.verdict {
+            line += ", score \(verdict.score) \(verdict.acceptable ? "acceptable" : "not acceptable")"
+            if !verdict.issues.isEmpty { line += ": " + verdict.issues.joined(separator: "; ") }
+        }
+        if let verification = step.verification {
+            line += verification.passed ? ", checks passed" : ", checks failed: " + verification.failures.joined(separator: "; ")
+        }
+        return line
     }
 }
 
