@@ -157,6 +157,58 @@ def _():
     assert last is not None and last.model_extra["refinery"]["outcome"], last
 
 
+@check("agent:writer streamed with include_usage: reasoning_content chunks before the answer, then usage")
+def _():
+    stream = client.chat.completions.create(model="agent:writer", messages=[{"role": "user", "content": "Two sentences about the sea."}],
+                                            stream=True, stream_options={"include_usage": True},
+                                            extra_headers={"X-Refinery-Deadline-Ms": "3000"})
+    reasoning, content, usage, order = 0, "", None, []
+    for chunk in stream:
+        if chunk.usage is not None:
+            usage = chunk.usage
+        for choice in chunk.choices:
+            delta = choice.delta
+            if (delta.model_extra or {}).get("reasoning_content"):
+                reasoning += 1
+                order.append("r")
+            if delta.content:
+                content += delta.content
+                order.append("c")
+    assert reasoning >= 2, f"{reasoning} reasoning chunks"
+    assert content and "c" not in order[:reasoning], order
+    assert usage is not None and usage.prompt_tokens > 0 and usage.completion_tokens > 0, usage
+    return f"{reasoning} reasoning chunks before the answer; usage {usage.prompt_tokens}+{usage.completion_tokens} tokens"
+
+
+@check("client.completions.create: a legacy text completion with usage, whole and streamed")
+def _():
+    r = client.completions.create(model=args.model, prompt="The capital of France is", max_tokens=8, temperature=0)
+    assert r.object == "text_completion" and r.choices[0].text, r
+    assert r.usage.prompt_tokens > 0 and 0 < r.usage.completion_tokens <= 8, r.usage
+    pieces = [c.choices[0].text for c in client.completions.create(model=args.model, prompt="The capital of France is",
+                                                                     max_tokens=8, temperature=0, stream=True) if c.choices]
+    assert "".join(pieces) == r.choices[0].text, (pieces, r.choices[0].text)
+    return repr(r.choices[0].text)
+
+
+@check("tool-call ids are unique across replies, and within a reply when the model makes several calls")
+def _():
+    tools = [{"type": "function", "function": {"name": "get_weather", "description": "Current weather in a city",
+              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+    ask = [{"role": "user", "content": "What is the weather in Paris and in Rome? Call get_weather once for each city."}]
+    ids, most = [], 0
+    for _ in range(2):
+        r = client.chat.completions.create(model=args.model, messages=ask, tools=tools, tool_choice="required",
+                                           max_tokens=96, temperature=0)
+        calls = r.choices[0].message.tool_calls or []
+        assert calls, r.choices[0].message
+        most = max(most, len(calls))
+        ids += [call.id for call in calls]
+    assert len(set(ids)) == len(ids), ids
+    assert all(i.startswith("call_") for i in ids), ids
+    return f"{most} calls in one reply; ids {ids}"
+
+
 @check("a wrong API key is a 401 AuthenticationError")
 def _():
     bad = openai.OpenAI(base_url=args.base_url, api_key="wrong", max_retries=0)

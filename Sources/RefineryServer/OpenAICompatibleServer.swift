@@ -6,9 +6,12 @@ import NIOCore
 import Prometheus
 import Refinery
 import RefineryOpenAI
+import Synchronization
 
 /// Refinery's OpenAI-compatible HTTP server: loaded models and agents behind
-/// `POST /v1/chat/completions`, `GET /v1/models`, `GET /health` and `GET /metrics`.
+/// `POST /v1/chat/completions`, `POST /v1/completions` (legacy text completion, models only),
+/// `GET /v1/models`, `GET /health` and `GET /metrics`. Each request is logged as one line at
+/// `info` on ``logger``: method, path, model, status, tokens and milliseconds.
 ///
 /// ```swift
 /// let server = OpenAICompatibleServer(
@@ -62,6 +65,10 @@ public struct OpenAICompatibleServer: Sendable {
         router.post("/v1/chat/completions") { request, context in
             try await completions.handle(request, context: context)
         }
+        let textCompletions = TextCompletionsRoute(intake: completions.intake, logger: logger)
+        router.post("/v1/completions") { request, context in
+            try await textCompletions.handle(request, context: context)
+        }
         let listing = modelList()
         router.get("/v1/models") { _, _ in
             CompletionWire.json(["object": "list", "data": .array(listing)])
@@ -109,8 +116,26 @@ public struct OpenAICompatibleServer: Sendable {
 
     /// Serves until SIGTERM or SIGINT, then stops accepting connections and drains the requests
     /// in flight before returning. `onListening` receives the bound port once the server is up.
+    ///
+    /// Failing to listen (the port taken, no permission, an address not this machine's) throws a
+    /// ``ServerStartError`` naming the host and port.
     public func run(onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) async throws {
-        // Hummingbird's service group: SIGTERM and SIGINT start a graceful shutdown.
-        try await application { channel in await onListening(channel.localAddress?.port ?? 0) }.runService()
+        let listening = ListeningFlag()
+        do {
+            // Hummingbird's service group: SIGTERM and SIGINT start a graceful shutdown.
+            try await application { channel in
+                listening.set()
+                await onListening(channel.localAddress?.port ?? 0)
+            }.runService()
+        } catch where !listening.isSet {
+            throw ServerStartError(host: configuration.host, port: configuration.port, underlying: error)
+        }
     }
+}
+
+/// Whether the server got as far as listening: errors before it are start errors.
+private final class ListeningFlag: Sendable {
+    private let state = Mutex(false)
+    func set() { state.withLock { $0 = true } }
+    var isSet: Bool { state.withLock { $0 } }
 }

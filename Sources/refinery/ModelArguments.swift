@@ -29,6 +29,17 @@ struct ModelArguments: ParsableArguments {
         return try ModelStore.fromEnvironment().locate(model)
     }
 
+    /// These arguments, naming the catalog's default model when `--model` is not given.
+    func withDefaultModel() throws -> ModelArguments {
+        guard model == nil else { return self }
+        guard let name = try ModelStore.fromEnvironment().catalog.defaultEntry?.name else {
+            throw ValidationError("give --model NAME|PATH (a catalog or added model name, or a GGUF file)")
+        }
+        var arguments = self
+        arguments.model = name
+        return arguments
+    }
+
     /// Loads the model with the engine options these arguments give.
     func load(maxSequences: Int = 1) throws -> InferenceModel {
         let path = try resolvedPath()

@@ -28,18 +28,20 @@ struct RefineryCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    /// Sets up logging before any command runs, then parses and runs the command.
+    /// Sets up logging before any command runs, then parses and runs the command. A bad flag
+    /// value's message says what the flag wants (``ArgumentErrors``).
     static func main() async {
-        GlobalOptions.bootstrapLogging(arguments: Array(CommandLine.arguments.dropFirst()))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        GlobalOptions.bootstrapLogging(arguments: arguments)
         do {
-            var command = try parseAsRoot()
+            var command = try ArgumentErrors.parse(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            ArgumentErrors.exit(withError: error)
         }
     }
 }

@@ -1,6 +1,7 @@
 import RefineryCore
 import ArgumentParser
 import Foundation
+import Logging
 import Refinery
 import RefineryAgents
 import RefineryInference
@@ -25,8 +26,9 @@ struct RunCommand: AsyncParsableCommand {
             Standard output receives only the answer (or, with --json, one JSON object: answer, \
             outcome, stop_reason, partial, elapsed_ms, deadline_ms, score, steps with kind, \
             elapsed_ms and generated_tokens, plans). Progress, --trace and diagnostics go to \
-            standard error. Exit status: 0 when the answer is verified (complete), 3 when there is \
-            an answer but no check vouches for it, 1 when there is no answer (failed).
+            standard error; with --log-level debug each plan and step is logged there as it \
+            happens. Exit status: 0 when the answer is verified (complete), 3 when there is an \
+            answer but no check vouches for it, 1 when there is no answer (failed).
             """
     )
 
@@ -91,10 +93,14 @@ struct RunCommand: AsyncParsableCommand {
         var agent = ready.make(text, models[0], costs)
         agent.models += models.dropFirst()
         var result: AgentResult?
+        let log = Logger(label: "refinery.run")
         for try await event in agent.stream(text, deadline: due, startedAt: start) {
             switch event {
-            case .plan(let plan): progress.show("plan: \(plan.summary)")
+            case .plan(let plan):
+                log.debug("plan \(plan.summary)")
+                progress.show("plan: \(plan.summary)")
             case .step(let step):
+                log.debug("step \(Self.describe(step))")
                 progress.show(
                     "\(step.kind.rawValue) \(Int(step.elapsed.milliseconds)) ms, \(step.generatedTokens) tokens")
             case .answer: break
@@ -126,6 +132,23 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The exit status of a run that answered, but whose answer no check vouches for.
     static let unverifiedStatus: Int32 = 3
+
+    /// One line for a finished step: kind and round, model, time against its allotment,
+    /// tokens, how it ended, and its verdict or checks.
+    static func describe(_ step: StepRecord) -> String {
+        var line = step.kind.rawValue + (step.round > 0 ? " \(step.round)" : "")
+        line += " \(step.model ?? "-") \(Int(step.elapsed.milliseconds))/\(Int(step.allotted.milliseconds)) ms"
+        line += " \(step.promptTokens)+\(step.generatedTokens) tokens \(step.status.name)"
+        if case .failed(let message) = step.status { line += ": \(message)" }
+        if let verdict = step.verdict {
+            line += ", score \(verdict.score) \(verdict.acceptable ? "acceptable" : "not acceptable")"
+            if !verdict.issues.isEmpty { line += ": " + verdict.issues.joined(separator: "; ") }
+        }
+        if let verification = step.verification {
+            line += verification.passed ? ", checks passed" : ", checks failed: " + verification.failures.joined(separator: "; ")
+        }
+        return line
+    }
 }
 
 /// One line of progress on standard error, redrawn in place; silent when it is not a terminal.

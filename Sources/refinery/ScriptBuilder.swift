@@ -55,11 +55,12 @@ struct ScriptBuilder {
         let objectList = "\(work)/objects"
         guard FileManager.default.createFile(atPath: objectList, contents: Data(objects.joined(separator: "\n").utf8))
         else { throw .cache("cannot write \(objectList)") }
+        let (hookSources, hookFlags) = try topLevelErrorHook(in: work)
         let arguments =
-            compile.flags + ["-module-name", "refinery_script", main]
-            + link.flags + ["@" + objectList, "-o", "\(work)/script"]
+            compile.flags + ["-module-name", "refinery_script", main] + hookSources
+            + link.flags + hookFlags + ["@" + objectList, "-o", "\(work)/script"]
         let (status, output) = Self.run(compile.swiftc, arguments)
-        guard status == 0 else { throw .compile(name, output) }
+        guard status == 0 else { throw .compile(name, Self.diagnostics(output, copy: main, file: name)) }
         do {
             try? FileManager.default.removeItem(atPath: folder)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -79,8 +80,50 @@ struct ScriptBuilder {
         defer { try? FileManager.default.removeItem(atPath: work) }
         let flags = compile.flags.filter { $0 != "-emit-executable" }
         let (status, output) = Self.run(compile.swiftc, flags + ["-typecheck", "-module-name", "refinery_script", main])
-        guard status == 0 else { throw .compile(name, output.replacingOccurrences(of: main, with: name)) }
+        guard status == 0 else { throw .compile(name, Self.diagnostics(output, copy: main, file: name)) }
     }
+
+    /// The compiler's output about `copy` (the hidden `main.swift`) as if about the user's `file`
+    /// — its lines are the same — without the driver's note that a sub-command failed.
+    static func diagnostics(_ output: String, copy: String, file: String) -> String {
+        output.replacingOccurrences(of: copy, with: file)
+            .split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !($0.hasPrefix("error: ") && $0.contains(" command failed with exit code ")) }
+            .joined(separator: "\n")
+    }
+
+    /// The Swift runtime reports an error thrown out of top-level code as a crash: "Fatal error:
+    /// Error raised at top level" and a long backtrace, with a signal's exit status. A script's
+    /// failing `try` is an ordinary failure, so its executable prints `error: <the error>` as one
+    /// line on standard error and exits with status 1 instead. The runtime calls
+    /// `swift_errorInMain` for such an error; the linker's `--wrap` sends that call to the
+    /// script's own handler (`__wrap_swift_errorInMain`), without redefining a runtime symbol.
+    /// ELF linkers only: elsewhere the runtime's report stays.
+    private func topLevelErrorHook(in work: String) throws(ScriptError) -> (sources: [String], linkFlags: [String]) {
+        #if os(Linux)
+        let path = "\(work)/refinery_top_level_error.swift"
+        guard FileManager.default.createFile(atPath: path, contents: Data(Self.topLevelErrorHandler.utf8)) else {
+            throw .cache("cannot write \(path)")
+        }
+        return ([path], ["-Xlinker", "--wrap=swift_errorInMain"])
+        #else
+        return ([], [])
+        #endif
+    }
+
+    /// The handler ``topLevelErrorHook(in:)`` compiles into every script.
+    static let topLevelErrorHandler = """
+        import Glibc
+
+        /// A top-level error: one line on standard error, exit status 1 (buffered output is flushed).
+        @_silgen_name("__wrap_swift_errorInMain")
+        public func __refineryScriptTopLevelError(_ error: any Error) {
+            let line = Array("error: \\(String(describing: error))\\n".utf8)
+            _ = line.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count) }
+            exit(1)
+        }
+
+        """
 
     /// A fresh folder in the cache, named `label` and a unique suffix, holding `source` as its
     /// `main.swift`; the caller removes it.

@@ -24,7 +24,9 @@ struct ScriptCommand: ParsableCommand {
             compiles it against the library this refinery was built with (about ten seconds); \
             the executable is cached in $REFINERY_HOME/scripts by the file's content, so later \
             runs start at once, and an edit or a rebuilt library compiles again. Compiler \
-            diagnostics go to standard error; the exit status is the script's own.
+            diagnostics go to standard error and name FILE and its lines. The exit status is the \
+            script's own; an error thrown out of its top-level code is printed as one line, \
+            'error: <the error>', with exit status 1.
             """
     )
 

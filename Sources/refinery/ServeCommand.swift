@@ -13,25 +13,33 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve local models and agents over an OpenAI-compatible HTTP API.",
         discussion: """
-            Routes: POST /v1/chat/completions (streaming with "stream": true), GET /v1/models, \
-            GET /health, GET /metrics (Prometheus). Every ready agent is served as the model \
-            'agent:<name>' on the first --model; its deadline comes from the X-Refinery-Deadline-Ms \
+            Routes: POST /v1/chat/completions (streaming with "stream": true), POST /v1/completions \
+            (legacy text completion on models), GET /v1/models, GET /health, GET /metrics (Prometheus). \
+            Without --model the catalog's default model is served. Every ready agent is served as \
+            the model 'agent:<name>' on the first --model; streamed, it sends each plan and step as \
+            'reasoning_content' before the answer. Its deadline comes from the X-Refinery-Deadline-Ms \
             header or the body field refinery.deadline_ms (default --agent-deadline-ms), counted \
             from the request's arrival; the agent is asked to answer --agent-reserve-ms earlier. \
             The server binds 127.0.0.1 unless --host says otherwise; with --api-key-env VAR every \
             route but /health requires 'Authorization: Bearer $VAR'. SIGTERM or Ctrl-C stops \
             accepting connections and lets requests in flight finish. The listening address is \
-            printed on standard error once the server is up.
+            printed on standard error once the server is up, then one line per request (method, \
+            path, model, status, tokens, milliseconds; --log-level warning hides them). A port \
+            that cannot be bound is an error naming the host and port, with exit status 1.
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("A catalog or added model name, or a path to a GGUF file (repeatable).", valueName: "name|path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A catalog or added model name, or a path to a GGUF file (repeatable; default: the catalog's default model).",
+            valueName: "name|path"))
     var model: [String] = []
 
     @Option(name: .long, help: "The address to bind.")
     var host: String = "127.0.0.1"
 
-    @Option(name: .long, help: "The port to listen on; 0 picks a free one.")
+    @Option(name: .long, help: ArgumentHelp("The port to listen on; 0 picks a free one.", valueName: "n"))
     var port: Int = 8080
 
     @Option(name: .long, help: ArgumentHelp("Require this environment variable's value as a bearer token.", valueName: "VAR"))
@@ -75,7 +83,6 @@ struct ServeCommand: AsyncParsableCommand {
     var maxBodyBytes: Int = 4 << 20
 
     func validate() throws {
-        if model.isEmpty { throw ValidationError("give at least one --model") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
         if let ctx, ctx < 8 { throw ValidationError("--ctx must be at least 8") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -97,14 +104,24 @@ struct ServeCommand: AsyncParsableCommand {
             }
             apiKey = value
         }
-        let models = try model.map { try Self.loadModel($0, options: engineOptions) }
+        var references = model
+        if references.isEmpty {
+            // No --model: the catalog's default model, as `generate` and `run` use.
+            guard let name = try ModelStore.fromEnvironment().catalog.defaultEntry?.name else {
+                throw ValidationError("give --model NAME|PATH (the catalog names no default model)")
+            }
+            references = [name]
+        }
+        let models = try references.map { try Self.loadModel($0, options: engineOptions) }
         let agents = Self.readyAgents(on: models[0].model)
         let configuration = ServerConfiguration(
             host: host, port: port, apiKey: apiKey, maxBodyBytes: maxBodyBytes, maxConcurrentRequests: maxConcurrent,
             maxQueuedRequests: maxQueue, defaultAgentDeadline: .milliseconds(agentDeadlineMs),
             agentDeliveryReserve: .milliseconds(agentReserveMs))
-        let server = OpenAICompatibleServer(configuration: configuration, models: models, agents: agents,
-                                            logger: Logger(label: "refinery.server"))
+        var logger = Logger(label: "refinery.server")
+        // The access log (info) shows by default; --log-level or $REFINERY_LOG_LEVEL decides otherwise.
+        logger.logLevel = GlobalOptions.requestedLevel ?? .info
+        let server = OpenAICompatibleServer(configuration: configuration, models: models, agents: agents, logger: logger)
         server.bootstrapMetricsSystem()
         let names = (models.map(\.id) + agents.map { "agent:" + $0.name }).joined(separator: ", ")
         let host = self.host

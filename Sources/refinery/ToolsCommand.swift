@@ -87,8 +87,12 @@ struct ToolsCallCommand: AsyncParsableCommand {
     @Argument(help: "The arguments as a JSON object.")
     var arguments: String = "{}"
 
-    @Option(help: "Seconds the call may take.")
+    @Option(help: ArgumentHelp("Seconds the call may take.", valueName: "seconds"))
     var timeout: Double = 30
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be more than 0 and at most 86400 seconds") }
+    }
 
     func run() async throws {
         let (tools, connection) = try await source.load()

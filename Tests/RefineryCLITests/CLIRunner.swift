@@ -40,8 +40,9 @@ struct CLIRunner: Sendable {
         return "refinery"
     }()
 
-    /// Starts `refinery arguments…`; output goes to files read by ``finish(_:)``.
-    func start(_ arguments: [String]) throws -> (Process, stdout: String, stderr: String) {
+    /// Starts `refinery arguments…`, reading `stdin` (nothing when nil); output goes to files
+    /// read by ``finish(_:)``.
+    func start(_ arguments: [String], stdin: String? = nil) throws -> (Process, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = arguments
@@ -59,7 +60,13 @@ struct CLIRunner: Sendable {
         _ = FileManager.default.createFile(atPath: err, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        process.standardInput = FileHandle.nullDevice
+        if let stdin {
+            let input = "\(home)/.stdin-\(UUID().uuidString)"
+            try Data(stdin.utf8).write(to: URL(fileURLWithPath: input))
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         try process.run()
         return (process, out, err)
     }
@@ -80,12 +87,12 @@ struct CLIRunner: Sendable {
         try await run(arguments)
     }
 
-    /// Runs `refinery arguments…` to completion (the arguments as an array).
-    func run(_ arguments: [String]) async throws -> Result {
+    /// Runs `refinery arguments…` to completion (the arguments as an array), reading `stdin`.
+    func run(_ arguments: [String], stdin: String? = nil) async throws -> Result {
         let runner = self
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Swift.Result { runner.finish(try runner.start(arguments)) })
+                continuation.resume(with: Swift.Result { runner.finish(try runner.start(arguments, stdin: stdin)) })
             }
         }
     }

@@ -85,6 +85,43 @@ struct ScriptCommandTests {
         #expect(missing.stderr.contains("cannot read"))
     }
 
+    @Test("compiler diagnostics point at the user's file and lines, not at the hidden copy", arguments: [false, true])
+    func diagnosticsMapping(check: Bool) async throws {
+        let cli = try CLIRunner()
+        let folder = try Scratch.folder("script-diagnostics")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = "\(folder)/typo.swift"
+        try "import Refinery\n\nlet greeting = \"hi\"\nprint(greting)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try await cli.run(check ? ["script", "--check", file] : ["script", file])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("\(file):4:7: error: cannot find 'greting' in scope"), "\(result.stderr)")
+        #expect(!result.stderr.contains("main.swift"))
+        #expect(!result.stderr.contains("/scripts/."))
+    }
+
+    @Test("an error thrown at top level is one line on standard error and exit status 1, after the output so far")
+    func topLevelError() async throws {
+        let cli = try CLIRunner()
+        let folder = try Scratch.folder("script-throws")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = "\(folder)/throws.swift"
+        let source = """
+            struct EmptyInput: Error, CustomStringConvertible {
+                var description: String { "the input is empty" }
+            }
+            func read() async throws -> String { throw EmptyInput() }
+            print("before")
+            let text = try await read()
+            print(text)
+            """
+        try source.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try await cli.run("script", file)
+        #expect(result.status == 1)
+        #expect(result.stdout == "before\n")
+        let lines = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("compiling ") }
+        #expect(lines == ["error: the input is empty"], "\(result.stderr)")
+    }
+
     @Test("--check type-checks files against everything RefineryKit exports, and runs nothing")
     func checkOnly() async throws {
         let cli = try CLIRunner()

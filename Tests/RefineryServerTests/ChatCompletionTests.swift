@@ -103,7 +103,9 @@ struct ChatCompletionTests {
             let j = try json(try await http.send("POST", "/v1/chat/completions", body: chatBody(tools)))
             let message = try #require(j["choices"]?[0]?["message"])
             #expect(message["content"] == .null)
-            #expect(message["tool_calls"]?[0]?["id"] == "call_7")
+            // The server's own id replaces the model's numbering (see toolCallIDs below).
+            #expect(message["tool_calls"]?[0]?["id"]?.stringValue?.hasPrefix("call_") == true)
+            #expect(message["tool_calls"]?[0]?["id"] != "call_7")
             #expect(message["tool_calls"]?[0]?["type"] == "function")
             #expect(message["tool_calls"]?[0]?["function"]?["name"] == "get_weather")
             let arguments = try JSONValue(parsing: try #require(message["tool_calls"]?[0]?["function"]?["arguments"]?.stringValue))
@@ -118,10 +120,41 @@ struct ChatCompletionTests {
             let streamed = try await http.send("POST", "/v1/chat/completions", body: chatBody(tools + #", "stream": true"#))
             let chunks = try events(streamed.body).dropLast().map { try JSONValue(parsing: $0) }
             let deltas = chunks.compactMap { $0["choices"]?[0]?["delta"]?["tool_calls"]?[0] }
-            #expect(deltas.first?["id"] == "call_7")
+            #expect(deltas.first?["id"]?.stringValue?.hasPrefix("call_") == true)
             #expect(deltas.first?["function"]?["name"] == "get_weather")
             #expect(deltas.compactMap { $0["function"]?["arguments"]?.stringValue }.joined() == #"{"city":"Paris"}"#)
             #expect(chunks.compactMap { $0["choices"]?[0]?["finish_reason"]?.stringValue } == ["tool_calls"])
+        }
+    }
+
+    @Test("tool-call ids differ within a reply and across replies, streamed or whole, whatever the model numbered them")
+    func toolCallIDs() async throws {
+        // Models number their calls from 0 in every reply.
+        let calls = [ToolCall(id: "call_0", name: "get_weather", arguments: ["city": "Paris"]),
+                     ToolCall(id: "call_1", name: "get_weather", arguments: ["city": "Rome"])]
+        let model = ScriptedModel(replies: Array(repeating: .init("", toolCalls: calls), count: 4))
+        try await ServerHarness(models: [ServedModel(model)]).run { http, _ in
+            let tools = #""tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]"#
+            var ids: [String] = []
+            for _ in 0..<2 {
+                let j = try json(try await http.send("POST", "/v1/chat/completions", body: chatBody(tools)))
+                let replyIDs = (j["choices"]?[0]?["message"]?["tool_calls"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
+                #expect(replyIDs.count == 2)
+                ids += replyIDs
+            }
+            for _ in 0..<2 {
+                let streamed = try await http.send("POST", "/v1/chat/completions", body: chatBody(tools + #", "stream": true"#))
+                let chunks = try events(streamed.body).dropLast().map { try JSONValue(parsing: $0) }
+                let deltas = chunks.flatMap { $0["choices"]?[0]?["delta"]?["tool_calls"]?.arrayValue ?? [] }
+                // Each call's id comes once, in its first delta.
+                let replyIDs = deltas.compactMap { $0["id"]?.stringValue }
+                #expect(replyIDs.count == 2)
+                #expect(Set(deltas.compactMap { $0["index"]?.intValue }) == [0, 1])
+                ids += replyIDs
+            }
+            #expect(ids.count == 8)
+            #expect(Set(ids).count == 8)
+            #expect(ids.allSatisfy { $0.hasPrefix("call_") && $0.count == 29 })
         }
     }
 

@@ -118,3 +118,67 @@ func metric(_ text: String, _ name: String, labels: String = "") -> Double {
 struct Boom: Error, CustomStringConvertible {
     var description: String { "boom" }
 }
+
+/// An agent double that reports its work as it goes: each of `steps` as reasoning, `pause`
+/// apart, then its reply (30 prompt and 12 generated tokens). Records whether its run was
+/// cancelled before it finished.
+final class ReasoningAgent: AgentEndpoint {
+    let name = "thinker"
+    let steps: [String]
+    let pause: Duration
+    private let state = Mutex<(finished: Bool, cancelled: Bool)>((false, false))
+
+    init(steps: [String] = ["Plan: draft, then check.\n", "Draft: 41\n", "Check: off by one.\n"], pause: Duration = .milliseconds(20)) {
+        self.steps = steps
+        self.pause = pause
+    }
+
+    var finished: Bool { state.withLock { $0.finished } }
+    var cancelled: Bool { state.withLock { $0.cancelled } }
+
+    func run(_ invocation: AgentInvocation) async throws -> AgentReply {
+        AgentReply(answer: "42", outcome: "complete", promptTokens: 30, generatedTokens: 12)
+    }
+
+    func stream(_ invocation: AgentInvocation) -> AsyncThrowingStream<AgentUpdate, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<AgentUpdate, any Error>.makeStream()
+        let task = Task {
+            do {
+                for step in steps {
+                    continuation.yield(.reasoning(step))
+                    try await Task.sleep(for: pause)
+                }
+                continuation.yield(.finished(try await run(invocation)))
+                state.withLock { $0.finished = true }
+                continuation.finish()
+            } catch {
+                state.withLock { $0.cancelled = true }
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+}
+
+/// A log handler that keeps every message, for the access log's tests.
+struct CapturingLogHandler: LogHandler {
+    final class Store: Sendable {
+        private let lines = Mutex<[(Logger.Level, String)]>([])
+        func append(_ level: Logger.Level, _ message: String) { lines.withLock { $0.append((level, message)) } }
+        var all: [(Logger.Level, String)] { lines.withLock { $0 } }
+    }
+
+    let store: Store
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        store.append(event.level, event.message.description)
+    }
+}

@@ -14,6 +14,29 @@ public protocol AgentEndpoint: Sendable {
     /// Runs the agent once. Failures the agent can describe belong in ``AgentReply/outcome``;
     /// a thrown error is answered with a 500.
     func run(_ invocation: AgentInvocation) async throws -> AgentReply
+
+    /// Runs the agent once, reporting its hidden work as it happens and ending with the reply.
+    /// Ending the stream early (the client went away) must stop the agent's generations.
+    ///
+    /// The default runs ``run(_:)`` and reports no work: implement it when the agent can say
+    /// what it is doing, so streaming clients see progress before the answer.
+    func stream(_ invocation: AgentInvocation) -> AsyncThrowingStream<AgentUpdate, any Error>
+}
+
+extension AgentEndpoint {
+    public func stream(_ invocation: AgentInvocation) -> AsyncThrowingStream<AgentUpdate, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<AgentUpdate, any Error>.makeStream()
+        let task = Task {
+            do {
+                continuation.yield(.finished(try await run(invocation)))
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
 }
 
 /// What an agent is asked to do.

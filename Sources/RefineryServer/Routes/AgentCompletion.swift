@@ -9,11 +9,14 @@ import RefineryOpenAI
 /// One chat completion answered by an agent (`model: "agent:<name>"`) within the request's
 /// deadline.
 ///
-/// The reply is an ordinary chat completion whose message is the agent's answer, plus a
+/// The reply is an ordinary chat completion whose message is the agent's answer, with its
+/// hidden work (plans and steps) as `reasoning_content`, `usage` summed over every step, plus a
 /// `refinery` member: `outcome`, `stop_reason`, `partial`, `deadline_ms`, `elapsed_ms`
 /// (from arrival) and, when `refinery.trace` was true, `trace`. The outcome is also sent as the
-/// `X-Refinery-Outcome` header (non-streaming); `X-Refinery-Agent` names the agent. Streaming replies send the answer once chosen,
-/// and the `refinery` member on the last chunk.
+/// `X-Refinery-Outcome` header (non-streaming); `X-Refinery-Agent` names the agent. Streaming
+/// replies send each plan and step as a `reasoning_content` delta as it happens, then the
+/// answer once chosen as `content`, the `refinery` member on the chunk that finishes the choice,
+/// and, with `stream_options.include_usage`, a usage chunk.
 struct AgentCompletion: Sendable {
     let agent: any AgentEndpoint
     let modelName: String
@@ -21,6 +24,8 @@ struct AgentCompletion: Sendable {
     let arrival: ContinuousClock.Instant
     let configuration: ServerConfiguration
     let metrics: ServerMetrics
+    /// Where the access log line learns the tokens used.
+    let record = AccessRecord.current
 
     static let outcomeHeader = HTTPField.Name("X-Refinery-Outcome")!
     /// Names the agent that answered (set on streaming and whole replies alike).
@@ -28,18 +33,29 @@ struct AgentCompletion: Sendable {
 
     private var deadline: Deadline { parameters.deadline ?? Deadline(arrival.advanced(by: configuration.defaultAgentDeadline)) }
 
-    private func invoke() async throws -> (AgentReply, Duration) {
+    /// Runs the agent, handing each piece of its hidden work to `onReasoning` as it happens;
+    /// returns the reply and the time from the request's arrival to it.
+    private func invoke(onReasoning: (String) async throws -> Void) async throws -> (AgentReply, Duration) {
         guard case .messages(let messages) = parameters.generation.prompt else { preconditionFailure("chat requests carry messages") }
         let deadline = self.deadline
         // The agent answers a little early, leaving the delivery reserve for the way back.
         let due = Deadline(max(arrival, deadline.instant.advanced(by: .zero - configuration.agentDeliveryReserve)))
-        let reply = try await agent.run(AgentInvocation(messages: messages, deadline: due, startedAt: arrival,
-                                                         includeTrace: parameters.includeTrace))
+        let invocation = AgentInvocation(messages: messages, deadline: due, startedAt: arrival, includeTrace: parameters.includeTrace)
+        var finished: AgentReply?
+        for try await update in agent.stream(invocation) {
+            switch update {
+            case .reasoning(let text): try await onReasoning(text)
+            case .finished(let reply): finished = reply
+            }
+        }
+        try Task.checkCancellation()
+        guard let reply = finished else { throw APIError(.internalError, "agent \(agent.name) ended without a reply") }
         let ready = ContinuousClock.now
         let overshoot = deadline.instant.duration(to: ready)
         metrics.agentOvershoot.record(max(.zero, overshoot))
         metrics.completionTokens.increment(by: Int64(reply.generatedTokens))
         metrics.promptTokens.increment(by: Int64(reply.promptTokens))
+        record?.tokens(prompt: reply.promptTokens, completion: reply.generatedTokens)
         return (reply, arrival.duration(to: ready))
     }
 
@@ -60,12 +76,14 @@ struct AgentCompletion: Sendable {
     }
 
     func response(request: Request, ticket: AdmissionTicket) async throws -> Response {
-        let (reply, elapsed): (AgentReply, Duration)
+        let (reply, elapsed, reasoning): (AgentReply, Duration, String)
         do {
-            (reply, elapsed) = try await request.body.consumeWithCancellationOnInboundClose { _ in
+            (reply, elapsed, reasoning) = try await request.body.consumeWithCancellationOnInboundClose { _ in
                 let permit = try await ticket.wait()
                 defer { permit.release() }
-                return try await invoke()
+                var reasoning = ""
+                let (reply, elapsed) = try await invoke { reasoning += $0 }
+                return (reply, elapsed, reasoning)
             }
         } catch is CancellationError {
             metrics.disconnects.increment()
@@ -77,7 +95,8 @@ struct AgentCompletion: Sendable {
         }
         let body = ChatCompletionResponse(
             id: CompletionWire.newID(), created: CompletionWire.unixTime(), model: modelName,
-            choices: [.init(index: 0, message: ChatCompletionMessage(role: "assistant", content: reply.answer),
+            choices: [.init(index: 0, message: ChatCompletionMessage(role: "assistant", content: reply.answer,
+                                                                     reasoningContent: reasoning.isEmpty ? nil : reasoning),
                             finishReason: reply.partial ? "length" : "stop")],
             usage: usage(reply))
         return CompletionWire.json(body.json.adding("refinery", extensionJSON(reply, elapsed: elapsed)),
@@ -102,15 +121,20 @@ struct AgentCompletion: Sendable {
                     let reply: AgentReply
                     let elapsed: Duration
                     do {
-                        (reply, elapsed) = try await run.invoke()
+                        (reply, elapsed) = try await run.invoke { text in
+                            try await writer.write(CompletionWire.event(chunk([.init(index: 0, delta: .init(reasoningContent: text))])))
+                        }
                     } catch let error where !(error is CancellationError) {
                         try await writer.write(CompletionWire.streamError(error))
                         return
                     }
                     try await writer.write(CompletionWire.event(chunk([.init(index: 0, delta: .init(content: reply.answer))])))
-                    let last = chunk([.init(index: 0, delta: .init(), finishReason: reply.partial ? "length" : "stop")],
-                                     usage: run.parameters.includeUsage ? run.usage(reply) : nil)
+                    let last = chunk([.init(index: 0, delta: .init(), finishReason: reply.partial ? "length" : "stop")])
                     try await writer.write(CompletionWire.event(last.adding("refinery", run.extensionJSON(reply, elapsed: elapsed))))
+                    if run.parameters.includeUsage {
+                        // As OpenAI sends it: a last chunk with no choices and the whole request's usage.
+                        try await writer.write(CompletionWire.event(chunk([], usage: run.usage(reply))))
+                    }
                     try await writer.write(CompletionWire.done)
                 }
             } catch is CancellationError {

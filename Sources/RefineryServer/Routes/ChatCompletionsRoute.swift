@@ -23,10 +23,21 @@ struct ChatCompletionsRoute: Sendable {
     let metrics: ServerMetrics
     let logger: Logger
 
+    var intake: RequestIntake {
+        RequestIntake(configuration: configuration, models: models, admission: admission, metrics: metrics)
+    }
+
     func handle(_ incoming: Request, context: some RequestContext) async throws -> Response {
         let arrival = ContinuousClock.now
         var request = incoming
-        let wire = try await readBody(&request)
+        let intake = self.intake
+        let wire: ChatCompletionRequest
+        do {
+            wire = try ChatCompletionRequest(json: try await intake.json(&request))
+        } catch let error as WireDecodingError {
+            throw APIError(.invalidRequest, error.message, param: error.field.isEmpty ? nil : error.field)
+        }
+        AccessRecord.current?.model(wire.model)
         let deadlineHeader = request.headers[HTTPField.Name(RefineryServer.deadlineHeader)!]
         let parameters = try CompletionParameters(wire, deadlineHeader: deadlineHeader, arrival: arrival, configuration: configuration)
 
@@ -37,7 +48,7 @@ struct ChatCompletionsRoute: Sendable {
             }
             guard parameters.choices == 1 else { throw APIError(.invalidRequest, "agents answer with one choice", param: "n") }
             if wire.tools?.isEmpty == false { throw APIError(.unsupported, "agents bring their own tools", param: "tools") }
-            let ticket = try reserve()
+            let ticket = try intake.reserve()
             let run = AgentCompletion(agent: agent, modelName: wire.model, parameters: parameters, arrival: arrival,
                                       configuration: configuration, metrics: metrics)
             return parameters.stream
@@ -45,64 +56,22 @@ struct ChatCompletionsRoute: Sendable {
                 : try await run.response(request: request, ticket: ticket)
         }
 
-        guard let served = models.first(where: { $0.answers(to: wire.model) }) else {
-            let names = models.map(\.id).joined(separator: ", ")
-            throw APIError(.modelNotFound, "no model named \"\(wire.model)\" is loaded (loaded: \(names))", param: "model")
-        }
-        if parameters.generation.constraint != nil && !served.model.capabilities.constrainedDecoding {
-            throw APIError(.unsupported, "model \(served.id) cannot constrain its output to JSON", param: "response_format")
-        }
-        if let max = parameters.generation.maxTokens, max > served.model.capabilities.contextLength {
-            throw APIError(.invalidRequest, "exceeds the context length (\(served.model.capabilities.contextLength))",
-                           param: wire.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens")
-        }
-        let ticket = try reserve()
+        let served = try intake.model(named: wire.model, for: parameters,
+                                      maxTokensField: wire.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens")
+        let ticket = try intake.reserve()
         let run = ModelCompletion(served: served, parameters: parameters, arrival: arrival, metrics: metrics, logger: logger)
         return parameters.stream
             ? run.streamingResponse(request: request, ticket: ticket)
             : try await run.response(request: request, ticket: ticket)
     }
-
-    /// The body as a chat completion request: 413 past the cap, 400 for bad JSON or fields.
-    private func readBody(_ request: inout Request) async throws -> ChatCompletionRequest {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
-            throw APIError(.bodyTooLarge, "the body is \(length) bytes; the limit is \(configuration.maxBodyBytes)")
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError(.bodyTooLarge, "the body is larger than the limit of \(configuration.maxBodyBytes) bytes")
-        }
-        let json: JSONValue
-        do {
-            json = try JSONValue(parsing: Array(buffer.readableBytesView))
-        } catch {
-            throw APIError(.invalidJSON, "the body is not valid JSON: \(error.message) at byte \(error.offset)")
-        }
-        do {
-            return try ChatCompletionRequest(json: json)
-        } catch {
-            throw APIError(.invalidRequest, error.message, param: error.field.isEmpty ? nil : error.field)
-        }
-    }
-
-    private func reserve() throws(APIError) -> AdmissionTicket {
-        do {
-            return try admission.reserve()
-        } catch {
-            metrics.rejected.increment()
-            throw APIError(.overloaded, "the server is busy (\(admission.maxActive) generating, \(admission.maxQueued) queued); retry later",
-                           retryAfter: configuration.retryAfterSeconds)
-        }
-    }
 }
 
 /// Pieces shared by model and agent completions.
 enum CompletionWire {
-    static func newID() -> String {
+    /// A reply id: `prefix` and 16 random hex digits (`chatcmpl-…`; `cmpl-…` for text completions).
+    static func newID(prefix: String = "chatcmpl-") -> String {
         let hex = String(UInt64.random(in: .min ... .max), radix: 16)
-        return "chatcmpl-" + String(repeating: "0", count: 16 - hex.count) + hex
+        return prefix + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     static func unixTime() -> Int { Int(Date().timeIntervalSince1970) }

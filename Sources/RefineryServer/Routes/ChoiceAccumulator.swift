@@ -7,20 +7,24 @@ import RefineryOpenAI
 struct ChoiceAccumulator: Sendable {
     private(set) var text = ""
     private var calls = ToolCallAssembler()
+    private var ids = ToolCallIDs()
     private(set) var stats: GenerationStats?
 
     mutating func add(_ event: GenerationEvent) {
         switch event {
         case .text(let delta, _): text += delta
-        case .toolCallDelta(let d): calls.add(d)
+        case .toolCallDelta(let d):
+            calls.add(d)
+            _ = ids.assign(forCall: d.index)
         case .finished(let s): stats = s
         }
     }
 
     var toolCalls: [ChatCompletionToolCall] {
         // The arguments go out as the model wrote them (a client parses them).
+        // The ids are the server's own, unique across replies (see ``ToolCallIDs``).
         zip(calls.partialCalls, calls.lenientToolCalls()).map { partial, call in
-            ChatCompletionToolCall(id: call.id, name: call.name, arguments: partial.arguments)
+            ChatCompletionToolCall(id: ids.id(forCall: partial.index) ?? ToolCallIDs.make(), name: call.name, arguments: partial.arguments)
         }
     }
 

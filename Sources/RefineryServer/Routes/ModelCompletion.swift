@@ -14,6 +14,8 @@ struct ModelCompletion: Sendable {
     let arrival: ContinuousClock.Instant
     let metrics: ServerMetrics
     let logger: Logger
+    /// Where the access log line learns the tokens used.
+    let record = AccessRecord.current
 
     /// The whole answer; the generation is cancelled if the client disconnects.
     func response(request: Request, ticket: AdmissionTicket) async throws -> Response {
@@ -43,10 +45,12 @@ struct ModelCompletion: Sendable {
         } catch {
             throw APIError(.internalError, "generation failed: \(error)")
         }
+        let usage = Self.usage(choices.map(\.stats))
+        record?.tokens(prompt: usage.promptTokens, completion: usage.completionTokens)
         let reply = ChatCompletionResponse(
             id: CompletionWire.newID(), created: CompletionWire.unixTime(), model: served.id,
             choices: choices.enumerated().map { i, c in .init(index: i, message: c.message, finishReason: c.finishReason) },
-            usage: usage(choices.map(\.stats)))
+            usage: usage)
         var json = reply.json
         if parameters.deadline != nil {
             let reasons: [JSONValue] = choices.map { .string(($0.stats?.finishReason ?? .stop).rawValue) }
@@ -65,6 +69,7 @@ struct ModelCompletion: Sendable {
         let arrival = self.arrival
         let logger = self.logger
         let servedModel = served.model
+        let record = self.record
         @Sendable func chunk(_ choices: [ChatCompletionChunk.Choice], usage: ChatCompletionUsage? = nil) -> ByteBuffer {
             CompletionWire.event(ChatCompletionChunk(id: id, created: created, model: model, choices: choices, usage: usage).json)
         }
@@ -78,6 +83,7 @@ struct ModelCompletion: Sendable {
                     }
                     var stats = [GenerationStats?](repeating: nil, count: parameters.choices)
                     var calledTools = [Bool](repeating: false, count: parameters.choices)
+                    var ids = [ToolCallIDs](repeating: ToolCallIDs(), count: parameters.choices)
                     var first = true
                     do {
                         for try await (index, event) in choiceEvents(model: servedModel, parameters: parameters) {
@@ -91,8 +97,10 @@ struct ModelCompletion: Sendable {
                                 try await writer.write(chunk([.init(index: index, delta: .init(content: text))]))
                             case .toolCallDelta(let d):
                                 calledTools[index] = true
+                                // The call's first delta carries the server's unique id, whatever the model numbered it.
+                                let id = ids[index].assign(forCall: d.index)
                                 let delta = ChatCompletionChunk.ToolCallDelta(
-                                    index: d.index, id: d.id, type: d.id != nil || d.name != nil ? "function" : nil, name: d.name,
+                                    index: d.index, id: id, type: id != nil || d.name != nil ? "function" : nil, name: d.name,
                                     arguments: d.argumentsFragment)
                                 try await writer.write(chunk([.init(index: index, delta: .init(toolCalls: [delta]))]))
                             case .finished(let s):
@@ -107,8 +115,10 @@ struct ModelCompletion: Sendable {
                         try await writer.write(CompletionWire.streamError(error))
                         return
                     }
+                    let usage = Self.usage(stats)
+                    record?.tokens(prompt: usage.promptTokens, completion: usage.completionTokens)
                     if parameters.includeUsage {
-                        try await writer.write(chunk([], usage: usage(stats)))
+                        try await writer.write(chunk([], usage: usage))
                     }
                     try await writer.write(CompletionWire.done)
                 }
@@ -122,7 +132,7 @@ struct ModelCompletion: Sendable {
     }
 
     /// Usage of all choices: the prompt counted once, completions summed.
-    private func usage(_ stats: [GenerationStats?]) -> ChatCompletionUsage {
+    private static func usage(_ stats: [GenerationStats?]) -> ChatCompletionUsage {
         let done = stats.compactMap { $0 }
         let prompt = done.first?.promptTokens ?? 0
         let cached = done.first?.cachedTokens ?? 0
