@@ -15,12 +15,13 @@ setup:
 build: setup
 	swift build $(SWIFT_BUILD_FLAGS)
 
-test: setup
+test:
+	REFINERY_EXTRA_MODELS=smollm2-135m-instruct ./scripts/setup
 	swift build $(SWIFT_BUILD_FLAGS) --build-tests
 	swift test -c release --skip-build --no-parallel
 
 demo: setup
-	$(BIN) run writer --model smollm2-135m-instruct --deadline 3s --trace \
+	$(BIN) run writer --deadline 5s --trace \
 		'Write two sentences about the sea. Use the word "blue". Avoid the word "water". At most 40 words.'
 
 clean:

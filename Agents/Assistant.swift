@@ -22,8 +22,11 @@ public enum Assistant {
     ) -> Agent {
         let builtIn = (try? BuiltInTools.all()) ?? [AnyTool(CalculatorTool())]
         let tools = (try? ToolSet(builtIn + extraTools)) ?? (try! ToolSet([CalculatorTool()]))
-        var loop = ToolLoop(tools: tools, maxToolRounds: 3, maxTokens: 256)
-        loop.firstTurnChoice = needsTool(request, tools: tools.definitions.map(\.name)) ? .required : .auto
+        // A request that plainly needs a tool gets one round of calls, required, then the
+        // answer: a small model given more rounds re-calls tools on their own results.
+        let plain = needsTool(request, tools: tools.definitions.map(\.name))
+        var loop = ToolLoop(tools: tools, maxToolRounds: plain ? 1 : 2, maxTokens: 256)
+        loop.firstTurnChoice = plain ? .required : .auto
         return Agent(
             name: "assistant",
             instructions:
@@ -40,11 +43,17 @@ public enum Assistant {
             clock: clock)
     }
 
-    /// Whether `request` plainly needs a tool: an arithmetic expression between numbers, or
-    /// one of `tools` (or "calculate", "compute", "today", "date") named.
+    /// Whether `request` plainly needs a tool: an arithmetic expression between numbers, a
+    /// number with an arithmetic word ("minus", "percent", "square root"…), or one of `tools`
+    /// (or "calculate", "compute", "today", "date") named.
     public static func needsTool(_ request: String, tools: [String]) -> Bool {
         let lower = request.lowercased()
         if lower.range(of: #"\d[\d,.]*\s*[-+*/×÷^]\s*\(?\s*\d"#, options: .regularExpression) != nil { return true }
+        let arithmetic = [
+            "plus", "minus", "times", "multipl", "divided", "percent", "power", "root", "sum of", "product of",
+            "difference", "average", "squared", "cubed",
+        ]
+        if lower.contains(where: \.isNumber), arithmetic.contains(where: lower.contains) { return true }
         let words = ["calculat", "compute", "today", "date", "time is it", "python"] + tools.map { $0.lowercased() }
         return words.contains { lower.contains($0) }
     }

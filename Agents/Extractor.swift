@@ -34,16 +34,20 @@ public enum Extractor {
         clock: any DeadlineClock = ContinuousClock()
     ) -> Agent {
         let instructions = """
-            Extract what the user's text mentions. Reply with one JSON object only, no prose, with \
-            these keys, each a list of strings copied exactly from the text (empty when none): \
-            "people", "organizations", "places", "dates", "amounts". Schema: \(schema.serialized())
+            Extract what the user's text mentions. Reply with one JSON object only, with these \
+            keys, each a list of strings copied exactly from the text (empty when none): "people" \
+            (names of persons only), "organizations" (companies, institutions, groups), "places" \
+            (cities, countries, regions), "dates", "amounts" (money and quantities).
+            Example: for "Dr. Ana Ruiz of Nokia visited Lima on 2 May and paid $300." the reply is \
+            {"people": ["Ana Ruiz"], "organizations": ["Nokia"], "places": ["Lima"], "dates": ["2 May"], "amounts": ["$300"]}
             """
         return Agent(
             name: "extractor", instructions: instructions, model: model,
             // Decoded under the schema on a local model: the reply is the JSON record by construction.
             draft: Draft(maxTokens: 320, sampling: .greedy, responseFormat: .jsonSchema(schema)),
             verifiers: [Verify("schema", estimatedTime: .milliseconds(1)) { answer, _ in check(answer, source: text) }],
-            refine: Refine(maxTokens: 320, responseFormat: .jsonSchema(schema)), stopRules: StopRules(maxRounds: 3), costs: costs, clock: clock)
+            refine: Refine(maxTokens: 320, responseFormat: .jsonSchema(schema)), stopRules: StopRules(maxRounds: 3),
+            postprocess: { answer in grounded(answer, source: text) }, costs: costs, clock: clock)
     }
 
     /// Parses `answer` (a fenced block is unwrapped) and lists what is wrong with it: not JSON,
@@ -78,6 +82,24 @@ public enum Extractor {
         return VerificationResult(
             passed: failures.isEmpty, failures: failures, checks: 3 + values,
             passedChecks: max(0, 3 + values - failures.count))
+    }
+
+    /// `answer` with every value that does not appear in `source` taken out (nothing invented
+    /// survives, by construction), re-serialized; unchanged when it is not a JSON object.
+    public static func grounded(_ answer: String, source: String) -> String {
+        guard case .object(let fields)? = try? JSONValue(parsing: unfenced(answer)) else { return answer }
+        let haystack = source.lowercased()
+        let kept: [(key: String, value: JSONValue)] = fields.map { key, value in
+            guard case .array(let items) = value else { return (key, value) }
+            var seen = Set<String>()
+            let found = items.filter { item in
+                guard case .string(let text) = item else { return false }
+                let trimmed = text.trimmingCharacters(in: .whitespaces)
+                return !trimmed.isEmpty && haystack.contains(trimmed.lowercased()) && seen.insert(trimmed.lowercased()).inserted
+            }
+            return (key, .array(found))
+        }
+        return JSONValue.object(kept).serialized()
     }
 
     /// Whether `text` has a number, or a capitalized word that does not start a sentence.

@@ -1,5 +1,6 @@
 import RefineryCore
 import Foundation
+import Synchronization
 import Refinery
 
 /// The `math` agent, program-aided: the model writes the calculation as one arithmetic
@@ -24,24 +25,55 @@ public enum MathSolver {
     public static func agent(
         model: any LanguageModel, costs: CostBook = CostBook(), clock: any DeadlineClock = ContinuousClock()
     ) -> Agent {
-        Agent(
+        let votes = Votes()
+        return Agent(
             name: "math", instructions: instructions, model: model,
             draft: Draft(maxTokens: 160, sampling: SamplingParameters(temperature: 0.2)),
             bestOfN: BestOfN(
                 maxCandidates: 5, sampling: SamplingParameters(temperature: 0.7), firstAsDraft: true,
                 agreement: BestOfN.Agreement { candidates, _ in
-                    candidates.map { candidate in
-                        value(of: candidate).map { BestOfN.Agreement.Behaviour(signature: ArithmeticExpression.format($0)) }
-                    }
+                    let values = candidates.map { value(of: $0).map(ArithmeticExpression.format) }
+                    votes.record(values.compactMap { $0 })
+                    return values.map { $0.map { BestOfN.Agreement.Behaviour(signature: $0) } }
                 }),
             verifiers: [
                 // Candidates are checked as the agent would answer them: with the calculator's value.
                 Verify("calculator", estimatedTime: .milliseconds(2)) { answer, deadline in
                     await check(stateResult(of: answer), deadline: deadline)
-                }
+                },
+                Verify("agreement", estimatedTime: .milliseconds(1)) { answer, _ in
+                    votes.check(value(of: answer).map(ArithmeticExpression.format))
+                },
             ],
             refine: Refine(maxTokens: 160), stopRules: StopRules(maxRounds: 3),
             postprocess: { answer in stateResult(of: answer) }, costs: costs, clock: clock)
+    }
+
+    /// What the candidates' expressions computed, once best-of-N has compared them: a value
+    /// only one of two or more candidates reaches is not vouched for (sampled wrong
+    /// expressions seldom agree; right ones often do).
+    final class Votes: Sendable {
+        private let tally = Mutex<[String: Int]>([:])
+
+        func record(_ values: [String]) {
+            tally.withLock { tally in
+                tally = [:]
+                for value in values { tally[value, default: 0] += 1 }
+            }
+        }
+
+        /// A check of `value` against the votes; nothing to check (`checks` 0) before two
+        /// candidates voted.
+        func check(_ value: String?) -> VerificationResult {
+            let (votes, voters) = tally.withLock { ($0[value ?? ""] ?? 0, $0.values.reduce(0, +)) }
+            guard voters >= 2, let value else { return VerificationResult(passed: true, checks: 0) }
+            if votes >= 2 { return .pass }
+            let leader = tally.withLock { $0.max { $0.value < $1.value } }
+            return .fail(
+                "only \(votes) of \(voters) independent calculations give \(value)"
+                    + (leader.map { $0.value >= 2 ? " (\($0.value) give \($0.key))" : "" } ?? "")
+                    + ": check which quantities the problem combines, and how")
+        }
     }
 
     /// The calculator's value of the answer's expression (nil: none, or it does not evaluate).

@@ -16,7 +16,7 @@ public enum Summarizer {
     /// A summarizer for `text` on `model`: at most a third of its length (10 to 80 words), and
     /// mentioning its `keyTerms` most frequent content words.
     public static func agent(
-        for text: String, model: any LanguageModel, keyTerms: Int = 3, costs: CostBook = CostBook(),
+        for text: String, model: any LanguageModel, keyTerms: Int = 2, costs: CostBook = CostBook(),
         clock: any DeadlineClock = ContinuousClock()
     ) -> Agent {
         let limit = wordLimit(for: text)

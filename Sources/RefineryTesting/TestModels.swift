@@ -10,6 +10,8 @@ public enum TestModels {
     public static let smolLM2 = "smollm2-135m-instruct"
     public static let qwen05 = "qwen2.5-coder-0.5b-instruct"
     public static let gemma3 = "gemma-3-270m"
+    /// The catalog's default model (what the CLI runs without `--model`).
+    public static let defaultModel = qwen05
 
     /// Folders searched, in order.
     public static var searchDirectories: [String] {

@@ -41,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "A catalog or added model name, or a path to a GGUF file (default: smollm2-135m-instruct, unless --remote is given).",
+            "A catalog or added model name, or a path to a GGUF file (default: the catalog default, qwen2.5-coder-0.5b-instruct, unless --remote is given).",
             valueName: "name|path"))
     var model: String?
 
@@ -78,7 +78,8 @@ struct RunCommand: AsyncParsableCommand {
         var models: [any LanguageModel] = []
         var localModel: LocalModel?
         let costs = CostBook.fromEnvironment()
-        if let name = model ?? (remoteArguments.remote == nil ? "smollm2-135m-instruct" : nil) {
+        let defaultName = remoteArguments.remote == nil ? try ModelStore.fromEnvironment().catalog.defaultEntry?.name : nil
+        if let name = model ?? defaultName {
             progress.show("loading \(name)")
             let path = try ModelStore.fromEnvironment().locate(name)
             let local = try LocalModel(path: path, options: .init(threads: threads, maxSequences: 4))

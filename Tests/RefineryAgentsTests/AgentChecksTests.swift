@@ -66,6 +66,7 @@ struct AgentChecksTests {
         #expect(Assistant.restatesToolResults(Answer(task: "hi").rewritten("Hello!")).checks == 0)
         #expect(Assistant.needsTool("Use the calculator: what is 1234 * 5678?", tools: ["calculator"]))
         #expect(Assistant.needsTool("what is 12 / 4", tools: []))
+        #expect(Assistant.needsTool("What is 98765 minus 43210?", tools: []))
         #expect(!Assistant.needsTool("Tell me a joke about cats.", tools: ["calculator"]))
     }
 

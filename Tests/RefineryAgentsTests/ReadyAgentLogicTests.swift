@@ -97,7 +97,7 @@ struct ReadyAgentLogicTests {
     }
 
     @Test("extractor: an invalid reply is refined into valid JSON")
-    func extractorRefines() async {
+    func extractorRefines() async throws {
         let clock = ManualClock()
         let valid =
             #"{"people": ["Grace Hopper"], "organizations": ["Navy"], "places": [], "dates": ["1944"], "amounts": []}"#
@@ -107,9 +107,22 @@ struct ReadyAgentLogicTests {
         let text = "Grace Hopper joined the Navy in 1944."
         let result = await Extractor.agent(for: text, model: model, costs: Self.fastCosts(), clock: clock)
             .run(text, deadline: .after(.seconds(3), on: clock))
-        #expect(result.answer == valid)
+        #expect(try JSONValue(parsing: result.answer) == JSONValue(parsing: valid))
         #expect(result.outcome == .complete)
         #expect(Extractor.record(from: result.answer)?.organizations == ["Navy"])
+        // Every request decodes under the record's schema.
+        #expect(model.requests.allSatisfy { $0.constraint == .jsonSchema(Extractor.schema) })
+    }
+
+    @Test("extractor: values absent from the text are taken out, so nothing invented survives")
+    func extractorGrounds() throws {
+        let text = "Grace Hopper joined the Navy in 1944."
+        let invented = #"{"people": ["Grace Hopper", "Alan Turing", "grace hopper"], "organizations": ["Navy"], "places": ["London"], "dates": ["1944"], "amounts": ["$0"]}"#
+        let grounded = try JSONValue(parsing: Extractor.grounded(invented, source: text))
+        #expect(grounded == [
+            "people": ["Grace Hopper"], "organizations": ["Navy"], "places": [], "dates": ["1944"], "amounts": [],
+        ])
+        #expect(Extractor.grounded("not json", source: text) == "not json")
     }
 
     @Test("summarizer: the word limit and key terms come from the text")

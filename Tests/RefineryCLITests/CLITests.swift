@@ -42,8 +42,8 @@ struct CLITests {
         #expect(result.status == 0)
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 5)
-        #expect(lines[1].hasPrefix("smollm2-135m-instruct (default)"))
-        for name in ["qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct", "gemma-3-270m"] {
+        #expect(lines[1].hasPrefix("qwen2.5-coder-0.5b-instruct (default)"))
+        for name in ["smollm2-135m-instruct", "qwen2.5-coder-1.5b-instruct", "gemma-3-270m"] {
             #expect(result.stdout.contains(name))
         }
         #expect(lines.dropFirst().allSatisfy { $0.hasSuffix("not installed") })
@@ -61,7 +61,7 @@ struct CLITests {
         #expect(unknown.status == 1)
         #expect(
             unknown.stderr.contains(
-                "unknown model 'nope'; known models: smollm2-135m-instruct, qwen2.5-coder-0.5b-instruct"))
+                "unknown model 'nope'; known models: qwen2.5-coder-0.5b-instruct, smollm2-135m-instruct"))
         let pull = try await cli.run("models", "pull", "nope")
         #expect(pull.status == 1)
         #expect(pull.stderr.contains("gemma-3-270m"))

@@ -43,8 +43,9 @@ struct DeadlineCLITests {
         }
         let cli = try CLIRunner()
         let result = try await cli.run(
-            "run", "writer", "--model", model, "--deadline", "4s", "--json", "Write one sentence about the sea.")
-        #expect(result.status == 0, "\(result.stderr)")
+            "run", "writer", "--model", model, "--deadline", "4s", "--json", "Write about the sea.")
+        // No constraint code can check: an answer, unverified (exit status 3).
+        #expect(result.status == 3, "\(result.stderr)")
         let stored = try FileManager.default.contentsOfDirectory(atPath: "\(cli.home)/costs")
         #expect(stored.count == 1)
         let figures = try JSONValue(

@@ -33,10 +33,11 @@ struct RemoteCommandTests {
         try await Self.withScriptedServer("ok") { url in
             let result = try await ProgramRunner.run(
                 "refinery", ["run", "writer", "--remote", url, "--remote-model", "test", "--deadline", "10s", "--json", "Say hello."])
-            #expect(result.status == 0, "\(result.stderr)")
+            // Nothing in "Say hello." can be checked by code: answered, unverified, exit status 3.
+            #expect(result.status == 3, "\(result.stderr)")
             let json = try JSONValue(parsing: result.stdout)
             #expect(json["answer"]?.stringValue?.isEmpty == false)
-            #expect(json["outcome"]?.stringValue != "failed")
+            #expect(["unverified", "draft_only"].contains(json["outcome"]?.stringValue ?? ""))
             guard case .array(let steps)? = json["steps"] else {
                 Issue.record("no steps: \(result.stdout)")
                 return

@@ -327,8 +327,9 @@ struct StepTests {
     func toolLoopCap() async {
         let clock = ManualClock()
         let call = ToolCall(id: "c", name: "add", arguments: ["a": 1, "b": 1])
+        let next = ToolCall(id: "d", name: "add", arguments: ["a": 1, "b": 2])
         let model = ScriptedModel(
-            name: "m", replies: [.init("", toolCalls: [call]), .init("", toolCalls: [call]), .init("two")])
+            name: "m", replies: [.init("", toolCalls: [call]), .init("", toolCalls: [next]), .init("two")])
         let context = AgentTesting.context([model], clock: clock, costs: CostBook([AgentTesting.cost("m")]))
         let (record, generation) = await ToolLoop(tools: Adder(), maxToolRounds: 2).run(
             [.user("1+1")], maxTokens: 50, deadline: .after(.seconds(1), on: clock), in: context)
@@ -340,6 +341,23 @@ struct StepTests {
         guard case .messages(let last)? = model.requests.last?.prompt else { return }
         #expect(last.last?.content == ToolLoop.finalAnswerInstruction)
         #expect(record.toolCalls.count == 2)
+    }
+
+    @Test("calls repeated within a turn or from an earlier turn are not run again; a turn of repeats ends the calling")
+    func toolLoopRepeats() async {
+        let clock = ManualClock()
+        let call = ToolCall(id: "c", name: "add", arguments: ["a": 1, "b": 1])
+        let model = ScriptedModel(
+            name: "m", replies: [.init("", toolCalls: [call, call, call]), .init("", toolCalls: [call]), .init("two")])
+        let tools = Adder()
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook([AgentTesting.cost("m")]))
+        let (record, generation) = await ToolLoop(tools: tools, maxToolRounds: 4).run(
+            [.user("1+1")], maxTokens: 50, deadline: .after(.seconds(1), on: clock), in: context)
+        #expect(tools.calls.count == 1)
+        #expect(record.toolCalls.count == 1)
+        #expect(generation.text == "two")
+        #expect(model.requests.count == 3)
+        #expect(model.requests.last?.tools.isEmpty == true)
     }
 
     @Test("the answer is never a tool call: call syntax written after the rounds is taken out; a call alone fails")

@@ -22,14 +22,13 @@ struct AgentFirstAnswer: Step {
         context.plans?.add(plan)
         let cap = plan.steps.first?.maxTokens ?? progress.planning.draftTokens
         let stepContext = context.preferring(plan.steps.first?.model).ending(at: context.budget.workDeadline)
-        var (record, generation, verification) = await generate(
+        var (record, raw, verification) = await generate(
             answer, candidates: plan.candidates, cap: cap, in: stepContext)
-        if generation.status == .completed, let postprocess = agent.postprocess {
-            let finished = await postprocess(generation.text)
-            // A changed text is not what the verifiers checked while picking.
-            if finished != generation.text { verification = nil }
-            generation.text = finished
-        }
+        let (generation, repaired) = await agent.finish(raw)
+        // With a postprocess, what the verifiers checked while picking is not the answer (and
+        // checks may depend on what picking learned): check the finished answer again.
+        if agent.postprocess != nil { verification = nil }
+        if repaired { record.note = [record.note, "cut at its token cap; the agent's postprocess finished it"].compactMap { $0 }.joined(separator: "; ") }
         context.plans?.stepFinished(record)
         progress.stepsRun = 1
         // The tools' results are facts the answer rests on: checks and rewrites see them.

@@ -1,4 +1,5 @@
 import RefineryCore
+import Foundation
 
 /// What an agent's steps hand each other: the current answer, every answer so far with its
 /// scores (the best is returned), the planning state, and why the run stopped once it has.
@@ -69,6 +70,30 @@ struct AgentProgress: Sendable {
 }
 
 extension Agent {
+    /// `generation` finished by the agent's ``Agent/postprocess``: a completed text is
+    /// postprocessed; a text cut at its token cap (not by the deadline) becomes a completed
+    /// answer when the postprocess repairs it — cuts it back to whole sentences, say — and
+    /// stays cut off when it leaves it as it was.
+    func finish(_ generation: StepGeneration) async -> (generation: StepGeneration, repaired: Bool) {
+        guard let postprocess else { return (generation, false) }
+        var finished = generation
+        switch generation.status {
+        case .completed:
+            finished.text = await postprocess(generation.text)
+            return (finished, false)
+        case .cutOff where generation.hitTokenCap && !generation.text.isEmpty:
+            let repaired = await postprocess(generation.text)
+            guard repaired.trimmingCharacters(in: .whitespacesAndNewlines)
+                != generation.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            else { return (generation, false) }
+            finished.text = repaired
+            finished.status = .completed
+            return (finished, true)
+        default:
+            return (generation, false)
+        }
+    }
+
     /// What the planner needs to know about this agent on `answer`.
     func planningInput(for answer: Answer) -> PlanningInput {
         let useVerifiers = !verifiers.isEmpty

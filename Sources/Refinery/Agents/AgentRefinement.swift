@@ -127,15 +127,17 @@ struct AgentRefinement: Step {
             stalls > 0
             ? progress.current.issues + ["your previous rewrite was identical to this answer: change the text to fix the issues"]
             : progress.current.issues
-        var (record, generation) = await refine.run(
+        var (record, raw) = await refine.run(
             instructions: agent.instructions, input: progress.current.input, answer: progress.current.text,
             issues: issues, round: progress.planning.roundsDone + 1, maxTokens: next.maxTokens,
             deadline: context.deadline, in: context, sampling: sampling)
+        let (generation, repaired) = await agent.finish(raw)
+        if repaired { record.note = "cut at its token cap; the agent's postprocess finished it" }
         switch generation.status {
         case .cutOff: progress.stop = .deadline
         case .failed: progress.stop = .stepFailed
         case .completed where generation.text.isEmpty: progress.stop = .stepFailed
-        case .completed: accept(await agent.postprocess?(generation.text) ?? generation.text, &progress, record: &record)
+        case .completed: accept(generation.text, &progress, record: &record)
         }
         return record
     }

@@ -21,6 +21,11 @@ public struct ToolLoop: Sendable {
     public var firstTurnChoice: GenerationRequest.ToolChoice = .auto
     /// Turns with tool calls allowed before an answer is forced.
     public var maxToolRounds: Int
+    /// Calls run from one turn at most; a small model sometimes repeats one call many times
+    /// in a turn. Calls past the cap, and calls identical (same tool, same arguments) to one
+    /// already run in this loop, are not run; a turn with nothing new to run ends the calling,
+    /// and the model is asked for its answer.
+    public var maxCallsPerTurn: Int = 4
     /// Token cap of each turn.
     public var maxTokens: Int
     /// Sampling for every turn.
@@ -57,7 +62,7 @@ public struct ToolLoop: Sendable {
         let start = context.offset
         var state = LoopState(transcript: messages)
         while true {
-            let allowTools = state.turn < maxToolRounds && !mustAnswer(state, maxTokens: maxTokens, deadline: deadline, in: context)
+            let allowTools = !state.doneCalling && state.turn < maxToolRounds && !mustAnswer(state, maxTokens: maxTokens, deadline: deadline, in: context)
             if !allowTools, state.turn > 0 { state.transcript.append(.user(Self.finalAnswerInstruction)) }
             let request = GenerationRequest(
                 prompt: .messages(state.transcript),
@@ -72,9 +77,15 @@ public struct ToolLoop: Sendable {
                 state.nested.append(handedOver.record)
                 break
             }
-            state.transcript.append(.assistant(generation.text, toolCalls: generation.toolCalls))
-            let results = await execute(generation.toolCalls, deadline: deadline, span: span, nested: &state.nested)
-            for (call, result) in zip(generation.toolCalls, results) {
+            let calls = state.newCalls(generation.toolCalls, cap: maxCallsPerTurn)
+            if calls.isEmpty {
+                // Only repeats: nothing new will come of another round.
+                state.doneCalling = true
+                continue
+            }
+            state.transcript.append(.assistant(generation.text, toolCalls: calls))
+            let results = await execute(calls, deadline: deadline, span: span, nested: &state.nested)
+            for (call, result) in zip(calls, results) {
                 state.transcript.append(.tool(result.text, callID: call.id, name: call.name))
                 state.calls.append(
                     ToolCallRecord(name: call.name, arguments: call.arguments, result: result.text, elapsed: result.elapsed))
@@ -105,6 +116,19 @@ public struct ToolLoop: Sendable {
         var nested: [StepRecord] = []
         var calls: [ToolCallRecord] = []
         var turn = 0
+        /// Set when a turn had nothing new to run: the next turn asks for the answer.
+        var doneCalling = false
+
+        /// The calls of a turn worth running: not run before in this loop, not repeated within
+        /// the turn, at most `cap` of them.
+        func newCalls(_ calls: [ToolCall], cap: Int) -> [ToolCall] {
+            var seen = Set(self.calls.map { "\($0.name) \($0.arguments.serialized())" })
+            var fresh: [ToolCall] = []
+            for call in calls where fresh.count < max(1, cap) {
+                if seen.insert("\(call.name) \(call.arguments.serialized())").inserted { fresh.append(call) }
+            }
+            return fresh
+        }
 
         mutating func add(_ generation: StepGeneration) {
             last = generation
