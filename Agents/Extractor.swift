@@ -76,6 +76,7 @@ public enum Extractor {
                 }
             }
         }
+        failures += misfiled(json)
         if values == 0, mentionsSomething(source) {
             failures.append("nothing was extracted, but the text names people, places, dates or amounts")
         }
@@ -100,6 +101,39 @@ public enum Extractor {
             return (key, .array(found))
         }
         return JSONValue.object(kept).serialized()
+    }
+
+    /// Values filed under the wrong kind, as far as code can tell: a person named with an
+    /// organization's word ("Acme Corp", "Red Cross activists"), an organization or place
+    /// that starts with a person's title ("Mayor Tom Berg"), or one value under two kinds.
+    static func misfiled(_ json: JSONValue) -> [String] {
+        func values(_ key: String) -> [String] { json[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+        let organizationWords: Set<String> = [
+            "corp", "corporation", "inc", "ltd", "llc", "company", "university", "bank", "council", "ministry",
+            "group", "activists", "association", "institute", "foundation", "agency", "committee", "club",
+        ]
+        let titles: Set<String> = [
+            "mr", "mrs", "ms", "dr", "mayor", "professor", "president", "ceo", "director", "minister", "spokesperson",
+        ]
+        var failures: [String] = []
+        for person in values("people") where WritingConstraints.words(person).contains(where: organizationWords.contains) {
+            failures.append("\"\(person)\" in people names an organization or a group, not a person")
+        }
+        for key in ["organizations", "places"] {
+            for value in values(key) where WritingConstraints.words(value).first.map(titles.contains) == true {
+                failures.append("\"\(value)\" in \(key) is a person (it starts with a title)")
+            }
+        }
+        var seen: [String: String] = [:]
+        for key in ["people", "organizations", "places", "dates", "amounts"] {
+            for value in values(key) {
+                if let other = seen[value.lowercased()], other != key {
+                    failures.append("\"\(value)\" is under both \(other) and \(key)")
+                }
+                seen[value.lowercased()] = key
+            }
+        }
+        return failures
     }
 
     /// Whether `text` has a number, or a capitalized word that does not start a sentence.

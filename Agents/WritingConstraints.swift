@@ -169,7 +169,7 @@ public struct WritingConstraints: Sendable, Hashable {
     }
 
     /// Lower-cased words: runs of letters, digits and apostrophes.
-    static func words(_ text: String) -> [String] {
+    public static func words(_ text: String) -> [String] {
         text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "'") }).map {
             String($0.trimmingCharacters(in: CharacterSet(charactersIn: "'")))
         }.filter { !$0.isEmpty }

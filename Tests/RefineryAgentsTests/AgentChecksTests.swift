@@ -77,3 +77,18 @@ struct AgentChecksTests {
         #expect(Extractor.check(empty, source: "nothing here at all.").passed)
     }
 }
+
+@Suite("Extractor's kinds")
+struct ExtractorKindsTests {
+    @Test("values filed under the wrong kind are caught by code")
+    func misfiled() {
+        let source = "Greenpeace activists met Mayor Tom Berg in Oslo."
+        let wrong = #"{"people": ["Greenpeace activists"], "organizations": ["Mayor Tom Berg"], "places": ["Oslo"], "dates": [], "amounts": []}"#
+        #expect(Extractor.check(wrong, source: source).failures == [
+            "\"Greenpeace activists\" in people names an organization or a group, not a person",
+            "\"Mayor Tom Berg\" in organizations is a person (it starts with a title)",
+        ])
+        let right = #"{"people": ["Tom Berg"], "organizations": ["Greenpeace"], "places": ["Oslo"], "dates": [], "amounts": []}"#
+        #expect(Extractor.check(right, source: source).passed)
+    }
+}
