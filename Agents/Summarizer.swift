@@ -28,7 +28,7 @@ public enum Summarizer {
             + ". Use only facts, numbers and names from the text. Reply with the summary only."
         return Agent(
             name: "summarizer", instructions: instructions, model: model,
-            draft: Draft(maxTokens: limit * 2 + 32, sampling: SamplingParameters(temperature: 0.3)),
+            draft: Draft(maxTokens: limit * 4 + 48, sampling: SamplingParameters(temperature: 0.3)),
             bestOfN: BestOfN(maxCandidates: 3),
             verifiers: [
                 Verify("length, coverage and grounding", estimatedTime: .milliseconds(1)) { answer, _ in
@@ -40,25 +40,36 @@ public enum Summarizer {
                         passedChecks: max(0, checks - problems.count))
                 }
             ],
-            refine: Refine(maxTokens: limit * 2 + 32), stopRules: StopRules(maxRounds: 3),
-            postprocess: { answer in fitted(answer, maxWords: limit) }, costs: costs, clock: clock)
+            refine: Refine(maxTokens: limit * 4 + 48), stopRules: StopRules(maxRounds: 3),
+            postprocess: { answer in fitted(answer, maxWords: limit, keyTerms: terms) }, costs: costs, clock: clock)
     }
 
-    /// `summary` cut back to its last whole sentence within `maxWords` words, when it is over
-    /// the limit or ends mid-sentence and such a sentence exists; else unchanged.
-    public static func fitted(_ summary: String, maxWords: Int) -> String {
+    /// `summary` cut back to whole sentences within `maxWords` words, when it is over the limit
+    /// or ends mid-sentence and such sentences exist; else unchanged. Sentences that mention a
+    /// `keyTerms` word not yet covered are kept first, then the others in order; the kept
+    /// sentences stay in their original order.
+    public static func fitted(_ summary: String, maxWords: Int, keyTerms: [String] = []) -> String {
         let trimmed = summary.trimmingCharacters(in: .whitespacesAndNewlines)
         let words = WritingConstraints.words(trimmed).count
         guard words > maxWords || !endsOnSentence(trimmed) else { return trimmed }
-        var kept: [String] = []
+        let sentences = WritingConstraints.sentences(trimmed).filter(endsOnSentence)
+        var kept = Set<Int>()
         var count = 0
-        for sentence in WritingConstraints.sentences(trimmed) where endsOnSentence(sentence) {
-            let n = WritingConstraints.words(sentence).count
-            if count + n > maxWords { break }
-            kept.append(sentence)
+        var uncovered = Set(keyTerms.map { $0.lowercased() })
+        func take(_ index: Int) {
+            let n = WritingConstraints.words(sentences[index]).count
+            guard !kept.contains(index), count + n <= maxWords else { return }
+            kept.insert(index)
             count += n
+            uncovered.subtract(WritingConstraints.words(sentences[index]))
         }
-        return kept.isEmpty ? trimmed : kept.joined(separator: " ")
+        for (index, sentence) in sentences.enumerated()
+        where !uncovered.isDisjoint(with: WritingConstraints.words(sentence)) {
+            take(index)
+        }
+        for index in sentences.indices { take(index) }
+        guard !kept.isEmpty else { return trimmed }
+        return kept.sorted().map { sentences[$0] }.joined(separator: " ")
     }
 
     /// Whether `text` ends with sentence punctuation (a closing quote or bracket after it allowed).

@@ -92,3 +92,13 @@ struct ExtractorKindsTests {
         #expect(Extractor.check(right, source: source).passed)
     }
 }
+
+@Suite("Summarizer's fitting")
+struct SummarizerFittingTests {
+    @Test("fitting keeps the sentences that mention key terms first, in their order")
+    func keyTermsFirst() {
+        let summary = "Bees pollinate crops. They make honey in hives. Colonies are lost to mites."
+        #expect(Summarizer.fitted(summary, maxWords: 9, keyTerms: ["colonies"]) == "Bees pollinate crops. Colonies are lost to mites.")
+        #expect(Summarizer.fitted(summary, maxWords: 9) == "Bees pollinate crops. They make honey in hives.")
+    }
+}
