@@ -18,7 +18,7 @@ public struct WritingConstraints: Sendable, Hashable {
     public var requiredWords: [String]
     /// Words that must appear exactly so many times ("use 'amber' exactly once").
     public var exactCounts: [WordCount]
-    /// Words that must not appear (case-insensitive, whole words).
+    /// Words that must not appear (case-insensitive, whole words, plurals included).
     public var forbiddenWords: [String]
 
     /// A word and how many times it must appear.
@@ -127,7 +127,9 @@ public struct WritingConstraints: Sendable, Hashable {
                 problems.append("uses \"\(required.word)\" \(Self.times(found)), needs exactly \(Self.times(required.count))")
             }
         }
-        for word in forbiddenWords where present.contains(word.lowercased()) {
+        // A forbidden word is forbidden in its plural too ("water" and "waters").
+        for word in forbiddenWords
+        where [word, word + "s", word + "es"].contains(where: { present.contains($0.lowercased()) }) {
             problems.append("contains the forbidden word \"\(word)\"")
         }
         return problems

@@ -102,3 +102,13 @@ struct SummarizerFittingTests {
         #expect(Summarizer.fitted(summary, maxWords: 9) == "Bees pollinate crops. They make honey in hives.")
     }
 }
+
+@Suite("Writer's forbidden words")
+struct ForbiddenWordTests {
+    @Test("a forbidden word is caught in its plural too")
+    func plurals() {
+        let c = WritingConstraints(forbiddenWords: ["water"])
+        #expect(c.violations(of: "Blue waters float.") == ["contains the forbidden word \"water\""])
+        #expect(c.violations(of: "Watery light.").isEmpty)
+    }
+}
