@@ -20,9 +20,11 @@ test:
 	swift build $(SWIFT_BUILD_FLAGS) --build-tests
 	swift test -c release --skip-build --no-parallel
 
+# Exit status 3 is an answer no check vouches for (see the README): the demo ran, so make succeeds.
 demo: setup
-	$(BIN) run writer --deadline 5s --trace \
-		'Write two sentences about the sea. Use the word "blue". Avoid the word "water". At most 40 words.'
+	$(BIN) run writer --deadline 8s --trace \
+		'Write two sentences about the sea. Use the word "blue". Avoid the word "water". At most 40 words.' \
+		|| [ $$? -eq 3 ]
 
 clean:
 	rm -rf .build

@@ -128,9 +128,12 @@ public struct WritingConstraints: Sendable, Hashable {
             }
         }
         // A forbidden word is forbidden in its plural too ("water" and "waters").
-        for word in forbiddenWords
-        where [word, word + "s", word + "es"].contains(where: { present.contains($0.lowercased()) }) {
-            problems.append("contains the forbidden word \"\(word)\"")
+        for word in forbiddenWords {
+            guard let found = [word, word + "s", word + "es"].first(where: { present.contains($0.lowercased()) }) else {
+                continue
+            }
+            let form = found == word ? "" : " (as \"\(found)\")"
+            problems.append("contains the forbidden word \"\(word)\"\(form): remove it or use another word")
         }
         return problems
     }

@@ -108,7 +108,7 @@ struct ForbiddenWordTests {
     @Test("a forbidden word is caught in its plural too")
     func plurals() {
         let c = WritingConstraints(forbiddenWords: ["water"])
-        #expect(c.violations(of: "Blue waters float.") == ["contains the forbidden word \"water\""])
+        #expect(c.violations(of: "Blue waters float.") == ["contains the forbidden word \"water\" (as \"waters\"): remove it or use another word"])
         #expect(c.violations(of: "Watery light.").isEmpty)
     }
 }

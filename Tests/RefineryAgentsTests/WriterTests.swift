@@ -26,7 +26,7 @@ struct WriterTests {
         #expect(
             c.violations(of: "Blue sky") == [
                 "has 2 words, needs at least 3", "does not contain the word \"Moon\"",
-                "contains the forbidden word \"blue\"",
+                "contains the forbidden word \"blue\": remove it or use another word",
             ])
         #expect(c.violations(of: "the sun the sun the sun moon").first == "has 7 words, needs at most 5")
     }
