@@ -85,7 +85,7 @@ struct ResearchPipelineCommand: AsyncParsableCommand {
     static func pipeline(model: LocalModel, costs: CostBook, researcherTime: Duration) throws -> Pipeline<Answer, Answer> {
         let researcher = Agent(
             name: "researcher", instructions: "You are a careful researcher. Answer in two or three factual sentences.",
-            model: model, draft: Draft(maxTokens: 96), costs: costs)
+            model: model, draft: Draft(maxTokens: 128), costs: costs)
         let tools = try ToolSet([
             CalculatorTool(),
             researcher.asTool(
@@ -95,9 +95,9 @@ struct ResearchPipelineCommand: AsyncParsableCommand {
         return Pipeline("research_pipeline") {
             planStep
             researchStep(researchLoop(tools))
-            Draft(maxTokens: 128)
+            Draft(maxTokens: 192)
             Critique(maxTokens: 64)
-            Refine(maxTokens: 128)
+            Refine(maxTokens: 192)
         }
     }
 

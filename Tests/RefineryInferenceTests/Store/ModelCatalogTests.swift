@@ -12,10 +12,10 @@ struct ModelCatalogTests {
         let catalog = ModelCatalog.builtin
         #expect(
             catalog.entries.map(\.name) == [
-                "smollm2-135m-instruct", "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct", "gemma-3-270m",
+                "qwen2.5-coder-0.5b-instruct", "smollm2-135m-instruct", "qwen2.5-coder-1.5b-instruct", "gemma-3-270m",
             ]
         )
-        #expect(catalog.defaultEntry?.name == "smollm2-135m-instruct")
+        #expect(catalog.defaultEntry?.name == "qwen2.5-coder-0.5b-instruct")
         _ = try ModelCatalog(entries: catalog.entries)
 
         let smol = try #require(catalog.entry(named: "smollm2-135m-instruct"))

@@ -21,7 +21,7 @@ struct ModelStoreRegistryTests {
         let store = ModelStore(root: "/srv/refinery/")
         #expect(store.modelsFolder == "/srv/refinery/models")
         #expect(
-            store.installPath(for: ModelCatalog.builtin.entries[0]) == "/srv/refinery/models/smollm2-135m-instruct.gguf"
+            store.installPath(for: ModelCatalog.builtin.entries[0]) == "/srv/refinery/models/qwen2.5-coder-0.5b-instruct.gguf"
         )
         let relative = ModelStore(root: "relative/store")
         #expect(relative.root == FileManager.default.currentDirectoryPath + "/relative/store")
