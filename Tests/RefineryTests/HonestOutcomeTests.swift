@@ -172,4 +172,26 @@ struct HonestOutcomeTests {
         #expect(result.answer == "DRAFT")
         #expect(result.outcome == .complete)
     }
+
+    @Test("best-of-N's agreement is abandoned at the step's deadline: the verifiers' pick stands")
+    func agreementKeepsTheDeadline() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", clock: clock) { _, index in .init("candidate \(index)") }
+        let slowAgreement = BestOfN.Agreement { candidates, _ in
+            try? await clock.sleep(for: .seconds(60))
+            return candidates.map { _ in .init(signature: "same") }
+        }
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook([AgentTesting.cost("m")]))
+        let deadline = Deadline.after(.seconds(1), on: clock)
+        let run = Task {
+            await BestOfN(maxCandidates: 3, agreement: slowAgreement).run(
+                3, draft: Draft(), instructions: "", input: "q", maxTokens: 8, verifiers: [Verify("any") { _, _ in .pass }],
+                deadline: deadline, in: context)
+        }
+        await clock.advance(by: .seconds(1), afterSleepers: 2)
+        let (record, outcome) = await run.value
+        #expect(outcome.picked == 0)
+        #expect(record.note?.contains("picked by verifiers") == true)
+        #expect(clock.now <= deadline.instant)
+    }
 }

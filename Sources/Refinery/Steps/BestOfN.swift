@@ -154,8 +154,10 @@ public struct BestOfN: Sendable {
             let tied = finished.filter { score($0) == top }
             picked = tied.first
             note = verifiers.isEmpty ? "first finished candidate kept" : "picked by verifiers"
-            if tied.count > 1, let agreement, deadline.instant > context.clock.now {
-                let behaviours = await agreement.behaviours(tied.map { candidates[$0].text }, probe)
+            if tied.count > 1, let agreement, deadline.instant > context.clock.now,
+                let behaviours = await Self.behaviours(
+                    agreement, tied.map { candidates[$0].text }, probe: probe, deadline: deadline, clock: context.clock)
+            {
                 if behaviours.count == tied.count, let pick = Agreement.pick(behaviours) {
                     picked = tied[pick.index]
                     note = (verifiers.isEmpty ? "picked by agreement" : "picked by verifiers, then agreement")
@@ -180,6 +182,23 @@ public struct BestOfN: Sendable {
             note: "\(candidates.count) candidates\(probeRequest == nil ? "" : " and a probe"), \(note)" + (picked.map { ", #\($0 + 1)" } ?? ""))
         StepSpan.finish(span, with: record)
         return (record, Outcome(candidates: candidates, picked: picked, verifications: verifications))
+    }
+
+    /// The agreement's behaviours of `texts`, or nil when `deadline` passes first (running the
+    /// candidates — in a sandbox, say — must not carry the step past its deadline).
+    static func behaviours(
+        _ agreement: Agreement, _ texts: [String], probe: String?, deadline: Deadline, clock: any DeadlineClock
+    ) async -> [Agreement.Behaviour?]? {
+        await withTaskGroup(of: [Agreement.Behaviour?]?.self) { group in
+            group.addTask { await agreement.behaviours(texts, probe) }
+            group.addTask {
+                try? await clock.sleep(until: deadline)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 
     /// Asks the model which of `texts` answers `input` best; nil when the judge fails.
