@@ -31,8 +31,9 @@ struct AgentCheckOutcomeTests {
         let result = await run(agent(model, rounds: 3, clock: clock), clock: clock)
         #expect(result.steps.map(\.kind) == [.draft, .verify, .refine, .refine, .verify])
         #expect(result.steps[2].note?.contains("unchanged while the checks fail") == true)
-        // The second rewrite is told the first changed nothing, and samples hotter.
-        #expect(result.steps[3].prompt.contains("previous rewrite was identical"))
+        // The second rewrite is written afresh, without the old answer to copy, and samples hotter.
+        #expect(result.steps[3].prompt.contains("An earlier answer to this had these problems"))
+        #expect(!result.steps[3].prompt.contains("assistant: the water is blue"))
         #expect(model.requests[1].sampling.temperature == 0.3)
         #expect(model.requests[2].sampling.temperature > 0.3)
         #expect(result.stopReason == .verified)

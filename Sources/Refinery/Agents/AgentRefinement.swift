@@ -119,14 +119,16 @@ struct AgentRefinement: Step {
     private func run(
         _ refine: Refine, _ next: ExecutionPlan.Step, _ progress: inout AgentProgress, in context: StepContext
     ) async -> StepRecord {
-        // After a rewrite that changed nothing, say so and sample more freely.
+        // After a rewrite that changed nothing, sample more freely and write afresh: a small
+        // model shown its answer tends to copy it again, issues and all.
+        var refine = refine
         var sampling = refine.sampling
         let stalls = progress.stalls
-        if stalls > 0 { sampling.temperature = max(sampling.temperature, 0.5) + 0.2 * Float(stalls) }
-        let issues =
-            stalls > 0
-            ? progress.current.issues + ["your previous rewrite was identical to this answer: change the text to fix the issues"]
-            : progress.current.issues
+        if stalls > 0 {
+            sampling.temperature = max(sampling.temperature, 0.5) + 0.2 * Float(stalls)
+            refine.prompt = Refine.afreshPrompt
+        }
+        let issues = progress.current.issues
         var (record, raw) = await refine.run(
             instructions: agent.instructions, input: progress.current.input, answer: progress.current.text,
             issues: issues, round: progress.planning.roundsDone + 1, maxTokens: next.maxTokens,

@@ -39,6 +39,16 @@ public struct Refine: Sendable {
         ]
     }
 
+    /// A new answer written without the old one in view: the task, then the problems the old
+    /// answer had, to avoid. Used after a rewrite came back unchanged.
+    public static let afreshPrompt: Prompt = { instructions, input, _, issues in
+        (instructions.isEmpty ? [] : [.system(instructions)]) + [
+            .user(
+                "\(input)\n\nAn earlier answer to this had these problems; write a new answer that avoids them:\n\(PromptText.bullets(issues))"
+            )
+        ]
+    }
+
     /// Refines `answer` by `deadline`, sampling with `sampling` when given (else ``sampling``).
     public func run(
         instructions: String, input: String, answer: String, issues: [String], round: Int, maxTokens: Int,
