@@ -134,7 +134,7 @@ struct EnumExpansion {
 
     var members: String {
         let values = cases.map { literal($0.value) }.joined(separator: ", ")
-        let arms = cases.map { "        case \(literal($0.value)): self = .\($0.name)" }.joined(separator: "\n")
+        let arms = cases.map { "    case \(literal($0.value)):\n        self = .\($0.name)" }.joined(separator: "\n")
         let listed = cases.map(\.value).joined(separator: ", ")
         return """
             \(access)static var jsonSchema: JSONValue {
