@@ -26,7 +26,9 @@
 ///   must itself be ``Generable``: `String`, `Int`, `Double`, `Bool`, arrays of generable
 ///   elements, and other `@Generable` types.
 /// - An enum whose cases carry no values is a choice among their names (or their string raw
-///   values).
+///   values). An enum with associated values is one object per case, in the form Swift's
+///   `Codable` synthesis reads (`{"circle": {"radius": 2}}`; unlabelled values as `_0`, `_1`),
+///   and is decoded by that synthesis; its snapshots are read once the value is whole.
 /// - The struct gains `PartiallyGenerated`, every property optional, which the snapshots of
 ///   `streamResponse(to:generating:)` decode into (``Generable/PartiallyGenerated``).
 ///

@@ -13,8 +13,6 @@ struct GenerableDiagnostic: DiagnosticMessage, Error {
     static let missingType = GenerableDiagnostic(
         message: "a @Generable property needs a written type (`var name: String`): the schema is read from it",
         code: "missingType")
-    static let associatedValues = GenerableDiagnostic(
-        message: "@Generable enums are choices among cases without associated values", code: "associatedValues")
     static let noCases = GenerableDiagnostic(message: "a @Generable enum needs at least one case", code: "noCases")
 
     /// A guide that does not fit the property's type (`.pattern` on an `Int`).

@@ -14,7 +14,9 @@ import SwiftSyntaxMacros
 ///   schema), and a nested `PartiallyGenerated` struct with every property optional decodes
 ///   the snapshots of a streamed response.
 /// - An enum whose cases carry no values is a choice among their names (or their string raw
-///   values), decoded from that string.
+///   values), decoded from that string. An enum with associated values is one of the objects
+///   Swift's own `Codable` synthesis reads — `{"circle": {"radius": 2}}`, unlabelled values
+///   as `_0`, `_1` — and is decoded by that synthesis.
 public struct GenerableMacro: ExtensionMacro {
     public static func expansion(
         of node: AttributeSyntax, attachedTo declaration: some DeclGroupSyntax,
@@ -29,8 +31,10 @@ public struct GenerableMacro: ExtensionMacro {
                 let properties = try GeneratedProperty.all(in: structDecl.memberBlock.members)
                 members = StructExpansion(properties: properties, access: access, description: description).members
             } else if let enumDecl = declaration.as(EnumDeclSyntax.self) {
-                let cases = try EnumExpansion.cases(of: enumDecl)
-                members = EnumExpansion(cases: cases, access: access, description: description).members
+                let cases = try EnumCase.all(of: enumDecl)
+                members = cases.contains { $0.payload != nil }
+                    ? PayloadEnumExpansion(cases: cases, access: access, description: description).members
+                    : EnumExpansion(cases: cases, access: access, description: description).members
             } else {
                 throw DiagnosticsErrorAt(node: Syntax(node), message: .notStructOrEnum)
             }
@@ -107,30 +111,11 @@ struct StructExpansion {
     }
 }
 
-/// The members a `@Generable` enum gains.
+/// The members a `@Generable` enum whose cases carry no values gains.
 struct EnumExpansion {
-    /// Each case's name and the string that stands for it.
-    let cases: [(name: String, value: String)]
+    let cases: [EnumCase]
     let access: String
     let description: String
-
-    /// The cases of `decl`, in order: their raw string values where written, else their names.
-    static func cases(of decl: EnumDeclSyntax) throws -> [(name: String, value: String)] {
-        var out: [(name: String, value: String)] = []
-        for member in decl.memberBlock.members {
-            guard let caseDecl = member.decl.as(EnumCaseDeclSyntax.self) else { continue }
-            for element in caseDecl.elements {
-                if element.parameterClause != nil {
-                    throw DiagnosticsErrorAt(node: Syntax(element), message: .associatedValues)
-                }
-                let name = element.name.text
-                let raw = element.rawValue?.value.as(StringLiteralExprSyntax.self)?.representedLiteralValue
-                out.append((name, raw ?? unescaped(name)))
-            }
-        }
-        if out.isEmpty { throw DiagnosticsErrorAt(node: Syntax(decl.name), message: .noCases) }
-        return out
-    }
 
     var members: String {
         let values = cases.map { literal($0.value) }.joined(separator: ", ")

@@ -54,6 +54,20 @@ struct GenerableExpansionTests {
             expands: Self.unitExpansion)
     }
 
+    @Test("an enum with associated values: one object per case, in the form Swift's Codable synthesis reads")
+    func payloadEnumExpansion() {
+        Self.expect(
+            """
+            @Generable(description: "A shape")
+            enum Shape {
+                case circle(radius: Double)
+                case label(String, size: Int?)
+                case none
+            }
+            """,
+            expands: Self.shapeExpansion)
+    }
+
     @Test("misuse is a compile error at the declaration at fault")
     func diagnostics() {
         Self.expect(
@@ -67,10 +81,9 @@ struct GenerableExpansionTests {
                 message: "a @Generable property needs a written type (`var name: String`): the schema is read from it",
                 line: 1, column: 31)])
         Self.expect(
-            "@Generable enum Shape { case circle(radius: Double) }",
-            expands: "enum Shape { case circle(radius: Double) \n}",
-            diagnostics: [DiagnosticSpec(
-                message: "@Generable enums are choices among cases without associated values", line: 1, column: 30)])
+            "@Generable enum Empty {}",
+            expands: "enum Empty {}",
+            diagnostics: [DiagnosticSpec(message: "a @Generable enum needs at least one case", line: 1, column: 17)])
         Self.expect(
             "@Generable struct Age { @Guide(.pattern(\"[0-9]+\")) var years: Int }",
             expands: "struct Age { var years: Int \n}",
@@ -112,6 +125,24 @@ extension GenerableExpansionTests {
                     steps = try? container.decodeIfPresent(PartiallyGeneratedOf<[Step]>.self, forKey: .steps)
                     note = try? container.decodeIfPresent(PartiallyGeneratedOf<String>.self, forKey: .note)
                 }
+            }
+        }
+        """
+
+    static let shapeExpansion = """
+        enum Shape {
+            case circle(radius: Double)
+            case label(String, size: Int?)
+            case none
+        }
+
+        extension Shape: Generable {
+            static var jsonSchema: JSONValue {
+                JSONSchema.describing(JSONSchema.anyOf([
+                    JSONSchema.object([.required("circle", JSONSchema.object([.required("radius", JSONSchema.guided(Double.self))]))]),
+                    JSONSchema.object([.required("label", JSONSchema.object([.required("_0", JSONSchema.guided(String.self)), .optional("size", JSONSchema.guided(Int.self))]))]),
+                    JSONSchema.object([.required("none", JSONSchema.object([]))]),
+                ]), as: "A shape")
             }
         }
         """

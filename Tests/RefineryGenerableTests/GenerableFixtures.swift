@@ -55,3 +55,11 @@ struct ConvertTool: Tool {
         .text("\(arguments.unit == .pieces ? arguments.amount * 50 : arguments.amount) g")
     }
 }
+
+/// An enum with associated values: labelled, optional, unlabelled, and none.
+@Generable(description: "How the order arrives")
+enum Delivery: Equatable, Sendable {
+    case pickup
+    case courier(address: String, floor: Int?)
+    case locker(String)
+}

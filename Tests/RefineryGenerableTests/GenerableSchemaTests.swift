@@ -62,6 +62,31 @@ struct GenerableSchemaTests {
         }
     }
 
+    @Test("an enum with associated values: one object per case, as Swift's Codable synthesis reads it")
+    func payloadEnum() throws {
+        let expected = JSONSchema.describing(JSONSchema.anyOf([
+            JSONSchema.object([.required("pickup", JSONSchema.object([]))]),
+            JSONSchema.object([.required("courier", JSONSchema.object([
+                .required("address", JSONSchema.string()), .optional("floor", JSONSchema.integer()),
+            ]))]),
+            JSONSchema.object([.required("locker", JSONSchema.object([.required("_0", JSONSchema.string())]))]),
+        ]), as: "How the order arrives")
+        #expect(Delivery.jsonSchema == expected)
+        _ = try JSONSchemaGrammar(schema: Delivery.jsonSchema)
+        let validator = JSONSchemaValidator(schema: Delivery.jsonSchema)
+        for (text, value) in [(#"{"pickup": {}}"#, Delivery.pickup),
+                              (#"{"courier": {"address": "Main St 1"}}"#, .courier(address: "Main St 1", floor: nil)),
+                              (#"{"courier": {"address": "Elm 2", "floor": 3}}"#, .courier(address: "Elm 2", floor: 3)),
+                              (#"{"locker": {"_0": "L12"}}"#, .locker("L12"))] {
+            let document = try JSONValue(parsing: text)
+            #expect(validator.violations(of: document).isEmpty, "\(text)")
+            #expect(try StructuredOutput.decode(document, as: Delivery.self, text: text) == value)
+        }
+        for bad in [#"{"courier": {}}"#, #"{"drone": {}}"#, #""pickup""#] {
+            #expect(!validator.violations(of: try JSONValue(parsing: bad)).isEmpty, "\(bad) passed")
+        }
+    }
+
     @Test("an enum value that is not a case is a decoding error naming the cases")
     func enumError() throws {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Difficulty.self, from: Data(#""extreme""#.utf8)) }
