@@ -1,4 +1,5 @@
 // swift-tools-version: 6.1
+import CompilerPluginSupport
 import PackageDescription
 
 /// Settings shared by every Swift target: Swift 6 language mode (set by the tools version)
@@ -23,6 +24,10 @@ let package = Package(
         .library(name: "RefineryServer", targets: ["RefineryServer"]),
         .library(name: "RefineryTesting", targets: ["RefineryTesting"]),
         .library(name: "RefineryAgents", targets: ["RefineryAgents"]),
+        // `@Generable` and `@Guide`: typed results and tool arguments derived from Swift types.
+        // A product of its own because its macros compile swift-syntax: services that write
+        // their schemas by hand (RefineryCore's `JSONSchema`) never build it.
+        .library(name: "RefineryGenerable", targets: ["RefineryGenerable"]),
         // Everything in one `import RefineryKit`, for scripts and quick programs.
         .library(name: "RefineryKit", targets: ["RefineryKit"]),
         .executable(name: "refinery", targets: ["refinery"]),
@@ -38,6 +43,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // The macros' compiler plugin (RefineryGenerable only). A range, not one major version:
+        // swift-syntax's major version follows the compiler, and dependents pick theirs.
+        .package(url: "https://github.com/swiftlang/swift-syntax", "600.0.1"..<"604.0.0"),
     ],
     targets: [
         // SIMD kernels in C: wide instructions are selected at run time (CPUID), never by
@@ -106,9 +114,28 @@ let package = Package(
             dependencies: ["RefineryCore", "Refinery", "RefineryInference"],
             swiftSettings: swiftSettings
         ),
+        // The compiler plugin behind `@Generable` and `@Guide`: reads a type's declaration and
+        // writes its schema, its decoding and its partially generated form.
+        .macro(
+            name: "RefineryGenerableMacros",
+            dependencies: [
+                .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+                .product(name: "SwiftDiagnostics", package: "swift-syntax"),
+                .product(name: "SwiftParser", package: "swift-syntax"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The macro declarations; what their expansions call lives in RefineryCore.
+        .target(
+            name: "RefineryGenerable",
+            dependencies: ["RefineryCore", "RefineryGenerableMacros"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "RefineryKit",
-            dependencies: ["RefineryCore", "Refinery", "RefineryInference", "RefineryOpenAI", "RefineryAgents"],
+            dependencies: ["RefineryCore", "Refinery", "RefineryInference", "RefineryOpenAI", "RefineryAgents", "RefineryGenerable"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -159,6 +186,17 @@ let package = Package(
             dependencies: ["RefineryKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/research-pipeline", swiftSettings: swiftSettings),
         .testTarget(name: "RefineryCoreTests", dependencies: ["RefineryCore"], swiftSettings: swiftSettings),
+        // Expansion tests (swift-syntax's macro testing) and decoding of every supported shape.
+        .testTarget(
+            name: "RefineryGenerableTests",
+            dependencies: [
+                "RefineryGenerable", "RefineryGenerableMacros", "Refinery", "RefineryTesting", "RefineryInference",
+                .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacroExpansion", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxBuilder", package: "swift-syntax"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RefineryInferenceTests",
             dependencies: [

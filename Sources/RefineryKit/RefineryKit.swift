@@ -5,3 +5,4 @@
 @_exported import RefineryInference
 @_exported import RefineryOpenAI
 @_exported import RefineryAgents
+@_exported import RefineryGenerable

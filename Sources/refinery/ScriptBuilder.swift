@@ -195,6 +195,13 @@ struct ScriptBuilder {
         ]
         while index < moduleArgs.count {
             let arg = moduleArgs[index]
+            // The compiler plugin of the macros `RefineryGenerable` declares (`@Generable`), which
+            // SwiftPM hands the frontend as `-Xfrontend -load-plugin-executable -Xfrontend PATH#MODULE`.
+            if arg == "-Xfrontend", index + 3 < moduleArgs.count, moduleArgs[index + 1] == "-load-plugin-executable" {
+                flags += moduleArgs[index...(index + 3)]
+                index += 4
+                continue
+            }
             if withValue.contains(arg), index + 1 < moduleArgs.count {
                 flags += [arg, moduleArgs[index + 1]]
                 index += 2

@@ -20,6 +20,7 @@ struct DocumentationCodeTests {
         "Sources/Refinery/Documentation.docc/Combinators.md",
         "Sources/Refinery/Documentation.docc/DeadlinesAndThePlanner.md",
         "Sources/Refinery/Documentation.docc/AgentsAsTools.md",
+        "Sources/RefineryGenerable/Documentation.docc/RefineryGenerable.md",
     ]
 
     /// A Swift block of a document: the line its code starts on, and the code.

@@ -150,6 +150,72 @@ struct ScriptCommandTests {
         #expect(failing.stderr.contains("1 of 2 file(s) do not compile"))
     }
 
+    /// A script with `@Generable` types — nested structs, an enum, an array, an optional — whose
+    /// model replies with a fixed document, so it needs no model file.
+    static let generableScript = """
+        import RefineryKit
+
+        @Generable struct Order {
+            @Guide(description: "Who ordered", .pattern("^[A-Z][a-z]+$")) var customer: String
+            var size: Size
+            @Guide(.count(1...3)) var items: [Item]
+            var note: String?
+        }
+        @Generable struct Item {
+            var name: String
+            @Guide(.range(1...9)) var quantity: Int
+        }
+        @Generable enum Size { case small, large }
+
+        struct FixedModel: LanguageModel {
+            let name = "fixed"
+            var capabilities: ModelCapabilities {
+                ModelCapabilities(constrainedDecoding: false, prefixCache: false, batching: false, toolCalls: false, contextLength: 4096)
+            }
+            func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
+                let reply = #"{"customer": "Ana", "size": "large", "items": [{"name": "tea", "quantity": 2}]}"#
+                return AsyncThrowingStream { continuation in
+                    continuation.yield(.text(reply, tokens: []))
+                    continuation.yield(.finished(GenerationStats(
+                        finishReason: .stop, promptTokens: 10, generatedTokens: 20, prefillTime: .zero, decodeTime: .milliseconds(1))))
+                    continuation.finish()
+                }
+            }
+        }
+
+        let order = try await FixedModel().respond(to: CommandLine.arguments.dropFirst().joined(separator: " "), generating: Order.self)
+        print(order.customer, order.size, order.items.map { "\\($0.quantity) \\($0.name)" }, order.note ?? "no note")
+        print(Order.jsonSchema["required"]!.serialized())
+        """
+
+    @Test("a script with @Generable types (nested struct, enum, array, optional) compiles and decodes respond(to:generating:)")
+    func generableScript() async throws {
+        let cli = try CLIRunner()
+        let folder = try Scratch.folder("script-generable")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = "\(folder)/order.swift"
+        try Self.generableScript.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try await cli.run("script", file, "Two teas for Ana, large.")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "Ana large [\"2 tea\"] no note\n[\"customer\",\"size\",\"items\"]\n")
+    }
+
+    @Test("the sample recipe script writes a @Generable recipe on SmolLM2")
+    func sampleRecipeScript() async throws {
+        guard let model = TestModels.pathOrSkip(TestModels.smolLM2) else { return }
+        var cli = try CLIRunner()
+        cli.environment = ["REFINERY_MODEL": model]
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Examples/scripts/recipe.swift").path
+        let result = try await cli.run("script", script, "Pancakes")
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("title: ") == true, "\(result.stdout)")
+        #expect(lines.contains { ["difficulty: easy", "difficulty: medium", "difficulty: hard"].contains($0) })
+        #expect(lines.contains { $0.hasPrefix("ingredient: ") })
+        #expect(lines.last?.hasPrefix("tip: ") == true)
+    }
+
     @Test("the sample pipeline script composes steps with combinators and answers by its deadline")
     func samplePipelineScript() async throws {
         guard let model = TestModels.pathOrSkip(TestModels.smolLM2) else { return }

@@ -8,8 +8,8 @@ import Testing
 /// must not.
 @Suite("Module graph")
 struct ModuleGraphTests {
-    /// Local targets and the local targets each one depends on directly.
-    static func targetGraph() throws -> [String: [String]] {
+    /// The package manifest as `swift package dump-package` prints it.
+    static func manifest() throws -> JSONValue {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
         let process = Process()
@@ -25,7 +25,12 @@ struct ModuleGraphTests {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        let manifest = try JSONValue(parsing: Array(data))
+        return try JSONValue(parsing: Array(data))
+    }
+
+    /// Local targets and the local targets each one depends on directly.
+    static func targetGraph() throws -> [String: [String]] {
+        let manifest = try manifest()
         var graph: [String: [String]] = [:]
         for target in manifest["targets"]?.arrayValue ?? [] {
             guard let name = target["name"]?.stringValue else { continue }
@@ -65,6 +70,24 @@ struct ModuleGraphTests {
         let engine = Self.reach("RefineryInference", in: graph)
         #expect(!engine.contains("Refinery") && !engine.contains("RefineryOpenAI"))
         #expect(!Self.reach("RefineryOpenAI", in: graph).contains("Refinery"))
+    }
+
+    @Test("swift-syntax is built only for @Generable: the macro plugin, the module declaring the macros, and what asks for them")
+    func macrosStayApart() throws {
+        let manifest = try Self.manifest()
+        let graph = try Self.targetGraph()
+        for target in manifest["targets"]?.arrayValue ?? [] {
+            guard let name = target["name"]?.stringValue else { continue }
+            let products = (target["dependencies"]?.arrayValue ?? []).compactMap { $0["product"]?.arrayValue }
+            let usesSyntax = products.contains { $0.count > 1 && $0[1].stringValue == "swift-syntax" }
+            if usesSyntax {
+                #expect(name == "RefineryGenerableMacros" || target["type"]?.stringValue == "test", "\(name) builds swift-syntax")
+            }
+        }
+        for layer in ["RefineryCore", "Refinery", "RefineryInference", "RefineryOpenAI", "RefineryServer", "RefineryAgents", "RefineryTesting"] {
+            #expect(!Self.reach(layer, in: graph).contains("RefineryGenerableMacros"), "\(layer) reaches the macro plugin")
+        }
+        #expect(Self.reach("RefineryGenerable", in: graph) == ["RefineryCore", "RefineryGenerableMacros"])
     }
 
     @Test("the reach of a graph follows every path")

@@ -3,30 +3,21 @@ import RefineryCore
 /// Typed results: a Swift type that describes its own JSON schema is generated under that
 /// schema and decoded.
 ///
-/// **Why a protocol and not a macro.** A `@Generable`-style macro needs swift-syntax, which every
-/// CI run and every package that depends on Refinery would compile from source (SwiftPM offers
-/// no prebuilt swift-syntax to dependents), for what a schema builder gives in a few lines: the
-/// type conforms to `Decodable` and ``JSONSchemaConvertible`` and writes its schema with
-/// ``JSONSchema`` — descriptions, integer ranges, string enumerations, patterns and length
-/// bounds included — and the schema, not a macro's guess, is the single source of truth the
-/// grammar enforces and the validator checks.
+/// Write the type with `@Generable` and `@Guide` (product `RefineryGenerable`), which derive
+/// the schema and the decoding from its declaration:
 ///
 /// ```swift
-/// struct Meeting: Decodable, JSONSchemaConvertible {
-///     var title: String
-///     var day: Weekday            // an enum: `Weekday: String, CaseIterable, JSONSchemaConvertible`
-///     var attendees: [String]
-///     static var jsonSchema: JSONValue {
-///         JSONSchema.object([
-///             .required("title", JSONSchema.string(description: "What the meeting is about", maxLength: 60)),
-///             .required("day", Weekday.jsonSchema),
-///             .required("attendees", JSONSchema.array(of: JSONSchema.string(), maxItems: 10)),
-///         ])
-///     }
+/// @Generable struct Meeting {
+///     @Guide(description: "What the meeting is about", .pattern("^.{1,60}$")) var title: String
+///     var day: Weekday                   // a @Generable enum
+///     @Guide(.maximumCount(10)) var attendees: [String]
 /// }
 /// let meeting = try await model.respond(to: "Budget review on Tuesday with Ana and Bo.", generating: Meeting.self)
 /// ```
-public typealias Generable = Decodable & JSONSchemaConvertible
+///
+/// or by hand, for schemas known only at run time: `Decodable` and ``JSONSchemaConvertible``
+/// with a schema built with ``JSONSchema``. Either way the schema is the single source of
+/// truth the grammar enforces and the validator checks.
 
 extension LanguageModel {
     /// Generates a `T` for `messages`: the output is constrained to `T.jsonSchema` (token by
@@ -85,16 +76,24 @@ extension LanguageModel {
         return stream
     }
 
-    /// The request behind the typed calls: `T`'s schema as the constraint, and (optionally) in
-    /// the system prompt.
+    /// The most characters of schema the typed calls put into the prompt (about 750 tokens).
+    public static var schemaPromptLimit: Int { 3000 }
+
+    /// The request behind the typed calls: `T`'s schema as the constraint, and (optionally) a
+    /// description of it, at most ``schemaPromptLimit`` characters, in the system prompt.
     public func structuredRequest<T: JSONSchemaConvertible>(
         _ messages: [ChatMessage], generating type: T.Type, sampling: SamplingParameters = .greedy, maxTokens: Int? = 512,
         deadline: Deadline? = nil, includeSchemaInPrompt: Bool = true
     ) -> GenerationRequest {
         var messages = messages
         if includeSchemaInPrompt {
-            let instruction = "Reply with one JSON value that matches this JSON schema (the descriptions say what each field means):\n"
-                + T.jsonSchema.serialized()
+            // The constraint holds the output to the whole schema; the prompt only has to say what
+            // to write, so a large schema goes in shortened (``JSONSchemaPromptSummary``) rather
+            // than crowding out the request or overflowing a small model's context.
+            let summary = JSONSchemaPromptSummary(schema: T.jsonSchema, limit: Self.schemaPromptLimit)
+            let instruction = summary.form == .outline
+                ? "Reply with one JSON value of this form (the descriptions say what each field means):\n" + summary.text
+                : "Reply with one JSON value that matches this JSON schema (the descriptions say what each field means):\n" + summary.text
             if let i = messages.firstIndex(where: { $0.role == .system }) {
                 messages[i].content += "\n\n" + instruction
             } else {
@@ -127,6 +126,16 @@ public struct StructuredSnapshot<T> {
 }
 
 extension StructuredSnapshot: Sendable where T: Sendable {}
+
+extension StructuredSnapshot where T: Generable {
+    /// The document so far as `T`'s partially generated form (FoundationModels' snapshot
+    /// `content`): for a `@Generable` struct, each property `nil` until it can be read. `nil`
+    /// before the document can be read at all; in the last snapshot, the whole value's form.
+    public var content: T.PartiallyGenerated? {
+        guard let partial else { return nil }
+        return try? StructuredOutput.decode(partial, as: T.PartiallyGenerated.self, text: text)
+    }
+}
 
 /// Runs a structured request and turns its events into snapshots.
 struct StructuredStream<T: Decodable & JSONSchemaConvertible>: AsyncSequence {

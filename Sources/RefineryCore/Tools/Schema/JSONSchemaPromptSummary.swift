@@ -110,7 +110,7 @@ public struct JSONSchemaPromptSummary: Sendable, Hashable {
         func resolved(_ schema: JSONValue) -> JSONValue {
             var s = schema
             for _ in 0..<8 {
-                guard case .string(let ref)? = s["$ref"], let (target, _) = try? JSONSchemaReferences.resolve(ref, in: root, path: "") else { break }
+                guard case .string(let ref)? = s["$ref"], let (target, _) = try? JSONSchemaReferences.resolve(ref, in: root) else { break }
                 s = target
             }
             return s
