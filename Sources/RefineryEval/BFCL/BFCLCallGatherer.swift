@@ -7,12 +7,16 @@ import RefineryInference
 ///
 /// One *candidate* is a short tool loop over the entry's functions. Its first turn is the
 /// single call's request (the model may answer in text — the way it declines when no function
-/// fits). After each turn with calls, the calls are put in the conversation with a result that
-/// says they were recorded (BFCL executes nothing), and the model is asked for the next call
-/// the question still needs, or for `done` (``moreCallsPrompt``). The candidate ends when a
-/// turn makes no new call (a repeat — same function, no argument changed — is not new), at
-/// ``Options/maxCalls``, on an error, or at the deadline. Calls are constrained as the
-/// evaluator's are.
+/// fits). After a turn with calls, the calls are put in the conversation with a result that
+/// says they were recorded (BFCL executes nothing), and the model is asked how many calls the
+/// question needs in all (``countPrompt``, answered as a number under a schema; 0, "none of
+/// the functions can answer it", takes the calls back). When it counts
+/// more than it made, it writes all of them as a JSON list of exactly that many calls, each
+/// under the tools' call schema (``listPrompt(_:)``), and the list, repeats dropped (same
+/// function, no argument changed), replaces the first calls when it holds more. Measured
+/// first and dropped: asking "more calls, or done?" after each call (the model answered
+/// "done" after the first call of every parallel question it was shown), and asking for "call
+/// k of n" as a required call (it repeated the first call).
 ///
 /// Several candidates run at once (the engine batches them and shares their prompt prefix):
 /// the first decodes greedily, the others sample. The answer is what they agree on
@@ -23,7 +27,7 @@ public struct BFCLCallGatherer: Sendable {
     public struct Options: Sendable, Hashable {
         /// Candidate runs whose calls are voted on (the first greedy, the rest sampled).
         public var candidates: Int
-        /// Most calls one candidate gathers.
+        /// Most calls one candidate gathers (the most it may count).
         public var maxCalls: Int
         /// Time for one entry, all candidates together, from the moment it starts.
         public var timePerEntry: Duration
@@ -44,12 +48,6 @@ public struct BFCLCallGatherer: Sendable {
 
     /// What a call's result says in the conversation: BFCL runs nothing, so only that it was noted.
     public static let recordedResult = "Recorded."
-
-    /// What the model is asked after each turn with calls.
-    public static let moreCallsPrompt =
-        "The calls above are recorded. Does the question ask for anything those calls do not cover yet "
-        + "(for example the same function for another item or value, or another function)? "
-        + "If so, make the next call now. If every call the question needs has been made, reply with the single word: done"
 
     /// The evaluator whose requests, constraint and call reading the turns use.
     public let evaluator: BFCLEvaluator
@@ -80,29 +78,89 @@ public struct BFCLCallGatherer: Sendable {
         return BFCLGathering(calls: Self.agreed(candidates.map(\.calls)), candidates: candidates)
     }
 
-    /// One candidate: turns until no new call comes (see the type's discussion).
+    /// One candidate (see the type's discussion): the first turn, the count, then the list.
     func candidate(_ entry: BFCLEntry, sampling: SamplingParameters, deadline: Deadline) async -> BFCLCandidate {
         var result = BFCLCandidate()
-        var transcript = entry.messages
-        while result.calls.count < options.maxCalls, ContinuousClock.now < deadline.instant, !Task.isCancelled {
-            let turn = await evaluator.generate(transcript, tools: entry.tools, sampling: sampling, deadline: deadline)
-            result.outputs.append(turn.text)
-            if let error = turn.error {
-                result.error = error
-                break
-            }
-            if result.outputs.count == 1 { result.malformed = turn.decoded.malformed }
-            var fresh: [ToolCall] = []
-            for call in turn.decoded.calls where !(result.calls + fresh).contains(where: { Self.repeats(call, $0) }) {
-                fresh.append(ToolCall(id: "call_\(result.calls.count + fresh.count)", name: call.name, arguments: call.arguments))
-            }
-            guard !fresh.isEmpty else { break }
-            result.calls += fresh.prefix(options.maxCalls - result.calls.count)
-            transcript.append(.assistant("", toolCalls: fresh))
-            for call in fresh { transcript.append(.tool(Self.recordedResult, callID: call.id, name: call.name)) }
-            transcript.append(.user(Self.moreCallsPrompt))
+        let turn = await evaluator.generate(entry.messages, tools: entry.tools, sampling: sampling, deadline: deadline)
+        result.outputs.append(Self.described(turn.text, turn.decoded.calls))
+        result.malformed = turn.decoded.malformed
+        if let error = turn.error {
+            result.error = error
+            return result
         }
+        result.calls = Self.distinct(turn.decoded.calls, limit: options.maxCalls)
+        guard !result.calls.isEmpty, ContinuousClock.now < deadline.instant, !Task.isCancelled else { return result }
+        var transcript = entry.messages + [.assistant("", toolCalls: result.calls)]
+        for call in result.calls { transcript.append(.tool(Self.recordedResult, callID: call.id, name: call.name)) }
+        let needed = await count(transcript, entry: entry, sampling: sampling, deadline: deadline, into: &result)
+        if needed == 0 {
+            result.calls = []
+            return result
+        }
+        guard needed > result.calls.count, ContinuousClock.now < deadline.instant, !Task.isCancelled else { return result }
+        let schema: JSONValue = [
+            "type": "array", "items": ToolCallSchema.call(for: entry.tools), "minItems": .int(Int64(needed)),
+            "maxItems": .int(Int64(needed)),
+        ]
+        let list = await evaluator.generate(
+            transcript + [.user(Self.listPrompt(needed))], tools: entry.tools, sampling: sampling, deadline: deadline,
+            constraint: .jsonSchema(schema))
+        let listed = Self.distinct(Self.calls(inList: list.text), limit: options.maxCalls)
+        result.outputs.append(Self.described(list.text, listed))
+        if listed.count > result.calls.count { result.calls = listed }
         return result
+    }
+
+    /// `calls` without repeats (see ``repeats(_:_:)``), at most `limit`, with fresh ids.
+    static func distinct(_ calls: [ToolCall], limit: Int) -> [ToolCall] {
+        var kept: [ToolCall] = []
+        for call in calls where kept.count < limit && !kept.contains(where: { repeats(call, $0) }) {
+            kept.append(ToolCall(id: "call_\(kept.count)", name: call.name, arguments: call.arguments))
+        }
+        return kept
+    }
+
+    /// The calls of a JSON list of `{"name", "arguments"}` objects (none when it does not parse).
+    static func calls(inList text: String) -> [ToolCall] {
+        guard case .array(let items)? = try? JSONValue(parsing: Array(text.utf8)) else { return [] }
+        return items.compactMap { item in
+            guard case .string(let name)? = item["name"], let arguments = item["arguments"] else { return nil }
+            return ToolCall(id: "", name: name, arguments: arguments)
+        }
+    }
+
+    /// A turn's text followed by the calls read from it, for the details file.
+    static func described(_ text: String, _ calls: [ToolCall]) -> String {
+        ([text] + calls.map { "\($0.name)(\($0.arguments.serialized()))" }).filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
+    /// The model's count of the calls the question needs, asked once the first calls are in
+    /// `transcript` and decoded as a whole number from 0 to ``Options/maxCalls`` (1 when the
+    /// turn fails or the answer is not a number). 0 says no function fits: the candidate drops
+    /// its calls, a second chance to decline.
+    func count(
+        _ transcript: [ChatMessage], entry: BFCLEntry, sampling: SamplingParameters, deadline: Deadline,
+        into result: inout BFCLCandidate
+    ) async -> Int {
+        let schema: JSONValue = ["type": "integer", "minimum": 0, "maximum": .int(Int64(options.maxCalls))]
+        let turn = await evaluator.generate(
+            transcript + [.user(Self.countPrompt)], tools: entry.tools, sampling: sampling, deadline: deadline,
+            constraint: .jsonSchema(schema))
+        result.outputs.append(turn.text)
+        let number = Int(turn.text.trimmingWhitespace()) ?? 1
+        return min(options.maxCalls, max(0, number))
+    }
+
+    /// What the model is asked after its first calls: how many the question needs in all.
+    public static let countPrompt =
+        "The calls above are recorded. How many function calls does the question need in total, "
+        + "one for each item, value or action it asks about? Answer 0 if none of the functions can answer it. "
+        + "Answer with a number."
+
+    /// What the model is asked once it has counted `total` calls, more than it made.
+    public static func listPrompt(_ total: Int) -> String {
+        "Write all \(total) calls the question needs as a JSON list, one call for each item, value or action it asks about: "
+            + "[{\"name\": FUNCTION, \"arguments\": {…}}, …]"
     }
 
     /// Whether `call` repeats `earlier`: the same function, and every argument both give equal.

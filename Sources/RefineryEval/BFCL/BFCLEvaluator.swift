@@ -139,16 +139,25 @@ public struct BFCLEvaluator: Sendable {
         return BFCLEntryResult(id: entry.id, category: entry.category, output: output, decoded: decoded, check: check)
     }
 
-    /// One turn: the model's output for `messages` with `tools` offered, and the calls read from
-    /// it (an error ends the turn with what came before it).
+    /// One turn: the model's output for `messages` with `tools` offered (`choice` says whether
+    /// it must call one), and the calls read from it (an error ends the turn with what came
+    /// before it). With an output `constraint` the tools are only shown, not offered: the
+    /// output is one document under the constraint.
     public func generate(
-        _ messages: [ChatMessage], tools: [ToolDefinition], sampling: SamplingParameters, deadline: Deadline? = nil
+        _ messages: [ChatMessage], tools: [ToolDefinition], sampling: SamplingParameters, deadline: Deadline? = nil,
+        choice: GenerationRequest.ToolChoice = .auto, constraint: GenerationRequest.OutputConstraint? = nil
     ) async -> (text: String, decoded: BFCLDecodedOutput, error: String?) {
         var text = ""
         var deltas: [ToolCallDelta] = []
         do {
             var generationRequest = try request(messages: messages, tools: tools, sampling: sampling)
             generationRequest.deadline = deadline
+            generationRequest.toolChoice = choice
+            if let constraint {
+                generationRequest.constraint = constraint
+                generationRequest.toolChoice = .none
+                if model is LocalModel { generationRequest.tools = [] }
+            }
             for try await event in model.generate(generationRequest) {
                 switch event {
                 case .text(let piece, _): text += piece

@@ -14,17 +14,24 @@ struct BFCLAgentModeTests {
 
     static func call(_ name: String, _ arguments: JSONValue) -> ToolCall { ToolCall(id: "c", name: name, arguments: arguments) }
 
-    /// A model that answers the question with `first`, then each "more calls?" turn with the
-    /// next of `more` (by the number of calls made so far), then "done".
-    static func model(first: @escaping @Sendable (SamplingParameters) -> String, more: [String]) -> ScriptedModel {
+    static func list(_ calls: [(String, Int)]) -> String {
+        "[" + calls.map { #"{"name": "spotify.play", "arguments": {"artist": "\#($0.0)", "duration": \#($0.1)}}"# }
+            .joined(separator: ", ") + "]"
+    }
+
+    /// A model that answers the question with `first`, the count question with `count`, and
+    /// the request for the list of calls with `list`.
+    static func model(
+        first: @escaping @Sendable (SamplingParameters) -> String, count: @escaping @Sendable (SamplingParameters) -> String,
+        list: String = "[]"
+    ) -> ScriptedModel {
         ScriptedModel(
             capabilities: ModelCapabilities(
                 constrainedDecoding: true, prefixCache: false, batching: true, toolCalls: true, contextLength: 4096)
         ) { request, _ in
             guard case .messages(let messages) = request.prompt, let last = messages.last else { return .init("") }
-            guard last.content == BFCLCallGatherer.moreCallsPrompt else { return .init(first(request.sampling)) }
-            let made = messages.filter { $0.role == .tool }.count
-            return .init(made - 1 < more.count ? more[made - 1] : "done")
+            if last.content == BFCLCallGatherer.countPrompt { return .init(count(request.sampling)) }
+            return .init(last.content.hasPrefix("Write all") ? list : first(request.sampling))
         }
     }
 
@@ -36,33 +43,44 @@ struct BFCLAgentModeTests {
         BFCLEvaluator(model: model, options: .init(agent: .init(candidates: candidates, timePerEntry: .seconds(30))))
     }
 
-    @Test("asks for the next call after each call, until the model says done")
+    @Test("asks how many calls the question needs, then for all of them as a list under the call schema")
     func severalCalls() async throws {
-        let model = Self.model(first: { _ in Self.play("Taylor Swift", 20) }, more: [Self.play("Maroon 5", 15)])
+        let model = Self.model(
+            first: { _ in Self.play("Taylor Swift", 20) }, count: { _ in "2" }, list: Self.list([("Taylor Swift", 20), ("Maroon 5", 15)]))
         let evaluator = Self.evaluator(model, candidates: 1)
         let result = await evaluator.evaluate(try Self.entry("parallel_0"))
         #expect(result.correct)
         #expect(result.decoded.calls.map { $0.arguments["artist"] } == ["Taylor Swift", "Maroon 5"])
-        #expect(model.requests.count == 3)
-        guard case .messages(let last) = model.requests.last?.prompt else { Issue.record("no messages"); return }
-        #expect(last.filter { $0.role == .tool }.map(\.content) == [BFCLCallGatherer.recordedResult, BFCLCallGatherer.recordedResult])
-        #expect(last.filter { $0.role == .assistant }.map { $0.toolCalls.map(\.name) } == [["spotify.play"], ["spotify.play"]])
-        #expect(result.output.contains("[candidate 1, turn 3] done"))
+        let requests = model.requests
+        #expect(requests.count == 3)
+        #expect(requests.map(\.toolChoice) == [.auto, .none, .none])
+        #expect(requests[0].constraint == nil && requests[1].constraint != nil)
+        guard case .jsonSchema(let schema)? = requests[2].constraint else { Issue.record("no list schema"); return }
+        #expect(schema["minItems"] == 2 && schema["maxItems"] == 2)
+        guard case .messages(let last) = requests[2].prompt else { Issue.record("no messages"); return }
+        #expect(last.filter { $0.role == .tool }.map(\.content) == [BFCLCallGatherer.recordedResult])
+        #expect(last.filter { $0.role == .assistant }.map { $0.toolCalls.map(\.name) } == [["spotify.play"]])
+        #expect(last.last?.content == BFCLCallGatherer.listPrompt(2))
+        #expect(result.output.contains("[candidate 1, turn 2] 2"))
     }
 
-    @Test("a repeated call (same function, no argument changed) ends a candidate and is not counted twice")
-    func repeatEnds() async throws {
-        let again = "<tool_call>\n{\"name\": \"spotify.play\", \"arguments\": {\"artist\": \"Taylor Swift\"}}\n</tool_call>"
-        let model = Self.model(first: { _ in Self.play("Taylor Swift", 20) }, more: [again, Self.play("Maroon 5", 15)])
+    @Test("one call when the model counts one; a list's repeats are dropped and a shorter list is not taken")
+    func repeatsDropped() async throws {
+        let one = Self.model(first: { _ in Self.play("Taylor Swift", 20) }, count: { _ in "1" })
+        let single = await Self.evaluator(one, candidates: 1).evaluate(try Self.entry("parallel_0"))
+        #expect(single.decoded.calls.count == 1 && one.requests.count == 2)
+        let again = #"[{"name": "spotify.play", "arguments": {"artist": "Taylor Swift", "duration": 20}}, "#
+            + #"{"name": "spotify.play", "arguments": {"artist": "Taylor Swift"}}]"#
+        let model = Self.model(first: { _ in Self.play("Taylor Swift", 20) }, count: { _ in "2" }, list: again)
         let result = await Self.evaluator(model, candidates: 1).evaluate(try Self.entry("parallel_0"))
         #expect(result.decoded.calls.count == 1)
-        #expect(model.requests.count == 2)
+        #expect(model.requests.count == 3)
         #expect(!result.correct)
     }
 
     @Test("a question no function fits gets no call when the model declines")
     func declines() async throws {
-        let model = Self.model(first: { _ in "The capital of France is Paris." }, more: [])
+        let model = Self.model(first: { _ in "The capital of France is Paris." }, count: { _ in "1" })
         let result = await Self.evaluator(model, candidates: 3).evaluate(try Self.entry("irrelevance_0"))
         #expect(result.correct && result.decoded.calls.isEmpty)
         #expect(model.requests.count == 3)
@@ -70,11 +88,11 @@ struct BFCLAgentModeTests {
 
     @Test("candidates vote: the sampled ones outvote a greedy run that stopped early")
     func agreement() async throws {
-        // The greedy candidate (no seed) stops after one call; the sampled ones make both.
+        // The greedy candidate (no seed) counts one call; the sampled ones count two and list both.
         let model = Self.model(
             first: { sampling in sampling.seed == nil ? Self.play("Taylor Swift", 20) : Self.play("Maroon 5", 15) },
-            more: [Self.play("Taylor Swift", 20)])
-        let greedyOnly = Self.model(first: { _ in Self.play("Taylor Swift", 20) }, more: [])
+            count: { sampling in sampling.seed == nil ? "1" : "2" }, list: Self.list([("Maroon 5", 15), ("Taylor Swift", 20)]))
+        let greedyOnly = Self.model(first: { _ in Self.play("Taylor Swift", 20) }, count: { _ in "1" })
         let single = await Self.evaluator(greedyOnly, candidates: 1).evaluate(try Self.entry("parallel_0"))
         #expect(!single.correct)
         let voted = await Self.evaluator(model, candidates: 3).evaluate(try Self.entry("parallel_0"))
