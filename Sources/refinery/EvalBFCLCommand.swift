@@ -25,10 +25,11 @@ struct EvalBFCLCommand: AsyncParsableCommand {
             \(BFCLDataSource.version)); --categories all runs every one whose values are Python's (the Java and \
             JavaScript categories need BFCL's conversions for those languages, which are not ported).
 
-            --agent runs an agent per question instead of one call: the model is asked, turn after turn, for \
-            the next call the question still needs (or "done"), and --candidates such runs (the first greedy, \
-            the rest sampled, batched together) vote: no call when most made none, else the calls most of them \
-            made. Each question gets --deadline (default 10s) for all of it.
+            --agent runs an agent per question instead of one call: after its first calls the model says how \
+            many calls the question needs, and when it counts more it \
+            writes all of them as a JSON list under the tools' call schema. --candidates such runs (the first \
+            greedy, the rest sampled, batched together) vote: no call when most made none, else the calls most \
+            of them made. Each question gets --deadline (default 10s) for all of it.
 
             Prints accuracy per category and overall; with --json, one object: \
             {"categories": {NAME: {"accuracy", "unparseable", "total", "correct"}}, "overall": {…}}. \

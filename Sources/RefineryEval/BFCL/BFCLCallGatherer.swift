@@ -9,8 +9,7 @@ import RefineryInference
 /// single call's request (the model may answer in text — the way it declines when no function
 /// fits). After a turn with calls, the calls are put in the conversation with a result that
 /// says they were recorded (BFCL executes nothing), and the model is asked how many calls the
-/// question needs in all (``countPrompt``, answered as a number under a schema; 0, "none of
-/// the functions can answer it", takes the calls back). When it counts
+/// question needs in all (``countPrompt``, answered as a number under a schema). When it counts
 /// more than it made, it writes all of them as a JSON list of exactly that many calls, each
 /// under the tools' call schema (``listPrompt(_:)``), and the list, repeats dropped (same
 /// function, no argument changed), replaces the first calls when it holds more. Measured
@@ -93,10 +92,6 @@ public struct BFCLCallGatherer: Sendable {
         var transcript = entry.messages + [.assistant("", toolCalls: result.calls)]
         for call in result.calls { transcript.append(.tool(Self.recordedResult, callID: call.id, name: call.name)) }
         let needed = await count(transcript, entry: entry, sampling: sampling, deadline: deadline, into: &result)
-        if needed == 0 {
-            result.calls = []
-            return result
-        }
         guard needed > result.calls.count, ContinuousClock.now < deadline.instant, !Task.isCancelled else { return result }
         let schema: JSONValue = [
             "type": "array", "items": ToolCallSchema.call(for: entry.tools), "minItems": .int(Int64(needed)),
@@ -135,27 +130,26 @@ public struct BFCLCallGatherer: Sendable {
     }
 
     /// The model's count of the calls the question needs, asked once the first calls are in
-    /// `transcript` and decoded as a whole number from 0 to ``Options/maxCalls`` (1 when the
-    /// turn fails or the answer is not a number). 0 says no function fits: the candidate drops
-    /// its calls, a second chance to decline.
+    /// `transcript` and decoded as a whole number from 1 to ``Options/maxCalls`` (1 when the
+    /// turn fails or the answer is not a number). Allowing 0 ("none of the functions can answer
+    /// it") was tried and dropped: the model said 0 for simple questions it had called right.
     func count(
         _ transcript: [ChatMessage], entry: BFCLEntry, sampling: SamplingParameters, deadline: Deadline,
         into result: inout BFCLCandidate
     ) async -> Int {
-        let schema: JSONValue = ["type": "integer", "minimum": 0, "maximum": .int(Int64(options.maxCalls))]
+        let schema: JSONValue = ["type": "integer", "minimum": 1, "maximum": .int(Int64(options.maxCalls))]
         let turn = await evaluator.generate(
             transcript + [.user(Self.countPrompt)], tools: entry.tools, sampling: sampling, deadline: deadline,
             constraint: .jsonSchema(schema))
         result.outputs.append(turn.text)
         let number = Int(turn.text.trimmingWhitespace()) ?? 1
-        return min(options.maxCalls, max(0, number))
+        return min(options.maxCalls, max(1, number))
     }
 
     /// What the model is asked after its first calls: how many the question needs in all.
     public static let countPrompt =
         "The calls above are recorded. How many function calls does the question need in total, "
-        + "one for each item, value or action it asks about? Answer 0 if none of the functions can answer it. "
-        + "Answer with a number."
+        + "one for each item, value or action it asks about? Answer with a number."
 
     /// What the model is asked once it has counted `total` calls, more than it made.
     public static func listPrompt(_ total: Int) -> String {
