@@ -28,7 +28,7 @@ struct EvalBFCLCommand: AsyncParsableCommand {
             --agent runs an agent per question instead of one call: after its first calls the model says how \
             many calls the question needs, and when it counts more it \
             writes all of them as a JSON list under the tools' call schema. --candidates such runs (the first \
-            greedy, the rest sampled, batched together) vote: no call when most made none, else the calls most \
+            greedy, the rest sampled, batched together) vote: no call when most made none, else the calls all \
             of them made. Each question gets --deadline (default 10s) for all of it.
 
             Prints accuracy per category and overall; with --json, one object: \

@@ -19,8 +19,7 @@ import RefineryInference
 ///
 /// Several candidates run at once (the engine batches them and shares their prompt prefix):
 /// the first decodes greedily, the others sample. The answer is what they agree on
-/// (``agreed(_:)``): no call when at most half of them made one, else the calls more than half
-/// of the callers made.
+/// (``agreed(_:)``): no call when at most half of them made one, else the calls every caller made.
 public struct BFCLCallGatherer: Sendable {
     /// How the calls are gathered.
     public struct Options: Sendable, Hashable {
@@ -168,21 +167,16 @@ public struct BFCLCallGatherer: Sendable {
     }
 
     /// The calls the candidates agree on: none when at most half of the candidates made a call;
-    /// otherwise each call (by name and arguments, key order aside) that more than half of the
-    /// candidates with calls made, in the order they first appear — or, when no call has such
-    /// a majority, the first caller's calls.
+    /// otherwise each call (by name and arguments, key order aside) that every candidate with
+    /// calls made, in the first caller's order — or, when no call is common to all, the first
+    /// caller's calls. (A majority among the callers was measured first: two sampled candidates
+    /// that counted an extra call often invented the same one, and simple questions got two calls.)
     public static func agreed(_ candidates: [[ToolCall]]) -> [ToolCall] {
         let callers = candidates.filter { !$0.isEmpty }
         guard callers.count * 2 > candidates.count else { return [] }
-        var votes: [String: Int] = [:]
-        for calls in callers {
-            for identity in Set(calls.map(key)) { votes[identity, default: 0] += 1 }
-        }
+        let shared = callers.dropFirst().reduce(Set(callers[0].map(key))) { $0.intersection($1.map(key)) }
         var seen = Set<String>()
-        var kept: [ToolCall] = []
-        for call in callers.joined() where votes[key(call), default: 0] * 2 > callers.count && seen.insert(key(call)).inserted {
-            kept.append(call)
-        }
+        let kept = callers[0].filter { shared.contains(key($0)) && seen.insert(key($0)).inserted }
         return kept.isEmpty ? callers[0] : kept
     }
 
