@@ -73,7 +73,7 @@ public struct BFCLCallGatherer: Sendable {
             for await result in group { all.append(result) }
             return all.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        return BFCLGathering(calls: Self.agreed(candidates.map(\.calls)), candidates: candidates)
+        return BFCLGathering(calls: Self.agreed(candidates), candidates: candidates)
     }
 
     /// One candidate (see the type's discussion): the first turn, the count, then the list.
@@ -87,6 +87,7 @@ public struct BFCLCallGatherer: Sendable {
             return result
         }
         result.calls = Self.distinct(turn.decoded.calls, limit: options.maxCalls)
+        result.firstTurnCalls = result.calls
         guard !result.calls.isEmpty, ContinuousClock.now < deadline.instant, !Task.isCancelled else { return result }
         var transcript = entry.messages + [.assistant("", toolCalls: result.calls)]
         for call in result.calls { transcript.append(.tool(Self.recordedResult, callID: call.id, name: call.name)) }
@@ -169,15 +170,16 @@ public struct BFCLCallGatherer: Sendable {
     /// The calls the candidates agree on: none when at most half of the candidates made a call;
     /// otherwise each call (by name and arguments, key order aside) that every candidate with
     /// calls made, in the first caller's order — or, when no call is common to all, the first
-    /// caller's calls. (A majority among the callers was measured first: two sampled candidates
-    /// that counted an extra call often invented the same one, and simple questions got two calls.)
-    public static func agreed(_ candidates: [[ToolCall]]) -> [ToolCall] {
-        let callers = candidates.filter { !$0.isEmpty }
-        guard callers.count * 2 > candidates.count else { return [] }
-        let shared = callers.dropFirst().reduce(Set(callers[0].map(key))) { $0.intersection($1.map(key)) }
+    /// caller's first-turn calls (its own list was not confirmed). A majority among the callers
+    /// was measured first: two sampled candidates that counted an extra call often invented the
+    /// same one, and simple questions got two calls.
+    public static func agreed(_ candidates: [BFCLCandidate]) -> [ToolCall] {
+        let callers = candidates.filter { !$0.calls.isEmpty }
+        guard let first = callers.first, callers.count * 2 > candidates.count else { return [] }
+        let shared = callers.dropFirst().reduce(Set(first.calls.map(key))) { $0.intersection($1.calls.map(key)) }
         var seen = Set<String>()
-        let kept = callers[0].filter { shared.contains(key($0)) && seen.insert(key($0)).inserted }
-        return kept.isEmpty ? callers[0] : kept
+        let kept = first.calls.filter { shared.contains(key($0)) && seen.insert(key($0)).inserted }
+        return kept.isEmpty ? first.firstTurnCalls : kept
     }
 
     /// A call's identity for voting: its name and canonical arguments.
@@ -200,6 +202,8 @@ public struct BFCLCallGatherer: Sendable {
 public struct BFCLCandidate: Sendable {
     /// The calls it gathered, in order.
     public var calls: [ToolCall] = []
+    /// The calls of its first turn (before any count or list).
+    public var firstTurnCalls: [ToolCall] = []
     /// Each turn's text output.
     public var outputs: [String] = []
     /// Call attempts of its first turn that could not be read.

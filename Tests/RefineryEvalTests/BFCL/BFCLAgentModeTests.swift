@@ -101,18 +101,25 @@ struct BFCLAgentModeTests {
         #expect(voted.decoded.calls.map { $0.arguments["artist"] } == ["Taylor Swift", "Maroon 5"])
     }
 
-    @Test("agreement keeps the calls every caller made; no call when most made none")
+    static func candidate(_ calls: [ToolCall], first: [ToolCall]? = nil) -> BFCLCandidate {
+        var candidate = BFCLCandidate()
+        candidate.calls = calls
+        candidate.firstTurnCalls = first ?? Array(calls.prefix(1))
+        return candidate
+    }
+
+    @Test("agreement keeps the calls every caller made, else the first caller's first turn; no call when most made none")
     func agreedCalls() {
         let a = Self.call("f", ["x": 1, "y": 2])
         let aReordered = Self.call("f", ["y": 2, "x": 1])
         let b = Self.call("f", ["x": 3])
         let c = Self.call("g", [:])
-        #expect(BFCLCallGatherer.agreed([[a, b], [aReordered, b], [a, b, c]]).map(\.arguments) == [a.arguments, b.arguments])
-        #expect(BFCLCallGatherer.agreed([[a, c], [aReordered], [a, b]]).map(\.arguments) == [a.arguments])
-        #expect(BFCLCallGatherer.agreed([[], [], [a]]).isEmpty)
-        #expect(BFCLCallGatherer.agreed([[a], [], [aReordered]]).map(\.name) == ["f"])
-        #expect(BFCLCallGatherer.agreed([[b], [c], [a]]).map(\.name) == ["f"])
-        #expect(BFCLCallGatherer.agreed([[b], [c], [a]])[0].arguments == b.arguments)
+        let agreed = { (lists: [[ToolCall]]) in BFCLCallGatherer.agreed(lists.map { Self.candidate($0) }) }
+        #expect(agreed([[a, b], [aReordered, b], [a, b, c]]).map(\.arguments) == [a.arguments, b.arguments])
+        #expect(agreed([[a, c], [aReordered], [a, b]]).map(\.arguments) == [a.arguments])
+        #expect(agreed([[], [], [a]]).isEmpty)
+        #expect(agreed([[a], [], [aReordered]]).map(\.name) == ["f"])
+        #expect(agreed([[b, c], [c], [a]]).map(\.arguments) == [b.arguments])
         #expect(BFCLCallGatherer.repeats(Self.call("f", ["x": 1]), a))
         #expect(!BFCLCallGatherer.repeats(b, a))
         #expect(!BFCLCallGatherer.repeats(c, a))
