@@ -19,6 +19,18 @@ struct EvalBFCLCommand: AsyncParsableCommand {
             question is answered right when no call is made or attempted. By default each call the model opens \
             is constrained to the tools' schemas; --unconstrained turns that off.
 
+            Categories are discovered from the package's data files: every single-turn AST category it ships \
+            (simple_python, multiple, parallel, parallel_multiple, irrelevance, live_simple, live_multiple, \
+            live_parallel, live_parallel_multiple, live_irrelevance, live_relevance in bfcl-eval \
+            \(BFCLDataSource.version)); --categories all runs every one whose values are Python's (the Java and \
+            JavaScript categories need BFCL's conversions for those languages, which are not ported).
+
+            --agent runs an agent per question instead of one call: after its first calls the model says how \
+            many calls the question needs, and when it counts more it \
+            writes all of them as a JSON list under the tools' call schema. --candidates such runs (the first \
+            greedy, the rest sampled, batched together) vote: no call when most made none, else the calls all \
+            of them made. Each question gets --deadline (default 10s) for all of it.
+
             Prints accuracy per category and overall; with --json, one object: \
             {"categories": {NAME: {"accuracy", "unparseable", "total", "correct"}}, "overall": {…}}. \
             "unparseable" counts outputs that attempted a call which could not be read.
@@ -29,12 +41,20 @@ struct EvalBFCLCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Comma-separated categories (\(BFCLCategory.all.map(\.name).joined(separator: ", "))).",
-            valueName: "list"))
+            "Comma-separated categories (any AST category of the package, or 'all').", valueName: "list"))
     var categories: String = BFCLCategory.defaults.map(\.name).joined(separator: ",")
 
     @Flag(help: "Do not constrain calls to the tools' schemas.")
     var unconstrained = false
+
+    @Flag(help: "Agent mode: ask for every call the question needs, turn by turn, and vote over candidates.")
+    var agent = false
+
+    @Option(help: ArgumentHelp("Agent mode: candidate runs voted on per question.", valueName: "n"))
+    var candidates: Int = 3
+
+    @Option(help: ArgumentHelp("Agent mode: time per question, e.g. 10s.", valueName: "time"))
+    var deadline: DeadlineArgument = DeadlineArgument(argument: "10s")!
 
     @Option(help: ArgumentHelp("Run the first n entries of each category.", valueName: "n"))
     var limit: Int?
@@ -59,6 +79,7 @@ struct EvalBFCLCommand: AsyncParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if candidates < 1 { throw ValidationError("--candidates must be at least 1") }
         if selectedCategories.isEmpty { throw ValidationError("--categories names no category") }
     }
 
@@ -67,8 +88,8 @@ struct EvalBFCLCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let chosen = try selectedCategories.map { try BFCLCategory(named: $0) }
         let source = BFCLDataSource(location: data, storeRoot: ModelStore.defaultRoot(), fetcher: .fromEnvironment())
+        let chosen = try Self.resolve(selectedCategories, among: try await source.categories())
         var entries = try await source.entries(for: chosen)
         if let limit {
             var taken: [BFCLCategory: Int] = [:]
@@ -77,10 +98,14 @@ struct EvalBFCLCommand: AsyncParsableCommand {
                 return taken[entry.category]! <= limit
             }
         }
-        let model = LocalModel(model: try modelArguments.load(maxSequences: concurrency))
+        let width = agent ? concurrency * candidates : concurrency
+        let model = LocalModel(model: try modelArguments.load(maxSequences: width))
+        let gathering = agent ? BFCLCallGatherer.Options(candidates: candidates, timePerEntry: deadline.duration) : nil
         let evaluator = BFCLEvaluator(
             model: model,
-            options: .init(constrained: !unconstrained, maxTokens: maxTokens, concurrency: concurrency, sampling: .greedy))
+            options: .init(
+                constrained: !unconstrained, maxTokens: maxTokens, concurrency: concurrency, sampling: .greedy,
+                agent: gathering))
         let start = ContinuousClock.now
         var done = 0
         let total = entries.count
@@ -90,7 +115,8 @@ struct EvalBFCLCommand: AsyncParsableCommand {
             StandardError.line("[\(done)/\(total)] \(result.id): \(verdict)")
         }
         let seconds = (ContinuousClock.now - start).milliseconds / 1000
-        StandardError.line(String(format: "[%d entries in %.1f s, %@]", total, seconds, unconstrained ? "unconstrained" : "constrained"))
+        let mode = (unconstrained ? "unconstrained" : "constrained") + (agent ? ", agent, \(candidates) candidates, \(deadline)" : "")
+        StandardError.line(String(format: "[%d entries in %.1f s, %@]", total, seconds, mode))
         if let details {
             let lines = report.results.map { $0.json.serialized() + "\n" }.joined()
             guard FileManager.default.createFile(atPath: details, contents: Data(lines.utf8)) else {
@@ -101,6 +127,26 @@ struct EvalBFCLCommand: AsyncParsableCommand {
             StandardOutput.write(report.json.serialized() + "\n")
         } else {
             StandardOutput.write(report.table)
+        }
+    }
+
+    /// The categories named by `names` among the `discovered` ones (`all`: every discovered
+    /// category with Python values); an unknown or unsupported name is a validation error.
+    static func resolve(_ names: [String], among discovered: [BFCLCategory]) throws -> [BFCLCategory] {
+        let runnable = discovered.filter { $0.language == .python }
+        if names == ["all"] { return runnable }
+        return try names.map { name in
+            guard let category = discovered.first(where: { $0.name == name }) else {
+                throw ValidationError(
+                    "unknown BFCL category '\(name)' (the data has no \(BFCLCategory(name: name).questionFile) of "
+                        + "single-turn AST questions); it has: \(discovered.map(\.name).joined(separator: ", "))")
+            }
+            guard category.language == .python else {
+                throw ValidationError(
+                    "category '\(name)' has \(category.language.rawValue) values, whose checks (BFCL's type conversions "
+                        + "for that language) are not ported; run one of: \(runnable.map(\.name).joined(separator: ", "))")
+            }
+            return category
         }
     }
 }

@@ -57,7 +57,7 @@ struct FlagMessageTests {
             (["serve", "--agent-deadline-ms", "-3"], "--agent-deadline-ms must be positive"),
             (["tools", "call", "--timeout", "-2", "calculator"], "--timeout must be more than 0"),
             (["--log-level", "loud", "models", "list"], "'--log-level <log-level>'. Please provide one of the following"),
-            (["eval", "bfcl", "--categories", "nope"], "unknown BFCL category 'nope'"),
+            (["eval", "bfcl", "--categories", ","], "--categories names no category"),
             (["bench", "--model", "x", "--scenario", "nope"], "unknown scenario 'nope'"),
         ]
         for (arguments, message) in cases {

@@ -152,7 +152,7 @@ public struct DeadlineBenchmark: Sendable {
                 + "p50 \(Self.fixed(p50)) ms, p99 \(Self.fixed(p99)) ms, max \(Self.fixed(worst)) ms; \(late) late")
         lines.append("")
         lines.append(
-            "deadline ms   runs  steps done  refinements  constraints ok  complete  refined  draft  truncated  failed")
+            "deadline ms   runs  steps done  refinements  constraints ok  complete  unverified  refined  draft  truncated  failed")
         for (low, high) in zip(bucketEdges, bucketEdges.dropFirst()) {
             let last = high == bucketEdges.last
             let inBucket = runs.filter { $0.deadline >= low && ($0.deadline < high || (last && $0.deadline <= high)) }
@@ -177,7 +177,8 @@ public struct DeadlineBenchmark: Sendable {
             lines.append(
                 Self.pad(range, 13) + Self.pad(String(inBucket.count), 6) + Self.pad(Self.fixed(steps), 12)
                     + Self.pad(Self.fixed(refinements), 13) + Self.pad("\(Int((ok * 100).rounded()))%", 16)
-                    + Self.pad(String(count(.complete)), 10) + Self.pad(String(count(.refinedPartially)), 9)
+                    + Self.pad(String(count(.complete)), 10) + Self.pad(String(count(.unverified)), 12)
+                    + Self.pad(String(count(.refinedPartially)), 9)
                     + Self.pad(String(count(.draftOnly)), 7) + Self.pad(String(count(.truncated)), 11)
                     + String(count(.failed)))
         }

@@ -18,7 +18,7 @@ import RefineryInference
 /// - `simple` wants exactly one call; `multiple` exactly as many calls as expected (one), checked
 ///   against the expected function's document; `parallel` as many calls as expected, each
 ///   expected call matched greedily, in order, to the first unmatched call that passes.
-/// - `irrelevance` is right when no call is made.
+/// - `irrelevance` is right when no call is made; `relevance` when at least one is.
 public enum BFCLASTChecker {
     typealias Python = BFCLPythonValue
 
@@ -35,6 +35,9 @@ public enum BFCLASTChecker {
         case .irrelevance:
             return calls.isEmpty
                 ? .correct : .failed("irrelevance_error:decoder_success", "Valid syntax. Successfully decode AST when it should not.")
+        case .relevance:
+            return calls.isEmpty
+                ? .failed("relevance_error:decoder_failed", "Valid syntax. Failed to decode AST when it should.") : .correct
         case .parallel:
             return parallelNoOrder(functions, calls, possibleAnswers)
         case .multiple:

@@ -66,6 +66,65 @@ public struct BFCLDataSource: Sendable {
         }
     }
 
+    /// Every AST category the package's data files hold, sorted by name: each top-level
+    /// `BFCL_v4_<name>.json` whose questions are single-turn with function documents and whose
+    /// answers, if it has any, are calls (see ``BFCLDataset/isASTCategory(name:firstQuestion:firstAnswer:)``).
+    /// Downloads the package first if it is not there.
+    public func categories() async throws -> [BFCLCategory] {
+        let source = self
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[BFCLCategory], any Error>) in
+            DispatchQueue.global().async {
+                do {
+                    continuation.resume(returning: try source.discoverCategories())
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// The blocking body of ``categories()``.
+    func discoverCategories() throws(BFCLError) -> [BFCLCategory] {
+        let files = try dataFiles()
+        let present = Set(files)
+        let read = try reader()
+        var found: [BFCLCategory] = []
+        for file in files.sorted() {
+            guard let category = BFCLCategory.named(byQuestionFile: file) else { continue }
+            let question = BFCLDataset.firstValue(try read(file))
+            let answer = present.contains(category.answerFile) ? BFCLDataset.firstValue(try read(category.answerFile)) : nil
+            if BFCLDataset.isASTCategory(name: category.name, firstQuestion: question, firstAnswer: answer) {
+                found.append(category)
+            }
+        }
+        return found
+    }
+
+    /// The paths of the data files, relative to the data folder (`BFCL_v4_multiple.json`,
+    /// `possible_answer/BFCL_v4_multiple.json`): a folder's top level and its `possible_answer`
+    /// folder, or a wheel's members under ``dataFolder``.
+    func dataFiles() throws(BFCLError) -> [String] {
+        let wheel: String
+        if let location {
+            guard let status = StoreFiles.status(location) else {
+                throw BFCLError(code: .dataUnavailable, message: "no BFCL data at \(location)", value: location)
+            }
+            if status.isDirectory {
+                let nested = "\(location)/\(Self.dataFolder)"
+                let folder = StoreFiles.status(nested)?.isDirectory == true ? nested : location
+                return StoreFiles.contents(folder) + StoreFiles.contents("\(folder)/possible_answer").map { "possible_answer/\($0)" }
+            }
+            wheel = location
+        } else {
+            wheel = try installedWheel()
+        }
+        guard let bytes = StoreFiles.read(wheel), let names = ZipMemberNames.names(in: bytes) else {
+            throw BFCLError(code: .dataUnavailable, message: "cannot list the members of \(wheel)", value: wheel)
+        }
+        let prefix = Self.dataFolder + "/"
+        return names.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+    }
+
     /// The blocking body of ``entries(for:)``.
     func loadEntries(for categories: [BFCLCategory]) throws(BFCLError) -> [BFCLEntry] {
         let read = try reader()

@@ -64,6 +64,33 @@ public enum BFCLDataset {
         return entries
     }
 
+    /// Whether a data file holds an AST category, judged by its first question and the first
+    /// line of its answer file (nil when there is none or it is not JSON): the question is a
+    /// JSON object with a non-empty `function` list and a `question` of exactly one turn, and
+    /// either the answer's `ground_truth` is a non-empty list of `{NAME: {PARAMETER: …}}` calls
+    /// or, without an answer file, the name says (ir)relevance, which BFCL checks without
+    /// answers. Multi-turn, memory, web-search and format files fail one of these.
+    public static func isASTCategory(name: String, firstQuestion: JSONValue?, firstAnswer: JSONValue?) -> Bool {
+        guard let question = firstQuestion, case .array(let functions)? = question["function"], !functions.isEmpty,
+            case .array(let turns)? = question["question"], turns.count == 1
+        else { return false }
+        let category = BFCLCategory(name: name)
+        guard let answer = firstAnswer else { return !category.hasAnswers }
+        guard category.hasAnswers, case .array(let calls)? = answer["ground_truth"], !calls.isEmpty else { return false }
+        return calls.allSatisfy { call in
+            guard case .object(let pairs) = call, pairs.count == 1, case .object = pairs[0].value else { return false }
+            return true
+        }
+    }
+
+    /// The first non-blank line of a JSON-lines file, parsed; nil when it is not JSON.
+    static func firstValue(_ bytes: [UInt8]) -> JSONValue? {
+        for slice in bytes.split(separator: 0x0A) where slice.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
+            return try? JSONValue(parsing: Array(slice))
+        }
+        return nil
+    }
+
     /// The non-blank lines of a JSON-lines file, parsed, with their 1-based numbers.
     static func lines(_ bytes: [UInt8], file: String) throws(BFCLError) -> [(Int, JSONValue)] {
         var out: [(Int, JSONValue)] = []

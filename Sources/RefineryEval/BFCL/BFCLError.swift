@@ -14,12 +14,13 @@ public struct BFCLError: Error, Sendable, CustomStringConvertible {
             case dataUnavailable
             case malformedData
             case unsupportedModel
+            case unsupportedCategory
         }
 
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
 
-        /// The category is not one of ``BFCLCategory/all``.
+        /// The category is not one the package's data files hold (see ``BFCLDataSource/categories()``).
         public static let unknownCategory = Code(.unknownCategory)
         /// The `bfcl-eval` package could not be found, downloaded or opened, or lacks a data file.
         public static let dataUnavailable = Code(.dataUnavailable)
@@ -27,6 +28,9 @@ public struct BFCLError: Error, Sendable, CustomStringConvertible {
         public static let malformedData = Code(.malformedData)
         /// The model cannot run the evaluation as asked (constrained decoding it does not offer).
         public static let unsupportedModel = Code(.unsupportedModel)
+        /// The package holds the category, but its values are checked by rules this port lacks
+        /// (Java and JavaScript).
+        public static let unsupportedCategory = Code(.unsupportedCategory)
 
         public var description: String { "\(wrapped)" }
     }

@@ -22,6 +22,9 @@ import RefineryInference
 /// entry counts as correct only when the output neither makes a call nor attempts one (BFCL's
 /// decoder would take an attempt that fails to parse for "no call"; here it is a format error
 /// and a wrong answer, whichever way decoding runs).
+///
+/// In agent mode (``Options/agent``) each entry's calls are gathered over several turns and
+/// candidates by a ``BFCLCallGatherer`` and checked the same way.
 public struct BFCLEvaluator: Sendable {
     /// How the evaluation runs.
     public struct Options: Sendable {
@@ -36,17 +39,21 @@ public struct BFCLEvaluator: Sendable {
         /// The call format to read (and, for templates without tools, to prompt); `nil` picks
         /// the one the model's chat template teaches.
         public var format: (any ToolCallFormat)?
+        /// Agent mode: gather every call the question needs with a ``BFCLCallGatherer`` (its
+        /// first candidate decodes with ``sampling``); `nil` makes one call per entry.
+        public var agent: BFCLCallGatherer.Options?
 
-        /// Options; greedy decoding by default.
+        /// Options; greedy decoding and one call per entry by default.
         public init(
             constrained: Bool = true, maxTokens: Int = 384, concurrency: Int = 1, sampling: SamplingParameters = .greedy,
-            format: (any ToolCallFormat)? = nil
+            format: (any ToolCallFormat)? = nil, agent: BFCLCallGatherer.Options? = nil
         ) {
             self.constrained = constrained
             self.maxTokens = maxTokens
             self.concurrency = concurrency
             self.sampling = sampling
             self.format = format
+            self.agent = agent
         }
     }
 
@@ -103,13 +110,54 @@ public struct BFCLEvaluator: Sendable {
         return BFCLReport(results: results.compactMap { $0 }, order: categories)
     }
 
-    /// Generates an answer for one entry and checks it.
+    /// Generates an answer for one entry — one call, or in agent mode the calls a
+    /// ``BFCLCallGatherer`` agrees on — and checks it.
     public func evaluate(_ entry: BFCLEntry) async -> BFCLEntryResult {
-        let format = self.format
+        let output: String
+        let decoded: BFCLDecodedOutput
+        let failure: String?
+        if let agent = options.agent {
+            let gathering = await BFCLCallGatherer(evaluator: self, options: agent).gather(entry)
+            output = gathering.transcript
+            decoded = BFCLDecodedOutput(calls: gathering.calls, malformed: gathering.candidates.first?.malformed ?? [])
+            failure = gathering.candidates.allSatisfy { $0.error != nil } ? gathering.candidates.first?.error : nil
+        } else {
+            let turn = await generate(entry.messages, tools: entry.tools, sampling: options.sampling)
+            output = turn.text
+            decoded = turn.decoded
+            failure = turn.error
+        }
+        if let failure {
+            return BFCLEntryResult(
+                id: entry.id, category: entry.category, output: output, decoded: BFCLDecodedOutput(calls: []),
+                check: .failed("generation_error", failure), generationError: failure)
+        }
+        var check = BFCLASTChecker.check(entry, calls: decoded.calls)
+        if entry.category.kind == .irrelevance && decoded.unparseable {
+            check = .failed("irrelevance_error:unparseable_call", "The output attempts a call that does not parse.")
+        }
+        return BFCLEntryResult(id: entry.id, category: entry.category, output: output, decoded: decoded, check: check)
+    }
+
+    /// One turn: the model's output for `messages` with `tools` offered (`choice` says whether
+    /// it must call one), and the calls read from it (an error ends the turn with what came
+    /// before it). With an output `constraint` the tools are only shown, not offered: the
+    /// output is one document under the constraint.
+    public func generate(
+        _ messages: [ChatMessage], tools: [ToolDefinition], sampling: SamplingParameters, deadline: Deadline? = nil,
+        choice: GenerationRequest.ToolChoice = .auto, constraint: GenerationRequest.OutputConstraint? = nil
+    ) async -> (text: String, decoded: BFCLDecodedOutput, error: String?) {
         var text = ""
         var deltas: [ToolCallDelta] = []
         do {
-            let generationRequest = try self.request(for: entry)
+            var generationRequest = try request(messages: messages, tools: tools, sampling: sampling)
+            generationRequest.deadline = deadline
+            generationRequest.toolChoice = choice
+            if let constraint {
+                generationRequest.constraint = constraint
+                generationRequest.toolChoice = .none
+                if model is LocalModel { generationRequest.tools = [] }
+            }
             for try await event in model.generate(generationRequest) {
                 switch event {
                 case .text(let piece, _): text += piece
@@ -118,30 +166,26 @@ public struct BFCLEvaluator: Sendable {
                 }
             }
         } catch {
-            return BFCLEntryResult(
-                id: entry.id, category: entry.category, output: text, decoded: BFCLDecodedOutput(calls: []),
-                check: .failed("generation_error", "\(error)"), generationError: "\(error)")
+            return (text, BFCLDecodedOutput(calls: []), "\(error)")
         }
-        let decoded = BFCLOutputDecoder.decode(text: text, deltas: deltas, format: format)
-        var check = BFCLASTChecker.check(entry, calls: decoded.calls)
-        if entry.category.kind == .irrelevance && decoded.unparseable {
-            check = .failed("irrelevance_error:unparseable_call", "The output attempts a call that does not parse.")
-        }
-        return BFCLEntryResult(id: entry.id, category: entry.category, output: text, decoded: decoded, check: check)
+        return (text, BFCLOutputDecoder.decode(text: text, deltas: deltas, format: format), nil)
     }
 
     /// The request for one entry (see the type's discussion for the two kinds of run).
     public func request(for entry: BFCLEntry) throws -> GenerationRequest {
-        let tools = entry.tools
+        try request(messages: entry.messages, tools: entry.tools, sampling: options.sampling)
+    }
+
+    /// The request for a conversation with `tools` offered, decoded with `sampling`.
+    func request(messages: [ChatMessage], tools: [ToolDefinition], sampling: SamplingParameters) throws -> GenerationRequest {
         if let local = model as? LocalModel {
-            let text = try Self.renderedPrompt(local, messages: entry.messages, tools: tools, format: format)
+            let text = try Self.renderedPrompt(local, messages: messages, tools: tools, format: format)
             return GenerationRequest(
-                prompt: .raw(text), tools: options.constrained ? tools : [], toolChoice: .auto, sampling: options.sampling,
+                prompt: .raw(text), tools: options.constrained ? tools : [], toolChoice: .auto, sampling: sampling,
                 maxTokens: options.maxTokens)
         }
         return GenerationRequest(
-            prompt: .messages(entry.messages), tools: tools, toolChoice: .auto, sampling: options.sampling,
-            maxTokens: options.maxTokens)
+            prompt: .messages(messages), tools: tools, toolChoice: .auto, sampling: sampling, maxTokens: options.maxTokens)
     }
 
     /// The prompt text `local` renders for a conversation with tools: its template's own, or,

@@ -19,7 +19,7 @@ struct BFCLCheckerTests {
         var count = 0
         for line in bfclReferenceCases.split(separator: "\n") {
             let item = try JSONValue(parsing: String(line))
-            let category = try BFCLCategory(named: item["category"]!.stringValue!)
+            let category = BFCLCategory(name: item["category"]!.stringValue!)
             let result = BFCLASTChecker.check(
                 kind: category.kind, functions: item["functions"]!.arrayValue!, calls: Self.calls(item["output"]!),
                 possibleAnswers: item["answer"]!.arrayValue!)

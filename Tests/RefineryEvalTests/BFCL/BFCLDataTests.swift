@@ -8,7 +8,7 @@ import Testing
 
 @Suite("BFCL data")
 struct BFCLDataTests {
-    static let categories = try! ["simple_python", "parallel", "irrelevance"].map { try BFCLCategory(named: $0) }
+    static let categories = ["simple_python", "parallel", "irrelevance"].map { BFCLCategory(name: $0) }
 
     @Test("reads questions and answers from a folder of data files, pairing them by id")
     func folder() async throws {
@@ -71,7 +71,7 @@ struct BFCLDataTests {
 
     @Test("malformed data files are refused with the file and line")
     func malformed() throws {
-        let simple = try BFCLCategory(named: "simple_python")
+        let simple = BFCLCategory(name: "simple_python")
         let good = BFCLFixture.question("simple_python_0", "q", [BFCLFixture.area])
         let answer = #"{"id": "simple_python_0", "ground_truth": [{"geometry.area": {"base": [1]}}]}"#
         func refusal(_ questions: String, _ answers: String?) -> BFCLError? {
@@ -94,7 +94,6 @@ struct BFCLDataTests {
         let badAnswer = refusal(good, #"{"id": "simple_python_0", "ground_truth": [{"geometry.area": {"base": 1}}]}"#)
         #expect(badAnswer?.value == "possible_answer/BFCL_v4_simple_python.json:1")
         #expect(refusal(good, nil)?.code == .dataUnavailable)
-        #expect(throws: BFCLError.self) { try BFCLCategory(named: "multi_turn_base") }
     }
 
     @Test("function documents become JSON-schema tools the grammar compiler accepts")

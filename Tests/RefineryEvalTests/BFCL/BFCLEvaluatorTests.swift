@@ -35,7 +35,7 @@ struct BFCLEvaluatorTests {
     static func entries() throws -> [BFCLEntry] {
         let folder = try BFCLFixture.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let categories = try ["simple_python", "parallel", "irrelevance"].map { try BFCLCategory(named: $0) }
+        let categories = ["simple_python", "parallel", "irrelevance"].map { BFCLCategory(name: $0) }
         return try BFCLDataSource(location: folder, storeRoot: "/nonexistent").loadEntries(for: categories)
     }
 

@@ -38,20 +38,42 @@ enum BFCLFixture {
         ]
     }
 
-    /// A folder holding ``files``.
-    static func folder() throws -> String {
+    /// Files the package ships beside the AST categories, in their shapes: multi-turn, memory and
+    /// format-sensitivity files, a live relevance file (no answers), a Java category, a README.
+    static var otherFiles: [String: String] {
+        [
+            "BFCL_v4_multi_turn_base.json":
+                #"{"id": "multi_turn_base_0", "question": [[{"role": "user", "content": "cd"}], [{"role": "user", "content": "ls"}]], "initial_config": {}, "path": [], "involved_classes": ["GorillaFileSystem"]}"# + "\n",
+            "possible_answer/BFCL_v4_multi_turn_base.json":
+                #"{"id": "multi_turn_base_0", "ground_truth": [["cd(folder='document')"], ["ls()"]]}"# + "\n",
+            "BFCL_v4_memory.json":
+                #"{"id": "memory_0", "question": [[{"role": "user", "content": "Name?"}]], "involved_classes": ["MemoryAPI"], "scenario": "x"}"# + "\n",
+            "possible_answer/BFCL_v4_memory.json": #"{"id": "memory_0", "ground_truth": ["Michael"]}"# + "\n",
+            "BFCL_v4_format_sensitivity.json": "{\n    \"simple_python\": [\"simple_python_0\"]\n}\n",
+            "BFCL_v4_live_relevance.json": question("live_relevance_0", "Play Taylor Swift for 20 minutes.", [play]) + "\n",
+            "BFCL_v4_simple_java.json": question("simple_java_0", "Area of base 1, height 2?", [area]) + "\n",
+            "possible_answer/BFCL_v4_simple_java.json":
+                #"{"id": "simple_java_0", "ground_truth": [{"geometry.area": {"base": ["1"], "height": ["2"]}}]}"# + "\n",
+            "README.md": "BFCL data\n",
+        ]
+    }
+
+    /// A folder holding ``files`` and `extra`.
+    static func folder(extra: [String: String] = [:]) throws -> String {
         let root = try TemporaryFolder.make("bfcl-data")
         try FileManager.default.createDirectory(atPath: "\(root)/possible_answer", withIntermediateDirectories: true)
-        for (path, text) in files {
+        for (path, text) in files.merging(extra, uniquingKeysWith: { $1 }) {
             try Data(text.utf8).write(to: URL(fileURLWithPath: "\(root)/\(path)"))
         }
         return root
     }
 
     /// A fake `bfcl-eval` wheel holding ``files`` (plus `extra`, minus `without`) under `bfcl_eval/data/`.
-    static func wheel(in packages: FakePackages, version: String = BFCLDataSource.version, without: String? = nil) throws {
+    static func wheel(
+        in packages: FakePackages, version: String = BFCLDataSource.version, without: String? = nil, extra: [String: String] = [:]
+    ) throws {
         var members: [String: [UInt8]] = [:]
-        for (path, text) in files where path != without { members["bfcl_eval/data/\(path)"] = Array(text.utf8) }
+        for (path, text) in files.merging(extra, uniquingKeysWith: { $1 }) where path != without { members["bfcl_eval/data/\(path)"] = Array(text.utf8) }
         try packages.wheel(package: BFCLDataSource.package, version: version, members: members)
     }
 }
