@@ -39,6 +39,6 @@ public enum Writer {
             bestOfN: constraints.isEmpty ? nil : BestOfN(maxCandidates: 3),
             critique: Critique(rubric: "The text does what was asked, clearly and well.", maxTokens: 120),
             verifiers: verifiers, refine: Refine(maxTokens: maxTokens),
-            stopRules: StopRules(scoreThreshold: 8, maxRounds: 3), costs: costs, clock: clock)
+            stopRules: StopRules(scoreThreshold: 8, maxRounds: 5), costs: costs, clock: clock)
     }
 }
