@@ -189,16 +189,7 @@ public struct BestOfN: Sendable {
     static func behaviours(
         _ agreement: Agreement, _ texts: [String], probe: String?, deadline: Deadline, clock: any DeadlineClock
     ) async -> [Agreement.Behaviour?]? {
-        await withTaskGroup(of: [Agreement.Behaviour?]?.self) { group in
-            group.addTask { await agreement.behaviours(texts, probe) }
-            group.addTask {
-                try? await clock.sleep(until: deadline)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        await Deadline.race(deadline, on: clock) { await agreement.behaviours(texts, probe) }
     }
 
     /// Asks the model which of `texts` answers `input` best; nil when the judge fails.

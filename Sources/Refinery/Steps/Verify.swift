@@ -55,25 +55,15 @@ public struct Verify: Sendable {
         let span = StepSpan.start(.verify, round: round, in: context)
         let start = context.offset
         let clock = context.clock
-        let results: [(String, VerificationResult)]? = await withTaskGroup(of: [(String, VerificationResult)]?.self) {
-            group in
-            group.addTask {
-                await withTaskGroup(of: (Int, String, VerificationResult).self) { checks in
-                    for (index, verifier) in verifiers.enumerated() {
-                        checks.addTask { (index, verifier.name, await verifier.answerCheck(answer, deadline)) }
-                    }
-                    var all: [(Int, String, VerificationResult)] = []
-                    for await result in checks { all.append(result) }
-                    return all.sorted { $0.0 < $1.0 }.map { ($0.1, $0.2) }
+        let results: [(String, VerificationResult)]? = await Deadline.race(deadline, on: clock) {
+            await withTaskGroup(of: (Int, String, VerificationResult).self) { checks in
+                for (index, verifier) in verifiers.enumerated() {
+                    checks.addTask { (index, verifier.name, await verifier.answerCheck(answer, deadline)) }
                 }
+                var all: [(Int, String, VerificationResult)] = []
+                for await result in checks { all.append(result) }
+                return all.sorted { $0.0 < $1.0 }.map { ($0.1, $0.2) }
             }
-            group.addTask {
-                try? await clock.sleep(until: deadline)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
         }
         var combined: VerificationResult?
         if let results {
@@ -90,5 +80,24 @@ public struct Verify: Sendable {
             startOffset: start, elapsed: context.offset - start, allotted: start.duration(to: deadline, from: context))
         StepSpan.finish(span, with: record)
         return (record, combined)
+    }
+}
+
+extension Deadline {
+    /// What `work` returns, or nil when `deadline` passes on `clock` first; `work` is then
+    /// cancelled (a sandboxed process is killed), so it cannot carry a step past its deadline.
+    static func race<T: Sendable>(
+        _ deadline: Deadline, on clock: any DeadlineClock, _ work: @escaping @Sendable () async -> T
+    ) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                try? await clock.sleep(until: deadline)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 }
