@@ -90,6 +90,24 @@ struct ModuleGraphTests {
         #expect(Self.reach("RefineryGenerable", in: graph) == ["RefineryCore", "RefineryGenerableMacros"])
     }
 
+    @Test("the engine reaches its C kernels only through the Swift layer in Quant/")
+    func kernelsBehindOneLayer() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let engine = root.appendingPathComponent("Sources/RefineryInference")
+        let files = try #require(FileManager.default.enumerator(atPath: engine.path)).compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".swift") }
+        #expect(files.count > 20)
+        var outside: [String] = []
+        for file in files where !file.hasPrefix("Quant/") {
+            let text = try String(contentsOf: engine.appendingPathComponent(file), encoding: .utf8)
+            // Code calls, not doc comments naming a kernel.
+            let code = text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("//") }
+            if code.contains(where: { $0.contains("import CRefineryKernels") || $0.contains("refinery_") }) { outside.append(file) }
+        }
+        #expect(outside.isEmpty, "raw kernel calls outside Quant/: \(outside)")
+    }
+
     @Test("the reach of a graph follows every path")
     func reach() {
         let graph = ["a": ["b"], "b": ["c", "a"], "c": [], "d": ["a"]]

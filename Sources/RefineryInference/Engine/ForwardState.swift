@@ -1,5 +1,4 @@
 import RefineryCore
-import CRefineryKernels
 
 /// The working memory and the building blocks of one forward pass over a ragged batch:
 /// row-wise norms, matrix products through the kernels (activations quantized once per input
@@ -7,7 +6,7 @@ import CRefineryKernels
 ///
 /// Every buffer is allocated once, for the largest batch; a forward pass allocates nothing.
 /// Every output element is computed by the same routine whatever the batch (batch invariance):
-/// matrix rows by ``refinery_vec_dot`` on a row-wise quantized input, attention per (token, head)
+/// matrix rows by ``QuantizedDot`` on a row-wise quantized input, attention per (token, head)
 /// over the KV blocks in position order, summed in the order llama.cpp uses for the row's origin
 /// (``ForwardBatch/RowOrigin``: a prompt row as in its batched prompt pass, a generated row as in
 /// its one-token pass).
@@ -43,7 +42,7 @@ final class ForwardState: @unchecked Sendable {
     let halfScratch: UnsafeMutablePointer<UInt16>
     let halfScratchStride: Int
     /// Per-thread lanes of the attention-weighted value sums (`[threads][64][headDimension]`), zero
-    /// between uses (``refinery_attention_values_finish`` clears what it read).
+    /// between uses (``AttentionKernels/finishValues(count:lanes:into:batched:firstPosition:rows:)`` clears what it read).
     let valueLanes: UnsafeMutablePointer<Float>
 
     // The batch being run.
@@ -85,7 +84,7 @@ final class ForwardState: @unchecked Sendable {
         up = floats(maxTokens * ffn)
         var rowCapacity = 64
         for matrix in layers.flatMap(\.matrices) + extraMatrices {
-            rowCapacity = max(rowCapacity, refinery_activation_row_size(Int32(matrix.type.rawValue), Int64(matrix.columns)))
+            rowCapacity = max(rowCapacity, QuantizedDot.activationRowSize(for: matrix.type, count: matrix.columns))
         }
         quantizedRowCapacity = (rowCapacity + 63) / 64 * 64
         quantized = (0..<3).map { _ in
@@ -206,7 +205,7 @@ final class ForwardState: @unchecked Sendable {
             }
         } else {
             // Row by row: llama.cpp's SwiGLU treats a row's last (width mod 16) values apart.
-            rows(tokenCount) { t in refinery_swiglu(self.gate + t &* ffn, self.up + t &* ffn, Int64(ffn)) }
+            rows(tokenCount) { t in AttentionKernels.swiglu(self.gate + t &* ffn, up: self.up + t &* ffn, count: ffn) }
         }
     }
 
@@ -234,9 +233,9 @@ final class ForwardState: @unchecked Sendable {
         let n = tokenCount
         let stride = quantizedRowCapacity
         // Quantize the input for each distinct type (slot i for weight i unless shared).
-        let typeA = Int32(a.0.type.rawValue)
-        let typeB = b.map { Int32($0.0.type.rawValue) } ?? typeA
-        let typeC = c.map { Int32($0.0.type.rawValue) } ?? typeA
+        let typeA = a.0.type
+        let typeB = b?.0.type ?? typeA
+        let typeC = c?.0.type ?? typeA
         let slotB = typeB == typeA ? 0 : 1
         let slotC = typeC == typeA ? 0 : (typeC == typeB ? slotB : 2)
         quantize(input, width: width, type: typeA, into: quantized[0])
@@ -271,25 +270,24 @@ final class ForwardState: @unchecked Sendable {
     @inline(__always)
     static func multiplyRows(_ matrix: WeightMatrix, from first: Int, count: Int, activations: UnsafeRawPointer,
                              stride: Int, tokens: Int, out: UnsafeMutablePointer<Float>) {
-        let type = Int32(matrix.type.rawValue)
-        let columns = Int64(matrix.columns)
-        let rows = matrix.rows
         if tokens == 1 {
-            refinery_mat_vec(type, columns, matrix.row(first), matrix.rowBytes, Int64(count), activations, out + first)
+            QuantizedDot.matVec(matrix.type, count: matrix.columns, weights: matrix.row(first), rowStride: matrix.rowBytes,
+                                rows: count, activations: activations, into: out + first)
             return
         }
         // Several rows: tiles of weight rows stay in cache while every token passes over them,
         // and groups of tokens share each unpacked weight row — bit-identical to the
         // matrix-vector products above, so a sequence's tokens do not depend on its batch.
-        refinery_mat_mat(type, columns, matrix.row(first), matrix.rowBytes, Int64(count),
-                         activations, stride, Int64(tokens), out + first, Int64(rows))
+        QuantizedDot.matMat(matrix.type, count: matrix.columns, weights: matrix.row(first), rowStride: matrix.rowBytes,
+                            rows: count, activations: activations, activationStride: stride, columns: tokens,
+                            into: out + first, outputStride: matrix.rows)
     }
 
     /// Quantizes every row of `input` for dot products with weights of `type`.
-    func quantize(_ input: UnsafeMutablePointer<Float>, width: Int, type: Int32, into destination: UnsafeMutableRawPointer) {
+    func quantize(_ input: UnsafeMutablePointer<Float>, width: Int, type: GGMLType, into destination: UnsafeMutableRawPointer) {
         let stride = quantizedRowCapacity
         rows(tokenCount) { t in
-            refinery_quantize_activations(type, input + t &* width, destination + t &* stride, Int64(width))
+            QuantizedDot.quantizeActivations(for: type, input + t &* width, into: destination + t &* stride, count: width)
         }
     }
 
@@ -317,11 +315,11 @@ final class ForwardState: @unchecked Sendable {
                 let position = Int(self.positions[t])
                 let block = Int(table[position / blockSize])
                 let slot = (block &* blockSize &+ position % blockSize) &* kvDim
-                refinery_f32_to_f16_row(self.k + t &* kvDim, Self.bits(keyBase + slot), Int64(kvDim))
-                refinery_f32_to_f16_row(self.v + t &* kvDim, Self.bits(valueBase + slot), Int64(kvDim))
+                HalfRow.fromFloat(self.k + t &* kvDim, into: Self.bits(keyBase + slot), count: kvDim)
+                HalfRow.fromFloat(self.v + t &* kvDim, into: Self.bits(valueBase + slot), count: kvDim)
                 let qRow = self.q + t &* qDim
-                refinery_f32_to_f16_row(qRow, half, Int64(qDim))
-                refinery_f16_to_f32_row(half, qRow, Int64(qDim))
+                HalfRow.fromFloat(qRow, into: half, count: qDim)
+                HalfRow.toFloat(half, into: qRow, count: qDim)
             }
         }
         let maxContext = self.maxContext
@@ -335,24 +333,25 @@ final class ForwardState: @unchecked Sendable {
                 let start = window.map { max(0, position &- $0 &+ 1) } ?? 0
                 let query = self.q + (t &* qDim &+ h &* hd)
                 let count = position &- start &+ 1
-                let batched = self.promptRow[t]
+                let batched = self.promptRow[t] != 0
                 // Scores block by block: positions within a KV block are consecutive cache rows.
                 var p = start
                 while p <= position {
                     let inBlock = p % blockSize
                     let span = min(blockSize &- inBlock, position &- p &+ 1)
                     let keys = keyBase + ((Int(table[p / blockSize]) &* blockSize &+ inBlock) &* kvDim &+ kvOffset)
-                    refinery_attention_scores(Int64(hd), Self.bits(keys), kvDim &* 2, Int64(span), query, scores + (p &- start), batched)
+                    AttentionKernels.scores(keys: Self.bits(keys), keyStride: kvDim &* 2, rows: span, query: query, count: hd,
+                                            into: scores + (p &- start), batched: batched)
                     p &+= span
                 }
-                refinery_attention_softmax(scores, Int64(count), Int64(start), scale)
+                AttentionKernels.softmax(scores, count: count, firstPosition: start, scale: scale)
                 // Round the weights to F16 as ggml does before its F16 product with V.
                 let half = halves + thread &* halfStride
                 var j = 0
                 while j < count {
                     let span = min(halfStride, count &- j)
-                    refinery_f32_to_f16_row(scores + j, half, Int64(span))
-                    refinery_f16_to_f32_row(half, scores + j, Int64(span))
+                    HalfRow.fromFloat(scores + j, into: half, count: span)
+                    HalfRow.toFloat(half, into: scores + j, count: span)
                     j &+= span
                 }
                 // The weighted sum of values, block by block, into lanes by position; then summed.
@@ -362,12 +361,12 @@ final class ForwardState: @unchecked Sendable {
                     let inBlock = p % blockSize
                     let span = min(blockSize &- inBlock, position &- p &+ 1)
                     let values = valueBase + ((Int(table[p / blockSize]) &* blockSize &+ inBlock) &* kvDim &+ kvOffset)
-                    refinery_attention_values(Int64(hd), Int64(span), Int64(p), scores + (p &- start), Self.bits(values), kvDim &* 2,
-                                              lanes, batched)
+                    AttentionKernels.accumulateValues(weights: scores + (p &- start), values: Self.bits(values), valueStride: kvDim &* 2,
+                                                      rows: span, position: p, count: hd, lanes: lanes, batched: batched)
                     p &+= span
                 }
-                refinery_attention_values_finish(Int64(hd), lanes, self.attention + (t &* qDim &+ h &* hd), batched, Int64(start),
-                                                 Int64(count))
+                AttentionKernels.finishValues(count: hd, lanes: lanes, into: self.attention + (t &* qDim &+ h &* hd), batched: batched,
+                                              firstPosition: start, rows: count)
             }
         }
     }

@@ -1,5 +1,4 @@
 import RefineryCore
-import CRefineryKernels
 
 /// A loaded decoder-only transformer: its hyperparameters, its weights (in place in the GGUF
 /// mapping) and the forward pass over a ragged batch and a paged KV cache.
@@ -142,10 +141,10 @@ public final class Transformer: @unchecked Sendable {
         }
         let vocabulary = c.vocabularySize
         let stride = state.quantizedRowCapacity
-        let type = Int32(output.type.rawValue)
+        let type = output.type
         let act = state.quantized[0]
         for i in 0..<rows {
-            refinery_quantize_activations(type, gathered + i * dim, act + i * stride, Int64(dim))
+            QuantizedDot.quantizeActivations(for: type, gathered + i * dim, into: act + i * stride, count: dim)
         }
         let out = logits
         let head = output

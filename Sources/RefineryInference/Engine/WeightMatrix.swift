@@ -1,9 +1,8 @@
 import RefineryCore
-import CRefineryKernels
 
 /// A 2-D weight tensor used in place from the GGUF mapping: `rows` rows of `columns` values,
 /// each row `rowBytes` bytes of `type` blocks. Matrix products read it row by row through the
-/// kernels (``refinery_vec_dot``); it is never dequantized into a second copy.
+/// kernels (``QuantizedDot``); it is never dequantized into a second copy.
 struct WeightMatrix: @unchecked Sendable {
     let name: String
     let type: GGMLType
@@ -36,8 +35,7 @@ struct WeightMatrix: @unchecked Sendable {
 
     /// Writes row `index` as F32 values into `destination` (`columns` floats).
     func dequantizeRow(_ index: Int, into destination: UnsafeMutablePointer<Float>) {
-        let status = refinery_dequantize_row(Int32(type.rawValue), row(index), destination, Int64(columns))
-        precondition(status == 0, "dequantize failed for \(name) (\(type))")
+        Dequantizer.dequantizeValidated(type, row: row(index), count: columns, into: destination)
     }
 }
 

@@ -53,9 +53,32 @@ public enum AttentionKernels {
             refinery_attention_values_at_level(l, Int64(count), Int64(rows), Int64(firstPosition), weights, values, valueStride, lanes, b)
             refinery_attention_values_finish_at_level(l, Int64(count), lanes, output, b, Int64(firstPosition), Int64(rows))
         } else {
-            refinery_attention_values(Int64(count), Int64(rows), Int64(firstPosition), weights, values, valueStride, lanes, b)
-            refinery_attention_values_finish(Int64(count), lanes, output, b, Int64(firstPosition), Int64(rows))
+            accumulateValues(weights: weights, values: values, valueStride: valueStride, rows: rows, position: firstPosition,
+                             count: count, lanes: lanes, batched: batched)
+            finishValues(count: count, lanes: lanes, into: output, batched: batched, firstPosition: firstPosition, rows: rows)
         }
+    }
+
+    /// The first half of ``weightedValues(weights:values:valueStride:rows:firstPosition:count:lanes:into:batched:level:)``
+    /// for value rows that are not contiguous (a paged cache): adds `weights[j]` times row `j`
+    /// of this run of `rows` rows, the first at cache cell `position`, into `lanes`. Call it
+    /// for each run in position order, then ``finishValues(count:lanes:into:batched:firstPosition:rows:)``.
+    @inlinable
+    public static func accumulateValues(
+        weights: UnsafePointer<Float>, values: UnsafePointer<UInt16>, valueStride: Int, rows: Int, position: Int, count: Int,
+        lanes: UnsafeMutablePointer<Float>, batched: Bool
+    ) {
+        refinery_attention_values(Int64(count), Int64(rows), Int64(position), weights, values, valueStride, lanes, batched ? 1 : 0)
+    }
+
+    /// Sums the `lanes` that ``accumulateValues(weights:values:valueStride:rows:position:count:lanes:batched:)``
+    /// filled for `rows` cells from `firstPosition` into `output` (`count` floats), and zeroes them.
+    @inlinable
+    public static func finishValues(
+        count: Int, lanes: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>, batched: Bool,
+        firstPosition: Int, rows: Int
+    ) {
+        refinery_attention_values_finish(Int64(count), lanes, output, batched ? 1 : 0, Int64(firstPosition), Int64(rows))
     }
 
     /// `gate[i] = silu(gate[i]) * up[i]` over one row of `count` values.

@@ -27,6 +27,13 @@ public enum Dequantizer {
         precondition(status == 0, "kernel refused a validated \(type) row")
     }
 
+    /// ``dequantize(_:row:count:into:tensor:)`` for a row whose type and length were validated
+    /// when its tensor loaded: no checks on the hot path.
+    static func dequantizeValidated(_ type: GGMLType, row: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>) {
+        let status = refinery_dequantize_row(Int32(type.rawValue), row, output, Int64(count))
+        precondition(status == 0, "kernel refused a validated \(type) row")
+    }
+
     /// Dequantizes a whole buffer of `type` (a whole number of blocks) into a new array.
     public static func dequantize(
         _ type: GGMLType, bytes: UnsafeRawBufferPointer, tensor: String = ""
