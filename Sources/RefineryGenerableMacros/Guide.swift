@@ -24,7 +24,7 @@ struct Guide {
     /// Which guides fit which written types. A guide on a type not named here (a nested
     /// `@Generable` type, a type alias) is left to the compiler and the schema.
     private static let fits: [String: (types: Set<String>, text: String)] = {
-        let numbers = (Set(["Int", "Double"]), "Int and Double")
+        let numbers = (Set(["Int", "Double", "Float"]), "Int, Double and Float")
         let arrays = (Set(["Array"]), "arrays")
         let strings = (Set(["String"]), "String")
         return [
@@ -35,7 +35,7 @@ struct Guide {
     }()
 
     /// The written types whose guides are known, so a mismatch can be named.
-    private static let known: Set<String> = ["Int", "Double", "String", "Bool", "Array"]
+    private static let known: Set<String> = ["Int", "Double", "Float", "String", "Bool", "Array"]
 
     /// Throws when a guide does not fit `type` (`.pattern` on an `Int`).
     func check(against type: TypeSyntax) throws {

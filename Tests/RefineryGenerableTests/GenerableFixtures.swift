@@ -41,6 +41,14 @@ enum Unit: String, Equatable, Sendable {
     case pieces
 }
 
+/// Float values, with a guide.
+@Generable
+struct Reading: Equatable, Sendable {
+    @Guide(.range(-90.0...60.0))
+    var celsius: Float
+    var humidity: Float?
+}
+
 /// A tool whose arguments are a `@Generable` struct.
 struct ConvertTool: Tool {
     @Generable

@@ -123,4 +123,14 @@ struct GenerableSchemaTests {
         let output = try await tool.invoke(["amount": 3, "unit": "pieces"])
         #expect(output.content == "150 g")
     }
+
+    @Test("Float properties: a number schema with their guides, decoded from integers and decimals")
+    func floats() throws {
+        #expect(Reading.jsonSchema["properties"]?["celsius"]?["type"] == "number")
+        #expect(Reading.jsonSchema["properties"]?["celsius"]?["minimum"] == .double(-90))
+        #expect(Reading.jsonSchema["required"] == ["celsius"])
+        let reading = try JSONDecoder().decode(Reading.self, from: Data(#"{"celsius": 21.5, "humidity": 40}"#.utf8))
+        #expect(reading.celsius == 21.5 && reading.humidity == 40)
+        #expect(JSONSchemaValidator(schema: Reading.jsonSchema).violations(of: ["celsius": -100]).count == 1)
+    }
 }

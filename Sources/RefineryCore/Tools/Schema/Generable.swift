@@ -19,6 +19,7 @@ public typealias PartiallyGeneratedOf<T: Generable> = T.PartiallyGenerated
 extension String: Generable {}
 extension Int: Generable {}
 extension Double: Generable {}
+extension Float: Generable {}
 extension Bool: Generable {}
 
 extension Array: Generable where Element: Generable {

@@ -31,6 +31,9 @@ extension Int: JSONSchemaConvertible {
 extension Double: JSONSchemaConvertible {
     public static var jsonSchema: JSONValue { JSONSchema.number() }
 }
+extension Float: JSONSchemaConvertible {
+    public static var jsonSchema: JSONValue { JSONSchema.number() }
+}
 extension Bool: JSONSchemaConvertible {
     public static var jsonSchema: JSONValue { JSONSchema.boolean() }
 }
