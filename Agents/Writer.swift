@@ -33,12 +33,18 @@ public enum Writer {
                         passedChecks: checks - problems.count)
                 }
             ]
+        // A local model cannot write a forbidden word at all: the tokens that start it are banned
+        // (single words only, and none that would also ban a word the request asks for).
+        let required = constraints.requiredWords + constraints.exactCounts.map(\.word)
+        let avoidWords = constraints.forbiddenWords.filter { word in
+            !word.contains(" ") && !required.contains { $0.lowercased().hasPrefix(word.lowercased()) }
+        }
         return Agent(
             name: "writer", instructions: instructions, model: model, fallbacks: fallbacks,
-            draft: Draft(maxTokens: maxTokens, sampling: SamplingParameters(temperature: 0.7)),
+            draft: Draft(maxTokens: maxTokens, sampling: SamplingParameters(temperature: 0.7), avoidWords: avoidWords),
             bestOfN: constraints.isEmpty ? nil : BestOfN(maxCandidates: 3),
             critique: Critique(rubric: "The text does what was asked, clearly and well.", maxTokens: 120),
-            verifiers: verifiers, refine: Refine(maxTokens: maxTokens),
+            verifiers: verifiers, refine: Refine(maxTokens: maxTokens, avoidWords: avoidWords),
             stopRules: StopRules(scoreThreshold: 8, maxRounds: 5), costs: costs, clock: clock)
     }
 }

@@ -111,4 +111,14 @@ struct ForbiddenWordTests {
         #expect(c.violations(of: "Blue waters float.") == ["contains the forbidden word \"water\" (as \"waters\"): remove it or use another word"])
         #expect(c.violations(of: "Watery light.").isEmpty)
     }
+
+    @Test("the writer's model may not write a forbidden word, unless that would ban a word it must use")
+    func bannedAtDecoding() {
+        let model = ScriptedModel(name: "m", replies: [])
+        let writer = Writer.agent(for: #"Two sentences about the sea. Avoid "water" and "salt". Use the word "saltmarsh"."#, model: model)
+        #expect(writer.draft.avoidWords == ["water"])
+        #expect(writer.refine?.avoidWords == ["water"])
+        let phrase = Writer.agent(for: #"A line about tea. Avoid "green tea"."#, model: model)
+        #expect(phrase.draft.avoidWords.isEmpty)
+    }
 }

@@ -93,6 +93,31 @@ struct LocalModelTests {
         #expect(stats?.finishReason == .stop)
     }
 
+    @Test("avoided words: their tokens are found in any case and never sampled, and nothing else changes")
+    func avoidWords() async throws {
+        guard let model = try Self.model() else { return }
+        let tokenizer = model.model.tokenizer
+        let banned = tokenizer.tokens(startingWord: "Water")
+        let spelled = Set(banned.map { String(decoding: tokenizer.piece($0), as: UTF8.self) })
+        #expect(spelled.contains(" water") && spelled.contains("Water"), "\(spelled)")
+        #expect(spelled.allSatisfy { $0.trimmingCharacters(in: .whitespaces).lowercased().contains("water") })
+        #expect(tokenizer.tokens(startingWord: "").isEmpty)
+        #expect(!banned.contains { tokenizer.isEndOfGeneration($0) })
+        // The model would say it: a prompt that asks for the word, greedy.
+        let ask: [ChatMessage] = [.user("Repeat this sentence exactly: The water in the lake is cold and the water is clear.")]
+        let (plain, _, _) = try await Self.collect(model.generate(Self.greedy(ask, maxTokens: 24)))
+        #expect(plain.lowercased().contains("water"), "\(plain)")
+        var request = Self.greedy(ask, maxTokens: 24)
+        request.avoidWords = ["water", " ", "LAKE"]
+        let (avoided, tokens, _) = try await Self.collect(model.generate(request))
+        #expect(!avoided.lowercased().contains("water") && !avoided.lowercased().contains("lake"), "\(avoided)")
+        #expect(!tokens.isEmpty)
+        // The same with speculation, which verifies drafted tokens through the same sampler.
+        request.speculation = .promptLookup()
+        let (speculated, _, _) = try await Self.collect(model.generate(request))
+        #expect(speculated == avoided)
+    }
+
     @Test("a raw prompt is fed as is, special tokens parsed")
     func raw() async throws {
         guard let model = try Self.model() else { return }

@@ -116,6 +116,27 @@ struct HonestOutcomeTests {
         #expect(result.outcome == .draftOnly)
     }
 
+    @Test("draft, best-of-N candidates and refine carry the words to avoid")
+    func avoidWords() async {
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", clock: clock) { _, index in index == 0 ? .init("wet sea") : .init("blue sea") }
+        let dry = Verify("no wet") { text, _ in text.contains("wet") ? .fail("contains wet") : .pass }
+        let result = await run(
+            agent(model, draft: Draft(maxTokens: 20, avoidWords: ["wet"]), refine: Refine(maxTokens: 20, avoidWords: ["wet"]),
+                  verifiers: [dry], clock: clock),
+            clock: clock)
+        #expect(result.answer == "blue sea")
+        #expect(model.requests.count == 2)
+        #expect(model.requests.allSatisfy { $0.avoidWords == ["wet"] })
+        let candidates = BestOfN(maxCandidates: 2)
+        let context = AgentTesting.context([model], clock: clock, costs: CostBook([AgentTesting.cost("m")]))
+        _ = await candidates.run(
+            2, draft: Draft(avoidWords: ["wet"]), instructions: "", input: "q", maxTokens: 4, verifiers: [],
+            deadline: .after(.seconds(1), on: clock), in: context)
+        #expect(model.requests.dropFirst(2).prefix(2).allSatisfy { $0.avoidWords == ["wet"] })
+        #expect(Draft().request(instructions: "", input: "q", maxTokens: 4).avoidWords.isEmpty)
+    }
+
     @Test("draft, best-of-N and refine decode under the agent's response format")
     func responseFormat() async {
         let clock = ManualClock()

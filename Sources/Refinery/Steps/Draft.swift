@@ -18,13 +18,17 @@ public struct Draft: Sendable {
     /// document by construction; a remote one is asked for it. Nil: free text. ``BestOfN``
     /// candidates drafted from this draft share it.
     public var responseFormat: GenerationRequest.OutputConstraint?
+    /// Words the answer must not contain (``GenerationRequest/avoidWords``): a local model
+    /// cannot write them. ``BestOfN`` candidates share them.
+    public var avoidWords: [String]
 
     /// A draft capped at `maxTokens`, prompted by `prompt`, shaped by `responseFormat` when given.
     public init(
         maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(temperature: 0.3),
-        stop: [String] = [], responseFormat: GenerationRequest.OutputConstraint? = nil,
+        stop: [String] = [], responseFormat: GenerationRequest.OutputConstraint? = nil, avoidWords: [String] = [],
         prompt: @escaping Prompt = Draft.defaultPrompt
     ) {
+        self.avoidWords = avoidWords
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stop = stop
@@ -41,9 +45,11 @@ public struct Draft: Sendable {
     public func request(instructions: String, input: String, maxTokens: Int, seed: UInt64? = nil) -> GenerationRequest {
         var sampling = self.sampling
         if let seed { sampling.seed = seed }
-        return GenerationRequest(
+        var request = GenerationRequest(
             prompt: .messages(prompt(instructions, input)), constraint: responseFormat, sampling: sampling, stop: stop,
             maxTokens: maxTokens)
+        request.avoidWords = avoidWords
+        return request
     }
 
     /// Drafts an answer by `deadline`. A draft cut off by its deadline or by its token cap is

@@ -16,12 +16,16 @@ public struct Refine: Sendable {
     public var prompt: Prompt
     /// The shape the rewrite must have (see ``Draft/responseFormat``). Nil: free text.
     public var responseFormat: GenerationRequest.OutputConstraint?
+    /// Words the rewrite must not contain (see ``Draft/avoidWords``).
+    public var avoidWords: [String]
 
     /// A rewrite capped at `maxTokens`, prompted by `prompt`, shaped by `responseFormat` when given.
     public init(
         maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(temperature: 0.3),
-        responseFormat: GenerationRequest.OutputConstraint? = nil, prompt: @escaping Prompt = Refine.defaultPrompt
+        responseFormat: GenerationRequest.OutputConstraint? = nil, avoidWords: [String] = [],
+        prompt: @escaping Prompt = Refine.defaultPrompt
     ) {
+        self.avoidWords = avoidWords
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.responseFormat = responseFormat
@@ -63,6 +67,7 @@ public struct Refine: Sendable {
         // A rewrite copies much of the answer in its prompt: a local model verifies those runs
         // several tokens per forward step.
         request.speculation = .promptLookup()
+        request.avoidWords = avoidWords
         // A rewrite is expected at about the answer's length (as the planner expects it).
         let answerTokens = answer.utf8.count / 4 + 1
         let expected = min(maxTokens, max(16, answerTokens + answerTokens / 4))

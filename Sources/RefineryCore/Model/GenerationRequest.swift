@@ -42,6 +42,11 @@ public struct GenerationRequest: Sendable {
     /// suits a rewrite of text the prompt contains: runs copied from the prompt are verified
     /// several tokens per step. Greedy output is identical; sampled output keeps its distribution.
     public var speculation: Speculation = .none
+    /// Words the output must not contain, in any case and with any ending ("water" also keeps
+    /// out "Water", "waters" and "waterfall"). A local model never samples a token that starts
+    /// one, so the text cannot contain it as a word spelled the usual way; a remote model, whose
+    /// tokens Refinery does not know, ignores it — check the text where it matters.
+    public var avoidWords: [String] = []
 
     public init(
         prompt: Prompt, tools: [ToolDefinition] = [], toolChoice: ToolChoice = .auto,

@@ -31,6 +31,8 @@ public final class LocalModel: LanguageModel {
     /// Compiled schemas, shared by this model's requests.
     public let grammars = GrammarCache()
     private let maskBuilder = Mutex<TokenMaskBuilder?>(nil)
+    /// The tokens each avoided word bans (``GenerationRequest/avoidWords``), found once per word.
+    private let avoidedTokens = Mutex<[String: [Int32]]>([:])
 
     /// Loads the GGUF model at `path`. Long prompt prefixes are kept on disk for later
     /// processes as `savedPrefixes` says, unless `options` sets its own
@@ -85,7 +87,7 @@ public final class LocalModel: LanguageModel {
             continuation.finish(throwing: error)
             return stream
         }
-        let options = GenerationOptions(sampling: request.sampling, maxTokens: request.maxTokens,
+        let options = GenerationOptions(sampling: sampling(for: request), maxTokens: request.maxTokens,
                                          stopStrings: request.stop, deadline: request.deadline?.instant, constraint: constraint,
                                          speculation: request.speculation)
         let events = model.generate(prompt: prompt, options: options)
@@ -123,6 +125,23 @@ public final class LocalModel: LanguageModel {
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
+    }
+
+    /// The request's sampling, with every token that starts one of its avoided words banned.
+    func sampling(for request: GenerationRequest) -> SamplingParameters {
+        var sampling = request.sampling
+        for word in request.avoidWords {
+            let key = word.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            guard !key.isEmpty else { continue }
+            let banned = avoidedTokens.withLock { cache in
+                if let known = cache[key] { return known }
+                let found = model.tokenizer.tokens(startingWord: key)
+                cache[key] = found
+                return found
+            }
+            for token in banned { sampling.logitBias[token] = -.infinity }
+        }
+        return sampling
     }
 
     /// The engine constraint for `request`: its output constraint over the whole output, else

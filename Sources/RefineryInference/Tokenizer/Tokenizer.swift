@@ -263,6 +263,35 @@ public final class Tokenizer: Sendable {
         return texts[Int(id)]
     }
 
+    /// The ordinary tokens that would start `word` as a word or put it inside one: those whose
+    /// text, after leading spaces and ASCII punctuation, begins with `word` in any ASCII case
+    /// (" water", "Water", "waters", "(water"). Control and unknown tokens are never listed.
+    /// Banning them keeps the word out of the text wherever the model would spell it with its
+    /// own token; one spelled from fragments (" wat" + "er") is not caught.
+    public func tokens(startingWord word: String) -> [Int32] {
+        let target = Array(word.lowercased().utf8)
+        guard !target.isEmpty else { return [] }
+        func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+        func isAlphanumeric(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte >= 0x80
+        }
+        var found: [Int32] = []
+        for id in 0..<Int32(vocabularySize) {
+            let bytes = piece(id, special: false)
+            guard bytes.count >= target.count else { continue }
+            var start = 0
+            while start < bytes.count && !isAlphanumeric(bytes[start]) { start += 1 }
+            guard bytes.count - start >= target.count else { continue }
+            var matches = true
+            for offset in 0..<target.count where lower(bytes[start + offset]) != target[offset] {
+                matches = false
+                break
+            }
+            if matches { found.append(id) }
+        }
+        return found
+    }
+
     /// Whether `id` ends generation.
     public func isEndOfGeneration(_ id: Int32) -> Bool { endOfGenerationIDs.contains(id) }
 
