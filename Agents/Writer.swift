@@ -25,8 +25,10 @@ public enum Writer {
             constraints.isEmpty
             ? []
             : [
+                // Checked as the postprocess will leave it, so best-of-N picks a candidate a cut
+                // can fix over one it cannot.
                 Verify("constraints", estimatedTime: .milliseconds(1)) { text, _ in
-                    let problems = constraints.violations(of: text)
+                    let problems = constraints.violations(of: constraints.repaired(text))
                     let checks = constraints.count
                     return VerificationResult(
                         passed: problems.isEmpty, failures: problems, checks: checks,
@@ -45,6 +47,7 @@ public enum Writer {
             bestOfN: constraints.isEmpty ? nil : BestOfN(maxCandidates: 3),
             critique: Critique(rubric: "The text does what was asked, clearly and well.", maxTokens: 120),
             verifiers: verifiers, refine: Refine(maxTokens: maxTokens, avoidWords: avoidWords),
-            stopRules: StopRules(scoreThreshold: 8, maxRounds: 5), costs: costs, clock: clock)
+            stopRules: StopRules(scoreThreshold: 8, maxRounds: 5),
+            postprocess: constraints.isEmpty ? nil : { @Sendable in constraints.repaired($0) }, costs: costs, clock: clock)
     }
 }

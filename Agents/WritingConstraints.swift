@@ -141,6 +141,41 @@ public struct WritingConstraints: Sendable, Hashable {
     /// Whether nothing is constrained.
     public var isEmpty: Bool { count == 0 }
 
+    /// `text`, or the closest text code can make from it by deleting that meets every
+    /// constraint: without a short lead-in that ends in a colon ("Here is the text:"), without
+    /// wrapping quotes, or cut back to its first whole sentences (the most that fit). Code only
+    /// takes away, never writes, so a text missing a word or a sentence comes back unchanged, as
+    /// does one no cut can fix.
+    public func repaired(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !isEmpty, !violations(of: trimmed).isEmpty else { return text }
+        var bases = [trimmed]
+        if let body = Self.withoutLeadIn(trimmed) { bases.append(body) }
+        for base in bases where base != trimmed && violations(of: base).isEmpty { return base }
+        for base in bases {
+            let sentences = Self.sentences(base)
+            guard sentences.count > 1 else { continue }
+            for kept in stride(from: sentences.count - 1, through: 1, by: -1) {
+                let cut = sentences.prefix(kept).joined(separator: " ")
+                if violations(of: cut).isEmpty { return cut }
+            }
+        }
+        return text
+    }
+
+    /// The text after a lead-in of at most 12 words ending in a colon, with no sentence end
+    /// before it ("A new answer could be: …"), unquoted; nil when it has none.
+    static func withoutLeadIn(_ text: String) -> String? {
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let lead = text[..<colon]
+        guard !lead.contains(where: { ".!?".contains($0) }), words(String(lead)).count <= 12 else { return nil }
+        var body = text[text.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        if body.count > 1, let first = body.first, let last = body.last, first == last, first == "\"" || first == "'" {
+            body = String(body.dropFirst().dropLast()).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return body.contains(where: \.isLetter) ? body : nil
+    }
+
     /// The constraints as instructions for the model.
     public var instructions: String {
         var parts: [String] = []

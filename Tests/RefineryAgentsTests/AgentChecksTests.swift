@@ -103,6 +103,39 @@ struct SummarizerFittingTests {
     }
 }
 
+@Suite("Writer's repairs by cutting")
+struct WriterRepairTests {
+    let sea = WritingConstraints(parsing: #"Write two sentences about the sea. Use the word "blue". At most 20 words."#)
+
+    @Test("a text with a sentence too many is cut back to the sentences that meet every constraint")
+    func cutsSentences() {
+        let text = "The blue sea is calm. Waves roll in slowly. Gulls cry over the harbour."
+        #expect(sea.repaired(text) == "The blue sea is calm. Waves roll in slowly.")
+        // The cut must keep the required word: it is not in the first two sentences here.
+        let late = "The sea is calm. Waves roll in. The sky is blue."
+        #expect(sea.repaired(late) == late)
+    }
+
+    @Test("a lead-in ending in a colon, and wrapping quotes, are taken off")
+    func leadIn() {
+        // 7 + 15 words: the lead-in breaks the 20-word limit, the text alone meets it.
+        let text = "The blue sea is calm and wide today. Waves roll in slowly over the sand."
+        #expect(sea.repaired("Here is my new answer for you: " + text) == text)
+        #expect(sea.repaired("Here is my new answer for you:\n\"" + text + "\"") == text)
+        // A lead-in that breaks nothing is the writer's to keep.
+        #expect(sea.repaired("Note: the blue sea is calm. Waves roll in.") == "Note: the blue sea is calm. Waves roll in.")
+    }
+
+    @Test("code only deletes: a text missing a word or a sentence, or already right, is left as it was")
+    func onlyDeletes() {
+        #expect(sea.repaired("The sea is calm.") == "The sea is calm.")
+        #expect(sea.repaired("The blue sea is calm.") == "The blue sea is calm.")
+        let right = " The blue sea is calm. Waves roll in. "
+        #expect(sea.repaired(right) == right)
+        #expect(WritingConstraints().repaired("Anything: at all.") == "Anything: at all.")
+    }
+}
+
 @Suite("Writer's forbidden words")
 struct ForbiddenWordTests {
     @Test("a forbidden word is caught in its plural too")

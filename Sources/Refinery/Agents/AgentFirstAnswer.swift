@@ -25,9 +25,10 @@ struct AgentFirstAnswer: Step {
         var (record, raw, verification) = await generate(
             answer, candidates: plan.candidates, cap: cap, in: stepContext)
         let (generation, repaired) = await agent.finish(raw)
-        // With a postprocess, what the verifiers checked while picking is not the answer (and
-        // checks may depend on what picking learned): check the finished answer again.
-        if agent.postprocess != nil { verification = nil }
+        // When the postprocess changed the text, what the verifiers checked while picking is not
+        // the answer (and checks may depend on what picking learned): check the finished answer
+        // again. An unchanged text keeps its check.
+        if agent.postprocess != nil, generation.text != raw.text || generation.status != raw.status { verification = nil }
         if repaired { record.note = [record.note, "cut at its token cap; the agent's postprocess finished it"].compactMap { $0 }.joined(separator: "; ") }
         context.plans?.stepFinished(record)
         progress.stepsRun = 1
