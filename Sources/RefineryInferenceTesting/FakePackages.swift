@@ -103,12 +103,38 @@ public struct FakePackageError: Error, CustomStringConvertible {
     public init(message: String) { self.message = message }
 }
 
-/// Fresh folders under the system's temporary folder.
+/// Fresh folders under the system's temporary folder, removed with everything in them when the
+/// process exits (a test run leaves nothing behind).
 public enum TemporaryFolder {
     /// A new empty folder whose name starts with `refinery-tests-<label>-`.
     public static func make(_ label: String) throws -> String {
         let path = NSTemporaryDirectory() + "refinery-tests-\(label)-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        TemporaryFolderRegistry.shared.add(path)
         return path
+    }
+}
+
+/// The folders ``TemporaryFolder`` made, removed at exit.
+private final class TemporaryFolderRegistry: @unchecked Sendable {
+    static let shared: TemporaryFolderRegistry = {
+        let registry = TemporaryFolderRegistry()
+        atexit { TemporaryFolderRegistry.shared.removeAll() }
+        return registry
+    }()
+
+    private let lock = NSLock()
+    private var paths: [String] = []
+
+    func add(_ path: String) {
+        lock.withLock { paths.append(path) }
+    }
+
+    func removeAll() {
+        let all = lock.withLock { () -> [String] in
+            defer { paths.removeAll() }
+            return paths
+        }
+        for path in all { try? FileManager.default.removeItem(atPath: path) }
     }
 }

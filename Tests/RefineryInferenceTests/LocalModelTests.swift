@@ -265,4 +265,22 @@ struct LocalModelQwenToolTests {
         #expect(tools.contains { $0.name == call.name })
         #expect(stats?.finishReason == .toolCalls)
     }
+
+    @Test("several calls in one reply: each is its own tool-call event and none is left in the text")
+    func severalCalls() async throws {
+        guard let path = TestModels.path(TestModels.qwen05) else { return }
+        let model = try LocalModel(path: path, options: .init(contextLength: 1024))
+        let tools = [
+            ToolDefinition(name: "get_weather", description: "Current weather in a city",
+                           parameters: try JSONValue(parsing: #"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#))
+        ]
+        // Greedy, this model tags its first call and writes the second bare, before a closing tag.
+        let request = GenerationRequest(
+            prompt: .messages([.user("What is the weather in Paris and in Rome? Call get_weather once for each city.")]),
+            tools: tools, toolChoice: .required, sampling: .greedy, maxTokens: 160)
+        let (text, calls, stats) = try await LocalModelTests.collectCalls(model.generate(request))
+        #expect(calls.map(\.arguments) == [["city": "Paris"], ["city": "Rome"]], "\(text)")
+        #expect(text.isEmpty, "\(text)")
+        #expect(stats?.finishReason == .toolCalls)
+    }
 }

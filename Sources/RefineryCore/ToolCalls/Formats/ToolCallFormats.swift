@@ -32,15 +32,36 @@ public enum ToolCallFormats {
     public static func parseLeniently(_ output: String, format: any ToolCallFormat, toolNames: Set<String>? = nil) -> ParsedToolCalls {
         func known(_ calls: [ToolCall]) -> Bool { toolNames.map { names in calls.allSatisfy { names.contains($0.name) } } ?? true }
         let strict = format.parse(output)
-        if !strict.calls.isEmpty && known(strict.calls) { return strict }
+        if !strict.calls.isEmpty && known(strict.calls) {
+            // A model that tagged its first call may write the next ones bare, closing tag and all.
+            let more = bareCalls(in: strict.content, known: known)
+            guard !more.calls.isEmpty else { return strict }
+            var calls = strict.calls
+            for var call in more.calls {
+                call.id = "call_\(calls.count)"
+                calls.append(call)
+            }
+            var content = more.content
+            let closing = format.callClosing.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !closing.isEmpty { content = content.replacingOccurrences(of: closing, with: "") }
+            return ParsedToolCalls(content: content.trimmingWhitespace(), calls: calls)
+        }
         // Tags of the other families, in case the model learned another one.
         for other in [HermesToolCallFormat(), MistralToolCallFormat()] as [any ToolCallFormat] where other.name != format.name {
             let parsed = other.parse(output)
             if !parsed.calls.isEmpty && known(parsed.calls) { return parsed }
         }
+        let bare = bareCalls(in: output, known: known)
+        guard !bare.calls.isEmpty else { return strict }
+        return ParsedToolCalls(content: bare.content.trimmingWhitespace(), calls: bare.calls)
+    }
+
+    /// The calls written as bare JSON objects (or lists of them) in `text`, numbered from
+    /// `call_0`, and the text without them or the fences that held them.
+    private static func bareCalls(in text: String, known: ([ToolCall]) -> Bool) -> (content: String, calls: [ToolCall]) {
         var calls: [ToolCall] = []
-        var content = output
-        for span in JSONSpans.all(in: output).reversed() {
+        var content = text
+        for span in JSONSpans.all(in: text).reversed() {
             let candidates: [JSONValue]
             if case .array(let items) = span.value { candidates = items } else { candidates = [span.value] }
             let found = candidates.compactMap { ToolCall.fromJSON($0, id: "") }
@@ -48,11 +69,10 @@ public enum ToolCallFormats {
             calls.insert(contentsOf: found, at: 0)
             content.removeSubrange(span.range)
         }
-        guard !calls.isEmpty else { return strict }
+        guard !calls.isEmpty else { return (text, []) }
         for i in calls.indices { calls[i].id = "call_\(i)" }
         // Drop the fences that held the calls.
-        content = content.replacingFences()
-        return ParsedToolCalls(content: content.trimmingWhitespace(), calls: calls)
+        return (content.replacingFences(), calls)
     }
 }
 
