@@ -13,6 +13,7 @@ import openai
 parser = argparse.ArgumentParser()
 parser.add_argument("--base-url", required=True)
 parser.add_argument("--model", required=True)
+parser.add_argument("--tools-model", help="a model that makes several tool calls in one reply (checked to)")
 args = parser.parse_args()
 
 key = os.environ["REFINERY_E2E_KEY"]
@@ -198,7 +199,7 @@ def _():
     ask = [{"role": "user", "content": "What is the weather in Paris and in Rome? Call get_weather once for each city."}]
     ids, most = [], 0
     for _ in range(2):
-        r = client.chat.completions.create(model=args.model, messages=ask, tools=tools, tool_choice="required",
+        r = client.chat.completions.create(model=args.tools_model or args.model, messages=ask, tools=tools, tool_choice="required",
                                            max_tokens=96, temperature=0)
         calls = r.choices[0].message.tool_calls or []
         assert calls, r.choices[0].message
@@ -206,7 +207,9 @@ def _():
         ids += [call.id for call in calls]
     assert len(set(ids)) == len(ids), ids
     assert all(i.startswith("call_") for i in ids), ids
-    return f"{most} calls in one reply; ids {ids}"
+    if args.tools_model:
+        assert most >= 2, f"{args.tools_model} made {most} call(s) in a reply"
+    return f"{args.tools_model or args.model}: {most} calls in one reply; ids {ids}"
 
 
 @check("a wrong API key is a 401 AuthenticationError")
