@@ -188,21 +188,163 @@ public enum Coder {
         """
 
     /// The docstring examples of `prompt` as doctest source: each `>>>` line (with `...`
-    /// continuations) and the expected output lines after it.
+    /// continuations) and the expected output lines after it, then the examples stated as
+    /// `f(args) == value` (or with `➞`, `=>`, `==>`, `->`, `→`) as equality checks (see
+    /// ``statedExamples(in:function:)``).
     public static func examples(in prompt: String) -> String {
+        let doctests = doctestExamples(in: prompt)
+        let stated = functionName(in: prompt).map { statedExamples(in: prompt, function: $0) } ?? []
+        return ([doctests].filter { !$0.isEmpty } + stated).joined(separator: "\n")
+    }
+
+    /// Examples a docstring states as `function(args) == value` — or with `➞`, `=>`, `==>`,
+    /// `->` or `→` — as doctest source checking the equality: `>>> function(args) == (value)`
+    /// expecting `True`. Only lines whose arguments and value are plain Python literals
+    /// (numbers, strings, `True`/`False`/`None`, lists, tuples, dicts; `true`/`false` read as
+    /// Python's) are taken, so prose ("f(n) -> 3 - 1 = 2") and names never become a check a
+    /// right function fails.
+    public static func statedExamples(in prompt: String, function: String) -> [String] {
+        var out: [String] = []
+        for raw in prompt.split(separator: "\n") {
+            var line = Substring(raw.trimmingCharacters(in: .whitespaces))
+            while let first = line.first, "*-•".contains(first) { line = line.dropFirst().drop(while: \.isWhitespace) }
+            guard line.hasPrefix(function + "("),
+                let close = closingParenthesis(in: line, from: line.index(line.startIndex, offsetBy: function.count))
+            else { continue }
+            let arguments = line[line.index(line.startIndex, offsetBy: function.count + 1)..<close]
+            var rest = line[line.index(after: close)...].drop(while: \.isWhitespace)
+            guard let arrow = ["==>", "==", "=>", "->", "➞", "→"].first(where: { rest.hasPrefix($0) }) else { continue }
+            rest = rest.dropFirst(arrow.count)
+            var value = String(rest).components(separatedBy: " #").first ?? ""
+            value = value.trimmingCharacters(in: .whitespaces)
+            while let last = value.last, last == "," || last == ";" { value.removeLast() }
+            guard let argumentsLiteral = pythonLiteral(String(arguments), allowEmpty: true),
+                let valueLiteral = pythonLiteral(value, allowEmpty: false)
+            else { continue }
+            out.append(">>> \(function)(\(argumentsLiteral)) == (\(valueLiteral))\nTrue")
+        }
+        return out
+    }
+
+    /// The index of the `)` closing the `(` at `open`, skipping brackets and strings inside.
+    static func closingParenthesis(in text: Substring, from open: Substring.Index) -> Substring.Index? {
+        var depth = 0
+        var quote: Character?
+        var escaped = false
+        var index = open
+        while index < text.endIndex {
+            let character = text[index]
+            if let q = quote {
+                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == q { quote = nil }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else if "([{".contains(character) {
+                depth += 1
+            } else if ")]}".contains(character) {
+                depth -= 1
+                if depth == 0 { return character == ")" ? index : nil }
+            }
+            index = text.index(after: index)
+        }
+        return nil
+    }
+
+    /// `text` when it is a plain Python literal or a comma-separated run of them (numbers,
+    /// quoted strings, `True`/`False`/`None`, brackets), with JSON's `true`/`false`/`null`
+    /// spelled as Python's; nil for anything else (names, operators, prose).
+    static func pythonLiteral(_ text: String, allowEmpty: Bool) -> String? {
+        let characters = Array(text)
+        var out = ""
+        var stack: [Character] = []
+        var index = 0
+        var sawValue = false
+        while index < characters.count {
+            let character = characters[index]
+            if character == "'" || character == "\"" {
+                var end = index + 1
+                var escaped = false
+                while end < characters.count, escaped || characters[end] != character {
+                    escaped = !escaped && characters[end] == "\\"
+                    end += 1
+                }
+                guard end < characters.count else { return nil }
+                out += String(characters[index...end])
+                index = end + 1
+                sawValue = true
+            } else if character.isLetter {
+                var end = index
+                while end < characters.count, characters[end].isLetter { end += 1 }
+                let word = String(characters[index..<end])
+                let spelled = ["True": "True", "False": "False", "None": "None", "true": "True", "false": "False", "null": "None"]
+                guard let python = spelled[word] else { return nil }
+                out += python
+                index = end
+                sawValue = true
+            } else if character.isNumber {
+                var end = index
+                while end < characters.count {
+                    let c = characters[end]
+                    if c.isNumber || c == "." || c == "_" {
+                        end += 1
+                    } else if (c == "e" || c == "E"), end + 1 < characters.count,
+                        characters[end + 1].isNumber || characters[end + 1] == "-" || characters[end + 1] == "+"
+                    {
+                        end += 2
+                    } else {
+                        break
+                    }
+                }
+                out += String(characters[index..<end])
+                index = end
+                sawValue = true
+            } else if "([{".contains(character) {
+                stack.append(character)
+                out.append(character)
+                index += 1
+            } else if ")]}".contains(character) {
+                let pairs: [Character: Character] = [")": "(", "]": "[", "}": "{"]
+                guard stack.popLast() == pairs[character] else { return nil }
+                out.append(character)
+                index += 1
+            } else if ", :-+".contains(character) {
+                out.append(character)
+                index += 1
+            } else {
+                return nil
+            }
+        }
+        guard stack.isEmpty, sawValue || (allowEmpty && out.allSatisfy(\.isWhitespace)) else { return nil }
+        return out
+    }
+
+    /// The `>>>` examples of `prompt` as doctest source. A comparison written with no output
+    /// after it (`>>> f(1) == 2`, as some docstrings do) expects `True`.
+    static func doctestExamples(in prompt: String) -> String {
         var out: [String] = []
         var inExample = false
+        var awaitingOutput: String?
+        func closeExample() {
+            if let source = awaitingOutput, source.contains("==") { out.append("True") }
+            awaitingOutput = nil
+        }
         for raw in prompt.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix(">>>") || (inExample && line.hasPrefix("...")) {
+            if line.hasPrefix(">>>") {
+                closeExample()
                 out.append(line)
+                awaitingOutput = line
                 inExample = true
+            } else if inExample && line.hasPrefix("...") {
+                out.append(line)
             } else if inExample, !line.isEmpty, !line.hasPrefix("\"\"\""), !line.hasPrefix("'''") {
                 out.append(line)
+                awaitingOutput = nil
             } else {
+                closeExample()
                 inExample = false
             }
         }
+        closeExample()
         return out.joined(separator: "\n")
     }
 
@@ -231,7 +373,8 @@ public enum Coder {
             import doctest as __doctest
             __examples = \(pythonString(examples))
             __test = __doctest.DocTestParser().get_doctest(__examples, dict(globals()), "examples", None, 0)
-            __runner = __doctest.DocTestRunner(optionflags=__doctest.NORMALIZE_WHITESPACE)
+            \(outputChecker)
+            __runner = __doctest.DocTestRunner(checker=__Checker(), optionflags=__doctest.NORMALIZE_WHITESPACE)
             __report = []
             __runner.run(__test, out=__report.append)
             print("".join(__report))
@@ -267,6 +410,20 @@ public enum Coder {
         return VerificationResult(
             passed: failed == 0 && tried > 0, failures: failures, checks: max(tried, 1), passedChecks: tried - failed)
     }
+
+    /// doctest's output check, also passing an output equal to the expected one as a Python
+    /// literal: `'21'` for `"21"`, `8.0` for `8.00`.
+    static let outputChecker = """
+        import ast as __ast
+        class __Checker(__doctest.OutputChecker):
+            def check_output(self, want, got, flags):
+                if super().check_output(want, got, flags):
+                    return True
+                try:
+                    return __ast.literal_eval(want.strip()) == __ast.literal_eval(got.strip())
+                except Exception:
+                    return False
+        """
 
     /// `text` as a Python string literal.
     static func pythonString(_ text: String) -> String {

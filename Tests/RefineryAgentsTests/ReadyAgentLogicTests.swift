@@ -174,6 +174,40 @@ struct ReadyAgentLogicTests {
             Coder.code(in: "def f():\n    return 1\n```\nIt returns one.", prompt: "") == "def f():\n    return 1\n")
     }
 
+    @Test("coder: examples stated as f(args) == value (or ➞, =>, ==>, ->) become equality checks; prose and names do not")
+    func coderStatedExamples() async {
+        let prompt = #"""
+            def fly(q, w):
+                """Whether q flies.
+                Example:
+                fly([1, 2], 5) ➞ False
+                fly([3, 2, 3], 9) ==> true
+                * fly([3], 5) => True  # a comment
+                fly((1, 2), 0.5) -> {'a': [1, "x]"]}
+                fly(q, 5) == True
+                fly(3, 5) -> 19 - 5 - 6 = 8
+                fly(3, 4) = 1
+                fly("a) ==", 1) == None
+                """
+            """#
+        let stated = Coder.statedExamples(in: prompt, function: "fly")
+        #expect(stated == [
+            ">>> fly([1, 2], 5) == (False)\nTrue",
+            ">>> fly([3, 2, 3], 9) == (True)\nTrue",
+            ">>> fly([3], 5) == (True)\nTrue",
+            ">>> fly((1, 2), 0.5) == ({'a': [1, \"x]\"]})\nTrue",
+            ">>> fly(\"a) ==\", 1) == (None)\nTrue",
+        ])
+        #expect(Coder.examples(in: prompt) == stated.joined(separator: "\n"))
+        // A right function passes every stated example; a wrong one fails some.
+        let examples = Coder.statedExamples(in: prompt, function: "fly").prefix(3).joined(separator: "\n")
+        let right = await Coder.test(
+            "def fly(q, w):\n    return sum(q) <= w and list(q) == list(q)[::-1]\n", examples: examples, sandbox: PythonSandbox())
+        #expect(right == VerificationResult(passed: true, failures: [], checks: 3, passedChecks: 3))
+        let wrong = await Coder.test("def fly(q, w):\n    return True\n", examples: examples, sandbox: PythonSandbox())
+        #expect(wrong.passedChecks == 2 && wrong.failures.count == 1)
+    }
+
     @Test("coder: the sandbox runs the examples against the code")
     func coderTests() async {
         let examples = Coder.examples(in: Self.prompt)
