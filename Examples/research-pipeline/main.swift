@@ -109,18 +109,27 @@ struct ResearchPipelineCommand: AsyncParsableCommand {
         return loop
     }
 
-    /// Asks the model for a short plan and adds it to the answer's notes.
+    /// Asks the model for a short plan and adds it to the answer's notes. A plan cut at its
+    /// token cap keeps its whole lines, and is a finished plan when at least one is left: the
+    /// plan is only a note for the later steps, and a step of it is whole or absent.
     static let planStep = StepFunction<Answer, Answer>("plan", estimator: { planner.estimate(in: $0) }) { answer, context in
         let planning = Answer(
             task: answer.task,
             instructions: "List at most three short steps to answer the question. Do not answer it yet.")
         let planned = await planner.run(planning, in: context)
         var next = answer
-        if let plan = planned.output?.text, !plan.isEmpty { next.notes.append("Plan:\n" + plan) }
-        return StepResult(output: next, status: planned.status, records: planned.records)
+        var status = planned.status
+        if var plan = planned.output?.text, !plan.isEmpty {
+            if status == .cutOff, let lastBreak = plan.lastIndex(of: "\n") {
+                plan = String(plan[..<lastBreak]).trimmingCharacters(in: .whitespacesAndNewlines)
+                if !plan.isEmpty, context.deadline.remaining(on: context.clock) > .zero { status = .completed }
+            }
+            next.notes.append("Plan:\n" + plan)
+        }
+        return StepResult(output: next, status: status, records: planned.records)
     }
 
-    static let planner = Draft(maxTokens: 48)
+    static let planner = Draft(maxTokens: 64)
 
     /// Runs `loop` with instructions to use the tools, and keeps what it found both as a note
     /// for the draft and as the best answer so far.
