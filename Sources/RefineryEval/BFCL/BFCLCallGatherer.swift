@@ -1,3 +1,4 @@
+import Foundation
 import RefineryCore
 import Refinery
 import RefineryInference
@@ -102,8 +103,56 @@ public struct BFCLCallGatherer: Sendable {
             constraint: .jsonSchema(schema))
         let listed = Self.distinct(Self.calls(inList: list.text), limit: options.maxCalls)
         result.outputs.append(Self.described(list.text, listed))
-        if listed.count > result.calls.count { result.calls = listed }
+        let question = entry.messages.filter { $0.role == .user }.map(\.content).joined(separator: "\n")
+        let kept = Self.distinct(Self.newItems(listed, first: result.calls, question: question), limit: options.maxCalls)
+        if kept.count > result.calls.count { result.calls = kept }
         return result
+    }
+
+    /// The listed calls that are the first turn's calls, or calls about an item of the question
+    /// the first calls did not cover. A call added to the first ones is dropped when it applies
+    /// another function to values the first calls already used (a second reading of the same
+    /// item: the area of the triangle, then of a circle with one of its sides as radius), or
+    /// when a value it brings that the first calls did not use is not in the question (made up:
+    /// coordinates for a city the question named).
+    static func newItems(_ listed: [ToolCall], first: [ToolCall], question: String) -> [ToolCall] {
+        let used = Set(first.flatMap { leaves($0.arguments) })
+        let names = Set(first.map(\.name))
+        let text = question.lowercased()
+        return listed.filter { call in
+            if first.contains(where: { repeats(call, $0) }) { return true }
+            let values = leaves(call.arguments)
+            let fresh = values.filter { !used.contains($0) }
+            if !names.contains(call.name) && fresh.isEmpty { return false }
+            return fresh.allSatisfy { grounded($0, in: text) }
+        }
+    }
+
+    /// The scalar values in `value` (strings lower-cased, numbers as written), recursively.
+    static func leaves(_ value: JSONValue) -> [String] {
+        switch value {
+        case .object(let pairs): return pairs.flatMap { leaves($0.value) }
+        case .array(let items): return items.flatMap(leaves)
+        case .string(let text): return ["s:" + text.lowercased()]
+        case .int(let n): return ["n:\(n)"]
+        case .double(let d): return ["n:" + (d == d.rounded() && abs(d) < 1e15 ? "\(Int64(d))" : "\(d)")]
+        default: return []
+        }
+    }
+
+    /// Whether a value from ``leaves(_:)`` appears in `text` (lower-cased): a string as it is
+    /// written, a number as a run of digits not inside a longer number.
+    static func grounded(_ leaf: String, in text: String) -> Bool {
+        let value = String(leaf.dropFirst(2))
+        guard leaf.hasPrefix("n:") else { return value.isEmpty || text.contains(value) }
+        var searchStart = text.startIndex
+        while let range = text.range(of: value, range: searchStart..<text.endIndex) {
+            let before = range.lowerBound > text.startIndex ? text[text.index(before: range.lowerBound)] : " "
+            let after = range.upperBound < text.endIndex ? text[range.upperBound] : " "
+            if !before.isNumber && !after.isNumber { return true }
+            searchStart = range.upperBound
+        }
+        return false
     }
 
     /// `calls` without repeats (see ``repeats(_:_:)``), at most `limit`, with fresh ids.

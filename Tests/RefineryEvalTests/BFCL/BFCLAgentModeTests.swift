@@ -64,6 +64,28 @@ struct BFCLAgentModeTests {
         #expect(result.output.contains("[candidate 1, turn 2] 2"))
     }
 
+    @Test("an added call must be about a new item of the question: not another function on the same values, nothing made up")
+    func addedCallsAreNewItems() {
+        let question = "What is the area of a triangle with sides 3, 4 and 5, and the weather in Paris and in Rome on 2024-05-01?"
+        let triangle = Self.call("area.triangle", ["a": 3, "b": 4, "c": 5])
+        let paris = Self.call("weather", ["city": "Paris", "date": "2024-05-01", "unit": "celsius"])
+        let first = [triangle, paris]
+        let listed = [
+            triangle, paris,
+            Self.call("area.circle", ["radius": 5]),  // another function on a value already used
+            Self.call("weather", ["city": "Rome", "date": "2024-05-01", "unit": "celsius"]),  // a new item, named in the question
+            Self.call("weather", ["city": "Lima", "date": "2024-05-01"]),  // a city the question never names
+            Self.call("forecast", ["coordinates": [48.8566, 2.3522]]),  // made-up values
+            Self.call("perimeter.triangle", ["a": 3, "b": 4, "c": 5.0]),  // 5.0 is the 5 already used
+        ]
+        let kept = BFCLCallGatherer.newItems(listed, first: first, question: question)
+        #expect(kept.map(\.name) == ["area.triangle", "weather", "weather"])
+        #expect(kept.last?.arguments["city"] == "Rome")
+        #expect(BFCLCallGatherer.grounded("n:4", in: "sides 3, 4 and 5"))
+        #expect(!BFCLCallGatherer.grounded("n:4", in: "sides 3, 44 and 5"))
+        #expect(BFCLCallGatherer.grounded("s:rome", in: "paris and rome"))
+    }
+
     @Test("one call when the model counts one; a list's repeats are dropped and a shorter list is not taken")
     func repeatsDropped() async throws {
         let one = Self.model(first: { _ in Self.play("Taylor Swift", 20) }, count: { _ in "1" })
@@ -88,11 +110,12 @@ struct BFCLAgentModeTests {
 
     @Test("candidates vote: a call only the greedy run invents is dropped, so two calls stay")
     func agreement() async throws {
-        // The greedy candidate (no seed) counts three calls and invents a third; the sampled ones list two.
+        // The greedy candidate (no seed) counts three calls and invents a third from the
+        // question's own values (a made-up value would not pass the grounding); the sampled ones list two.
         let model = Self.model(
             first: { _ in Self.play("Taylor Swift", 20) }, count: { sampling in sampling.seed == nil ? "3" : "2" },
             list: { sampling in
-                Self.list([("Taylor Swift", 20), ("Maroon 5", 15)] + (sampling.seed == nil ? [("Adele", 5)] : []))
+                Self.list([("Taylor Swift", 20), ("Maroon 5", 15)] + (sampling.seed == nil ? [("Maroon 5", 20)] : []))
             })
         let greedyOnly = await Self.evaluator(model, candidates: 1).evaluate(try Self.entry("parallel_0"))
         #expect(!greedyOnly.correct && greedyOnly.decoded.calls.count == 3)
