@@ -20,7 +20,7 @@ import RefineryInference
 ///
 /// Several candidates run at once (the engine batches them and shares their prompt prefix):
 /// the first decodes greedily, the others sample. The answer is what they agree on
-/// (``agreed(_:)``): no call when at most half of them made one, else the calls every caller made.
+/// (``agreed(_:)``): no call when at most half of them made one, else the calls most callers made.
 public struct BFCLCallGatherer: Sendable {
     /// How the calls are gathered.
     public struct Options: Sendable, Hashable {
@@ -217,17 +217,24 @@ public struct BFCLCallGatherer: Sendable {
     }
 
     /// The calls the candidates agree on: none when at most half of the candidates made a call;
-    /// otherwise each call (by name and arguments, key order aside) that every candidate with
-    /// calls made, in the first caller's order — or, when no call is common to all, the first
-    /// caller's first-turn calls (its own list was not confirmed). A majority among the callers
-    /// was measured first: two sampled candidates that counted an extra call often invented the
-    /// same one, and simple questions got two calls.
+    /// otherwise each call (by name and arguments, key order aside) that more than half of the
+    /// candidates with calls made, in the order they first appear — or, when no call has such a
+    /// majority, the first caller's first-turn calls. Every caller had to make a call before the
+    /// list's calls had to be new items of the question (``newItems(_:first:question:)``): two
+    /// sampled candidates then often invented the same extra call, and simple questions got two
+    /// calls; with that rule, one sampled candidate counting one call no longer takes the second
+    /// call of a parallel question away.
     public static func agreed(_ candidates: [BFCLCandidate]) -> [ToolCall] {
         let callers = candidates.filter { !$0.calls.isEmpty }
         guard let first = callers.first, callers.count * 2 > candidates.count else { return [] }
-        let shared = callers.dropFirst().reduce(Set(first.calls.map(key))) { $0.intersection($1.calls.map(key)) }
+        var votes: [String: Int] = [:]
+        for caller in callers {
+            for name in Set(caller.calls.map(key)) { votes[name, default: 0] += 1 }
+        }
         var seen = Set<String>()
-        let kept = first.calls.filter { shared.contains(key($0)) && seen.insert(key($0)).inserted }
+        let kept = callers.flatMap(\.calls).filter { call in
+            (votes[key(call)] ?? 0) * 2 > callers.count && seen.insert(key(call)).inserted
+        }
         return kept.isEmpty ? first.firstTurnCalls : kept
     }
 

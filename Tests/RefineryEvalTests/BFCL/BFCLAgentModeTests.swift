@@ -131,7 +131,7 @@ struct BFCLAgentModeTests {
         return candidate
     }
 
-    @Test("agreement keeps the calls every caller made, else the first caller's first turn; no call when most made none")
+    @Test("agreement keeps the calls most callers made, else the first caller's first turn; no call when most made none")
     func agreedCalls() {
         let a = Self.call("f", ["x": 1, "y": 2])
         let aReordered = Self.call("f", ["y": 2, "x": 1])
@@ -142,7 +142,10 @@ struct BFCLAgentModeTests {
         #expect(agreed([[a, c], [aReordered], [a, b]]).map(\.arguments) == [a.arguments])
         #expect(agreed([[], [], [a]]).isEmpty)
         #expect(agreed([[a], [], [aReordered]]).map(\.name) == ["f"])
-        #expect(agreed([[b, c], [c], [a]]).map(\.arguments) == [b.arguments])
+        #expect(agreed([[b, c], [c], [a]]).map(\.name) == ["g"])
+        // One sampled run that stopped at one call does not take the second away.
+        #expect(agreed([[a, b], [a], [aReordered, b]]).map(\.arguments) == [a.arguments, b.arguments])
+        #expect(agreed([[b], [c], [a]]).map(\.arguments) == [b.arguments])
         #expect(BFCLCallGatherer.repeats(Self.call("f", ["x": 1]), a))
         #expect(!BFCLCallGatherer.repeats(b, a))
         #expect(!BFCLCallGatherer.repeats(c, a))
