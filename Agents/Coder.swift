@@ -235,7 +235,13 @@ public enum Coder {
         while index < text.endIndex {
             let character = text[index]
             if let q = quote {
-                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == q { quote = nil }
+                if escaped {
+                    escaped = false
+                } else if character == "\\" {
+                    escaped = true
+                } else if character == q {
+                    quote = nil
+                }
             } else if character == "'" || character == "\"" {
                 quote = character
             } else if "([{".contains(character) {
@@ -275,8 +281,7 @@ public enum Coder {
                 var end = index
                 while end < characters.count, characters[end].isLetter { end += 1 }
                 let word = String(characters[index..<end])
-                let spelled = ["True": "True", "False": "False", "None": "None", "true": "True", "false": "False", "null": "None"]
-                guard let python = spelled[word] else { return nil }
+                guard let python = pythonWords[word] else { return nil }
                 out += python
                 index = end
                 sawValue = true
@@ -286,7 +291,7 @@ public enum Coder {
                     let c = characters[end]
                     if c.isNumber || c == "." || c == "_" {
                         end += 1
-                    } else if (c == "e" || c == "E"), end + 1 < characters.count,
+                    } else if c == "e" || c == "E", end + 1 < characters.count,
                         characters[end + 1].isNumber || characters[end + 1] == "-" || characters[end + 1] == "+"
                     {
                         end += 2
@@ -316,6 +321,11 @@ public enum Coder {
         guard stack.isEmpty, sawValue || (allowEmpty && out.allSatisfy(\.isWhitespace)) else { return nil }
         return out
     }
+
+    /// The words a literal may hold, as Python spells them.
+    static let pythonWords = [
+        "True": "True", "False": "False", "None": "None", "true": "True", "false": "False", "null": "None",
+    ]
 
     /// The `>>>` examples of `prompt` as doctest source. A comparison written with no output
     /// after it (`>>> f(1) == 2`, as some docstrings do) expects `True`.
