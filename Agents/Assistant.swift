@@ -37,7 +37,10 @@ public enum Assistant {
             verifiers: [
                 Verify.answer("restates the tool results", estimatedTime: .milliseconds(1)) { answer, _ in
                     restatesToolResults(answer)
-                }
+                },
+                Verify("states the percentages asked for", estimatedTime: .milliseconds(1)) { text, _ in
+                    statesPercentages(of: request, in: text)
+                },
             ],
             refine: Refine(maxTokens: 256), stopRules: StopRules(scoreThreshold: 8, maxRounds: 2), costs: costs,
             clock: clock)
@@ -81,6 +84,34 @@ public enum Assistant {
                 "the answer does not state the tool's result \(ArithmeticExpression.format($0.value)) (from \($0.line.dropFirst(2)))"
             },
             checks: values.count, passedChecks: values.count - missing.count)
+    }
+
+    /// Whether `answer` states every "P percent of X" (or "P% of X") that `request` asks for, as
+    /// code computes it: a calculator faithfully restated is no help when the model asked it
+    /// for P / X. Nothing applies (`checks` 0) to a request without one.
+    public static func statesPercentages(of request: String, in answer: String) -> VerificationResult {
+        let pattern = try! NSRegularExpression(
+            pattern: #"(\d[\d,]*(?:\.\d+)?)\s*(?:%|percent|per cent)\s+of\s+\$?(\d[\d,]*(?:\.\d+)?)"#,
+            options: [.caseInsensitive])
+        let asked: [(text: String, value: Double)] = pattern.matches(
+            in: request, range: NSRange(request.startIndex..., in: request)
+        ).compactMap { match in
+            guard let whole = Range(match.range, in: request), let p = Range(match.range(at: 1), in: request),
+                let x = Range(match.range(at: 2), in: request),
+                let percent = Double(request[p].replacingOccurrences(of: ",", with: "")),
+                let base = Double(request[x].replacingOccurrences(of: ",", with: ""))
+            else { return nil }
+            return (String(request[whole]), percent * base / 100)
+        }
+        guard !asked.isEmpty else { return VerificationResult(passed: true, checks: 0) }
+        let stated = numbers(in: answer)
+        let missing = asked.filter { item in
+            !stated.contains { abs($0 - item.value) <= max(0.005, 1e-4 * abs(item.value)) }
+        }
+        return VerificationResult(
+            passed: missing.isEmpty,
+            failures: missing.map { "the answer does not state \($0.text), which is \(ArithmeticExpression.format($0.value))" },
+            checks: asked.count, passedChecks: asked.count - missing.count)
     }
 
     /// The numbers written in `text` (thousands separators allowed).

@@ -53,7 +53,8 @@ public struct WritingConstraints: Sendable, Hashable {
     /// digits or words ("two sentences").
     public init(parsing text: String) {
         self.init()
-        let tokens = text.lowercased().split(whereSeparator: { $0.isWhitespace }).map {
+        // "two-sentence blurb" and "a 50-word note" state counts too.
+        let tokens = text.lowercased().split(whereSeparator: { $0.isWhitespace || $0 == "-" }).map {
             String($0.trimmingCharacters(in: .punctuationCharacters))
         }
         for (index, token) in tokens.enumerated() where index + 1 < tokens.count {

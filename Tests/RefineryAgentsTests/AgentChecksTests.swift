@@ -53,6 +53,25 @@ struct AgentChecksTests {
         #expect(Summarizer.ungrounded("It costs 40,000 dollars.", source: "It costs 40000 dollars.").isEmpty)
     }
 
+    @Test("the assistant checks a percentage the request asks for by code, whatever the calculator was asked")
+    func assistantPercentages() {
+        #expect(Assistant.statesPercentages(of: "What is 7 percent of 350?", in: "7 percent of 350 is 24.5.") == .pass)
+        let wrong = Assistant.statesPercentages(of: "What is 7 percent of 350?", in: "7 percent of 350 is 0.02.")
+        #expect(!wrong.passed && wrong.checks == 1)
+        #expect(wrong.failures == ["the answer does not state 7 percent of 350, which is 24.5"])
+        let two = Assistant.statesPercentages(of: "Compare 15% of $2,400 and 17.5 per cent of 80.", in: "360 and 14")
+        #expect(two.passed && two.checks == 2)
+        #expect(Assistant.statesPercentages(of: "What is 12 times 7?", in: "84").checks == 0)
+    }
+
+    @Test("the writer reads hyphenated counts: a two-sentence blurb, a 50-word note")
+    func hyphenatedCounts() {
+        let blurb = WritingConstraints(parsing: "Write a two-sentence product blurb. At most 35 words.")
+        #expect(blurb.minSentences == 2 && blurb.maxSentences == 2 && blurb.maxWords == 35)
+        let note = WritingConstraints(parsing: "A 50-word note about rain.")
+        #expect(note.minWords == 45 && note.maxWords == 55)
+    }
+
     @Test("the assistant checks that its answer states the numbers its tools returned")
     func assistantRestates() {
         var answer = Answer(task: "1234 * 5678?")
