@@ -90,10 +90,7 @@ public enum Assistant {
     /// code computes it: a calculator faithfully restated is no help when the model asked it
     /// for P / X. Nothing applies (`checks` 0) to a request without one.
     public static func statesPercentages(of request: String, in answer: String) -> VerificationResult {
-        let pattern = try! NSRegularExpression(
-            pattern: #"(\d[\d,]*(?:\.\d+)?)\s*(?:%|percent|per cent)\s+of\s+\$?(\d[\d,]*(?:\.\d+)?)"#,
-            options: [.caseInsensitive])
-        let asked: [(text: String, value: Double)] = pattern.matches(
+        let asked: [(text: String, value: Double)] = percentPattern.matches(
             in: request, range: NSRange(request.startIndex..., in: request)
         ).compactMap { match in
             guard let whole = Range(match.range, in: request), let p = Range(match.range(at: 1), in: request),
@@ -114,9 +111,17 @@ public enum Assistant {
             checks: asked.count, passedChecks: asked.count - missing.count)
     }
 
+    /// "P percent of X", "P% of X", "P per cent of $X".
+    private static let percentPattern = try! NSRegularExpression(
+        pattern: #"(\d[\d,]*(?:\.\d+)?)\s*(?:%|percent|per cent)\s+of\s+\$?(\d[\d,]*(?:\.\d+)?)"#,
+        options: [.caseInsensitive])
+
+    /// A number, thousands separators allowed.
+    private static let numberPattern = try! NSRegularExpression(pattern: #"-?\d[\d,]*(\.\d+)?"#)
+
     /// The numbers written in `text` (thousands separators allowed).
     static func numbers(in text: String) -> [Double] {
-        let pattern = try! NSRegularExpression(pattern: #"-?\d[\d,]*(\.\d+)?"#)
+        let pattern = numberPattern
         return pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
             Range(match.range, in: text).flatMap { Double(text[$0].replacingOccurrences(of: ",", with: "")) }
         }
