@@ -152,6 +152,14 @@ rk_cols_fn rk_cols_kernel(int weight_type, int size, int *count) {
     return t->cols_count[size] >= 2 ? t->cols[size][weight_type] : NULL;
 }
 
+int rk_unpacked_tiles_available(void) {
+#if RK_X86
+    return rk_kernels() == &table_avx512;
+#else
+    return 0;
+#endif
+}
+
 rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type) {
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return NULL;
     return rk_kernels_at(level)->dot[weight_type];

@@ -114,6 +114,9 @@ typedef void (*rk_cols_fn)(int64_t n, const uint8_t *w, const uint8_t *const *ac
 #define RK_COLS_SIZES 3
 rk_cols_fn rk_cols_kernel(int weight_type, int size, int *count);
 
+/* Whether the current level runs the AVX-512 kernels, whose prefill unpacks Q4/Q5 tiles once. */
+int rk_unpacked_tiles_available(void);
+
 /* The dot kernel of `level` (capped at the CPU's) for a type, or NULL; and the row loop. */
 rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type);
 void rk_mat_vec_with(rk_vec_dot_fn f, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,

@@ -3,10 +3,17 @@
  * results are bit-identical to matrix-vector products (batch invariance). */
 #include "CRefineryKernels.h"
 #include "kernels_internal.h"
+#include "vec_dot.h"
 
 /* Weight tiles stay in L1/L2 while every activation row passes over them; where the level has a
  * several-rows kernel, groups of activation rows share each unpacked weight row. */
 #define RK_WEIGHT_TILE_BYTES (24 * 1024)
+
+#if RK_X86
+/* A Q4/Q5 tile unpacked once for all its groups of columns (AVX-512): 1.8x the packed bytes. */
+#define RK_UNPACKED_TILE_BYTES (40 * 1024)
+static _Thread_local uint8_t rk_unpacked_tile[RK_UNPACKED_TILE_BYTES] __attribute__((aligned(64)));
+#endif
 
 void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
                       const void *activations, size_t act_stride, int64_t cols, float *out, int64_t out_stride) {
@@ -21,10 +28,32 @@ void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t ro
         if (groups[size] < 2 || groups[size] > RK_COLS_MAX) multi[size] = NULL;
     }
     int64_t tile_rows = row_stride > 0 ? (int64_t)(RK_WEIGHT_TILE_BYTES / row_stride) : rows;
+    /* Unpacked tiles pay off where a tile serves at least two groups of columns. */
+    size_t unpacked_row = 0;
+#if RK_X86
+    if (multi[0] != NULL && cols >= 2 * groups[0] && rk_unpacked_tiles_available()) {
+        unpacked_row = rk_q4q5_unpacked_row_size_avx512(weight_type, n);
+        if (unpacked_row > RK_UNPACKED_TILE_BYTES) unpacked_row = 0;
+        if (unpacked_row > 0) tile_rows = (int64_t)(RK_UNPACKED_TILE_BYTES / unpacked_row);
+    }
+#endif
     if (tile_rows < 1) tile_rows = 1;
     for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
         const int64_t r1 = r0 + tile_rows < rows ? r0 + tile_rows : rows;
         int64_t c0 = 0;
+#if RK_X86
+        if (unpacked_row > 0) {
+            rk_q4q5_unpack_tile_avx512(weight_type, n, w + (size_t)r0 * row_stride, row_stride, r1 - r0, rk_unpacked_tile);
+            const int group = groups[0];
+            for (; c0 + group <= cols; c0 += group) {
+                const uint8_t *acts[RK_COLS_MAX];
+                for (int k = 0; k < group; k++) acts[k] = x + (size_t)(c0 + k) * act_stride;
+                for (int64_t r = r0; r < r1; r++)
+                    rk_q4q5_unpacked_cols_avx512(weight_type, n, rk_unpacked_tile + (size_t)(r - r0) * unpacked_row, w + (size_t)r * row_stride,
+                                                 acts, out + c0 * out_stride + r, out_stride);
+            }
+        }
+#endif
         /* Groups of activation rows against each weight row (the largest groups first): weights
          * unpacked once per group. */
         for (int size = 0; size < RK_COLS_SIZES; size++) {

@@ -53,6 +53,13 @@ RK_DECLARE_LEVEL(avx2)
 RK_DECLARE_LEVEL(avx512)
 RK_DECLARE_COLS(avx2)
 RK_DECLARE_COLS(avx512)
+/* Prefill of Q4_0/Q4_1/Q5_0/Q5_1 tiles at AVX-512 (vec_dot_simd.inc): the bytes a row's full steps
+ * take unpacked (0 for other types), the unpacking of `rows` rows, and RK_COLS columns against an
+ * unpacked row (w is the packed row, for its last blocks). */
+size_t rk_q4q5_unpacked_row_size_avx512(int weight_type, int64_t n);
+void rk_q4q5_unpack_tile_avx512(int weight_type, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, uint8_t *out);
+void rk_q4q5_unpacked_cols_avx512(int weight_type, int64_t n, const uint8_t *unpacked, const uint8_t *w, const uint8_t *const *acts,
+                                  float *out, int64_t ostride);
 #define rk_cols_count_avx2 4   /* 16 vector registers */
 #define rk_cols_count_avx512 8 /* 32 vector registers */
 #endif

@@ -136,14 +136,16 @@ struct QuantDotTests {
     }
 
     @Test("the same row gives the same bits alone, in a matrix-vector and in a tiled matrix-matrix product",
-          arguments: [GGMLType.q4_1, .q8_0, .q4_K, .q5_0, .q6_K, .f16, .f32])
+          arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K, .f16, .f32])
     func batchInvariant(type: GGMLType) {
         var rng = SplitMix64(state: 99)
-        // Row lengths with and without a last group of four blocks (896: Qwen's width) and a tail.
-        let counts = type.blockSize == 256 ? [512, 1280] : [576, 896]
+        // Row lengths with and without a last group of four blocks (896: Qwen's width), with single
+        // blocks at the end (576) and with none (1024).
+        let counts = type.blockSize == 256 ? [512, 1280] : [576, 896, 1024]
         for count in counts {
-            // 15 columns: groups of 8, 4 and 2 and a single row on AVX-512 (4, 4, 4, 2, 1 on AVX2).
-            let rows = 70, columns = 15
+            // 31 columns: three groups of 8 (on AVX-512 a Q4/Q5 weight tile is unpacked once for
+            // them), then groups of 4 and 2 and a single row (on AVX2: groups of 4, then 2 and 1).
+            let rows = 70, columns = 31
             let rowBytes = type.byteCount(forElements: count)!
             let weights = (0..<rows).flatMap { _ in randomWeightRow(type, count: count, using: &rng) }
             let actBytes = QuantizedDot.activationRowSize(for: type, count: count)
