@@ -121,8 +121,7 @@ public enum Assistant {
 
     /// The numbers written in `text` (thousands separators allowed).
     static func numbers(in text: String) -> [Double] {
-        let pattern = numberPattern
-        return pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
+        numberPattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
             Range(match.range, in: text).flatMap { Double(text[$0].replacingOccurrences(of: ",", with: "")) }
         }
     }
