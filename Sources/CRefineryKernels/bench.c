@@ -92,7 +92,7 @@ static double rk_bench(int level, int weight_type, int64_t n, int64_t rows, int6
             iterations = 0;
             do {
                 for (int k = 0; k < 4; k++) {
-                    if (cols == 0) rk_mat_vec_with(f, n, w, row_bytes, rows, act, out);
+                    if (cols == 0) (void)rk_mat_vec_at(level, weight_type, n, w, row_bytes, rows, act, out);
                     else refinery_mat_mat(weight_type, n, w, row_bytes, rows, act, act_bytes, cols, out, rows);
                 }
                 iterations += 4;

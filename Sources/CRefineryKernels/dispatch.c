@@ -8,6 +8,7 @@
 /* One table of kernels per level; the dispatcher points at one of them. */
 typedef struct {
     rk_vec_dot_fn dot[RT_TYPE_LIMIT];
+    rk_mat_vec_fn mat_vec[RT_TYPE_LIMIT];          /* NULL: a dot product per row */
     rk_cols_fn cols[RK_COLS_SIZES][RT_TYPE_LIMIT]; /* largest group first */
     int cols_count[RK_COLS_SIZES];
     void (*f16_to_f32)(const uint16_t *, float *, int64_t);
@@ -34,6 +35,7 @@ typedef struct {
      [RT_Q5_1] = rk_dot_q5_1_##PART##S, [RT_Q8_0] = rk_dot_q8_0_##PART##S, [RT_Q4_K] = rk_dot_q4_k_##PART##S,  \
      [RT_Q6_K] = rk_dot_q6_k_##PART##S}
 #define RK_COLS_TABLE(S)                                                                                     \
+    .mat_vec = {[RT_Q4_K] = rk_q4_k_mat_vec_##S},                                                            \
     .cols = {RK_COLS_ROW(S, cols_), RK_COLS_ROW(S, cols_half_), RK_COLS_ROW(S, cols_quarter_)},               \
     .cols_count = {rk_cols_count_##S, rk_cols_count_##S / 2, rk_cols_count_##S / 4}
 static const rk_table table_portable = {RK_TABLE(portable)};
@@ -139,10 +141,23 @@ void refinery_f32_to_f16_row_at_level(int level, const float *src, uint16_t *dst
     rk_kernels_at(level)->f32_to_f16(src, dst, n);
 }
 
-/* The matrix-vector loop on an explicit table (shared by refinery_mat_vec and the benchmark). */
-void rk_mat_vec_with(rk_vec_dot_fn f, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
-                     const uint8_t *activations, float *out) {
+/* The matrix-vector product with one table's kernels (refinery_mat_vec and the benchmark). */
+static int rk_mat_vec_with(const rk_table *t, int weight_type, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
+                           const uint8_t *activations, float *out) {
+    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return 0;
+    if (t->mat_vec[weight_type] != NULL) {
+        t->mat_vec[weight_type](n, w, row_stride, rows, activations, out);
+        return 1;
+    }
+    const rk_vec_dot_fn f = t->dot[weight_type];
+    if (f == NULL) return 0;
     for (int64_t r = 0; r < rows; r++) out[r] = f(n, w + (size_t)r * row_stride, activations);
+    return 1;
+}
+
+int rk_mat_vec_at(int level, int weight_type, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
+                  const uint8_t *activations, float *out) {
+    return rk_mat_vec_with(rk_kernels_at(level), weight_type, n, w, row_stride, rows, activations, out);
 }
 
 rk_cols_fn rk_cols_kernel(int weight_type, int size, int *count) {
@@ -175,10 +190,7 @@ float refinery_dot_f16_f32(int64_t n, const uint16_t *keys, const float *query) 
 
 void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
                       const void *activations, float *out) {
-    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return;
-    const rk_vec_dot_fn f = rk_kernels()->dot[weight_type];
-    if (f == NULL) return;
-    rk_mat_vec_with(f, n, (const uint8_t *)weights, row_stride, rows, (const uint8_t *)activations, out);
+    (void)rk_mat_vec_with(rk_kernels(), weight_type, n, (const uint8_t *)weights, row_stride, rows, (const uint8_t *)activations, out);
 }
 
 /* The attention and activation kernels, with the current level's table or a given level's. */

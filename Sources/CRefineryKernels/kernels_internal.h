@@ -117,9 +117,14 @@ rk_cols_fn rk_cols_kernel(int weight_type, int size, int *count);
 /* Whether the current level runs the AVX-512 kernels, whose prefill unpacks Q4/Q5 tiles once. */
 int rk_unpacked_tiles_available(void);
 
-/* The dot kernel of `level` (capped at the CPU's) for a type, or NULL; and the row loop. */
+/* Several weight rows against one activation row, out[r] for row r: where a level has one for a
+ * type, it takes rows together and gives each row refinery_vec_dot's bits. */
+typedef void (*rk_mat_vec_fn)(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out);
+
+/* The dot kernel of `level` (capped at the CPU's) for a type, or NULL; and the matrix-vector
+ * product with the kernels of `level` (0 if the type has no kernel there). */
 rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type);
-void rk_mat_vec_with(rk_vec_dot_fn f, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
-                     const uint8_t *activations, float *out);
+int rk_mat_vec_at(int level, int weight_type, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
+                  const uint8_t *activations, float *out);
 
 #endif

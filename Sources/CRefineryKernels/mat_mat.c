@@ -12,6 +12,8 @@
 #if RK_X86
 /* A Q4/Q5 tile unpacked once for all its groups of columns (AVX-512): 1.8x the packed bytes. */
 #define RK_UNPACKED_TILE_BYTES (40 * 1024)
+/* Columns from which a Q4_K product repacks its tiles (rk_q4_k_tile_avx512). */
+#define RK_Q4K_TILE_MIN_COLS 4
 static _Thread_local uint8_t rk_unpacked_tile[RK_UNPACKED_TILE_BYTES] __attribute__((aligned(64)));
 #endif
 
@@ -38,7 +40,21 @@ void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t ro
     }
 #endif
     if (tile_rows < 1) tile_rows = 1;
-    for (int64_t r0 = 0; r0 < rows; r0 += tile_rows) {
+    int64_t r0 = 0;
+#if RK_X86
+    /* Q4_K at AVX-512: tiles of 16 rows repacked one row per lane, a chunk of blocks at a time
+     * (each output's accumulator waits in `out` between chunks). */
+    if (weight_type == RT_Q4_K && cols >= RK_Q4K_TILE_MIN_COLS && rk_unpacked_tiles_available()) {
+        const int64_t blocks = n / QKK, chunk = RK_UNPACKED_TILE_BYTES / RK_Q4K_TILE_BLOCK_BYTES;
+        for (; r0 + RK_Q4K_TILE_ROWS <= rows; r0 += RK_Q4K_TILE_ROWS)
+            for (int64_t b0 = 0; b0 < blocks; b0 += chunk) {
+                const int64_t count = blocks - b0 < chunk ? blocks - b0 : chunk;
+                rk_q4_k_pack_tile_avx512(w + (size_t)r0 * row_stride, row_stride, b0, count, rk_unpacked_tile);
+                rk_q4_k_tile_avx512(rk_unpacked_tile, count, x, act_stride, b0, cols, out + r0, out_stride, b0 == 0);
+            }
+    }
+#endif
+    for (; r0 < rows; r0 += tile_rows) {
         const int64_t r1 = r0 + tile_rows < rows ? r0 + tile_rows : rows;
         int64_t c0 = 0;
 #if RK_X86

@@ -27,6 +27,7 @@
                                       const float *query, float *out, int batched);                   \
     void rk_attention_values_##SUFFIX(int64_t n, int64_t count, int64_t first, const float *weights,  \
                                       const uint16_t *values, size_t stride, float *lanes, int batched); \
+    void rk_q4_k_mat_vec_##SUFFIX(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out); \
     void rk_attention_values_finish_##SUFFIX(int64_t n, float *lanes, float *out, int batched, int64_t first, int64_t count);
 
 /* Several activation rows against one weight row, bit-identical per column to the one-row kernel
@@ -60,6 +61,14 @@ size_t rk_q4q5_unpacked_row_size_avx512(int weight_type, int64_t n);
 void rk_q4q5_unpack_tile_avx512(int weight_type, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, uint8_t *out);
 void rk_q4q5_unpacked_cols_avx512(int weight_type, int64_t n, const uint8_t *unpacked, const uint8_t *w, const uint8_t *const *acts,
                                   float *out, int64_t ostride);
+/* Q4_K prefill at AVX-512 (vec_dot_simd.inc): 16 rows repacked one row per lane, `blocks` blocks
+ * from `first_block` (RK_Q4K_TILE_BLOCK_BYTES each), then every column against them; column c's
+ * activation row is x + c * act_stride, out[c * ostride + row] its accumulators (read unless `first`). */
+#define RK_Q4K_TILE_ROWS 16
+#define RK_Q4K_TILE_BLOCK_BYTES 5248
+void rk_q4_k_pack_tile_avx512(const uint8_t *w, size_t row_stride, int64_t first_block, int64_t blocks, uint8_t *out);
+void rk_q4_k_tile_avx512(const uint8_t *tile, int64_t blocks, const uint8_t *x, size_t act_stride, int64_t first_block,
+                         int64_t cols, float *out, int64_t ostride, int first);
 #define rk_cols_count_avx2 4   /* 16 vector registers */
 #define rk_cols_count_avx512 8 /* 32 vector registers */
 #endif

@@ -211,7 +211,33 @@ static inline float rk_dot_q45_k(int64_t n, const uint8_t *w, const uint8_t *a, 
     return rk_hsum8(acc);
 }
 
-float rk_dot_q4_k_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_dot_q45_k(n, w, a, 0); }
+/* Q4_K sums each block exactly in integers: isum = sum over the eight 32-value chunks of the
+ * chunk's scale times its products, msum = sum of each chunk's min times its two activation block
+ * sums; then one float accumulator per row takes fma(isum, d * da) and fma(-msum, dmin * da), block
+ * by block. One accumulator per row (not per lane) lets the AVX-512 matrix-matrix kernel keep a
+ * row in each lane of a register (rk_q4_k_tile_*). */
+float rk_dot_q4_k_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n / QKK; i++, w += SIZE_Q4_K, a += SIZE_A256) {
+        const uint8_t *qs = w + 16;
+        const int8_t *aq = (const int8_t *)(a + A256_QS);
+        int32_t isum = 0, msum = 0;
+        for (int chunk = 0; chunk < 8; chunk++) {
+            uint8_t sc, m;
+            rk_scale_min_k4(chunk, w + 4, &sc, &m);
+            const int shift = 4 * (chunk & 1);
+            int32_t products = 0;
+            for (int j = 0; j < 32; j++)
+                products += (int32_t)((qs[32 * (chunk / 2) + j] >> shift) & 0xF) * (int32_t)aq[32 * chunk + j];
+            isum += (int32_t)sc * products;
+            msum += (int32_t)m * ((int32_t)rk_load_i16(a + A256_BSUMS + 4 * chunk) + (int32_t)rk_load_i16(a + A256_BSUMS + 4 * chunk + 2));
+        }
+        const float da = rk_load_f32(a);
+        acc = RK_FMA((float)isum, rk_f16_at(w) * da, acc);
+        acc = RK_FMA(-(float)msum, rk_f16_at(w + 2) * da, acc);
+    }
+    return acc;
+}
 float rk_dot_q5_k_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_dot_q45_k(n, w, a, 1); }
 
 float rk_dot_q6_k_portable(int64_t n, const uint8_t *w, const uint8_t *a) {

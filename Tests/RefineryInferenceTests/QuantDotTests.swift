@@ -140,11 +140,14 @@ struct QuantDotTests {
     func batchInvariant(type: GGMLType) {
         var rng = SplitMix64(state: 99)
         // Row lengths with and without a last group of four blocks (896: Qwen's width), with single
-        // blocks at the end (576) and with none (1024).
-        let counts = type.blockSize == 256 ? [512, 1280] : [576, 896, 1024]
+        // blocks at the end (576) and with none (1024); 2304 is nine K-quant blocks, more than
+        // one repacked Q4_K tile holds (seven), so its rows' accumulators wait between tiles.
+        let counts = type.blockSize == 256 ? [512, 1280, 2304] : [576, 896, 1024]
         for count in counts {
             // 31 columns: three groups of 8 (on AVX-512 a Q4/Q5 weight tile is unpacked once for
             // them), then groups of 4 and 2 and a single row (on AVX2: groups of 4, then 2 and 1).
+            // 70 rows: four 16-row tiles of repacked Q4_K and six rows alone; eight 8-row steps of
+            // the Q4_K matrix-vector product and six rows alone.
             let rows = 70, columns = 31
             let rowBytes = type.byteCount(forElements: count)!
             let weights = (0..<rows).flatMap { _ in randomWeightRow(type, count: count, using: &rng) }

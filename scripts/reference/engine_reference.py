@@ -3,8 +3,8 @@
 
 For each model: prompts (chat prompts rendered through the model's own chat template with
 transformers' jinja settings, or plain text), their token ids as llama.cpp tokenizes them (BOS
-as the model asks, special tokens parsed), the first 32 greedily generated tokens, and the top-10
-logits at the last prompt position. Writes Tests/RefineryInferenceTests/Fixtures/engine/<model>.json.
+as the model asks, special tokens parsed), the first 32 greedily generated tokens with llama.cpp's margin at each (its leading logit minus
+the next), and the top-10 logits at the last prompt position. Writes Tests/RefineryInferenceTests/Fixtures/engine/<model>.json.
 
   /work/venv-ref/bin/python scripts/reference/engine_reference.py MODELS_DIR [model ...]
 """
@@ -59,13 +59,16 @@ def main():
             ids = llm.tokenize(prompt.encode(), add_bos=add_bos, special=True)
             llm.reset(); llm.eval(ids)
             row = np.array(llm.scores[llm.n_tokens - 1]); top = np.argsort(-row)[:10]
-            out = []
+            out, margins = [], []
             for tok in llm.generate(ids, temp=0.0, top_k=1, repeat_penalty=1.0, reset=True):
+                # the logits this token was chosen from: how far the leading one was ahead of the next
+                chosen = np.sort(np.array(llm.scores[llm.n_tokens - 1]))[::-1]
                 if tok == llm.token_eos() or len(out) >= 32: break
                 out.append(int(tok))
+                margins.append(float(chosen[0] - chosen[1]))
             cases.append({"prompt": prompt, "prompt_tokens": [int(t) for t in ids], "tokens": out,
                           "text": llm.detokenize(out).decode("utf-8", "replace"),
-                          "top_logits": [[int(i), float(row[i])] for i in top]})
+                          "top_logits": [[int(i), float(row[i])] for i in top], "margins": margins})
             print(name, repr(prompt[-40:]), out[:8], file=sys.stderr)
         with open(os.path.join(out_dir, name + ".json"), "w") as f:
             json.dump({"model": name, "eos": int(llm.token_eos()), "cases": cases}, f, indent=1, ensure_ascii=False)
