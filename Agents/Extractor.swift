@@ -4,7 +4,8 @@ import Refinery
 
 /// The `extractor` agent: turns free text into typed JSON — the people, organizations, places,
 /// dates and amounts it mentions. Code checks that the output is JSON, that it fits the schema,
-/// and that every extracted value appears in the text (nothing invented); failures are refined.
+/// that every extracted value appears in the text (nothing invented), and that every sum of money
+/// the text states is among the amounts (nothing left out); failures are refined.
 public enum Extractor {
     /// One line for `refinery agents`.
     public static let summary =
@@ -51,7 +52,8 @@ public enum Extractor {
     }
 
     /// Parses `answer` (a fenced block is unwrapped) and lists what is wrong with it: not JSON,
-    /// schema violations, values absent from `source`, nothing extracted from a text that names
+    /// schema violations, values absent from `source`, values filed under the wrong kind, a sum of
+    /// money in `source` missing from the amounts, nothing extracted from a text that names
     /// something (a capitalized word past a sentence's start, or a number).
     public static func check(_ answer: String, source: String) -> VerificationResult {
         guard let json = try? JSONValue(parsing: unfenced(answer)) else {
@@ -77,6 +79,7 @@ public enum Extractor {
             }
         }
         failures += misfiled(json)
+        failures += missingAmounts(json, source: source)
         if values == 0, mentionsSomething(source) {
             failures.append("nothing was extracted, but the text names people, places, dates or amounts")
         }
@@ -134,6 +137,29 @@ public enum Extractor {
             }
         }
         return failures
+    }
+
+    /// Sums of money that `text` states: a currency sign before a number ("$300", "€ 2.5 million")
+    /// or a currency after it ("1,150 euros", "40 USD"), as written.
+    public static func moneyMentions(in text: String) -> [String] {
+        let number = #"\d+(?:,\d{3})*(?:\.\d+)?"#
+        let scale = #"(?:\s?(?:thousand|million|billion|bn|m|k)\b)?"#
+        let currencies = #"(?:euros?|dollars?|pounds?|yen|yuan|francs?|kronor|kroner|krona|rupees?|pesos?|reais|usd|eur|gbp|jpy|chf|cad|aud)\b"#
+        let pattern = #"[$€£¥₹]\s?"# + number + scale + "|" + number + #"\s?(?:thousand |million |billion )?"# + currencies
+        guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { return [] }
+        let range = NSRange(text.startIndex..., in: text)
+        return regex.matches(in: text, range: range).compactMap { Range($0.range, in: text).map { String(text[$0]) } }
+    }
+
+    /// A sum of money the text states that no value in `amounts` carries (its number absent from
+    /// them all): what a record that leaves out an amount misses, and a check by code alone.
+    static func missingAmounts(_ json: JSONValue, source: String) -> [String] {
+        let amounts = (json["amounts"]?.arrayValue?.compactMap(\.stringValue) ?? []).map { $0.lowercased() }
+        return moneyMentions(in: source).compactMap { mention in
+            guard let digits = mention.range(of: #"\d+(?:,\d{3})*(?:\.\d+)?"#, options: .regularExpression) else { return nil }
+            let number = String(mention[digits])
+            return amounts.contains(where: { $0.contains(number) }) ? nil : "the text states the amount \"\(mention)\", but amounts leaves it out"
+        }
     }
 
     /// Whether `text` has a number, or a capitalized word that does not start a sentence.

@@ -110,6 +110,20 @@ struct ExtractorKindsTests {
         let right = #"{"people": ["Tom Berg"], "organizations": ["Greenpeace"], "places": ["Oslo"], "dates": [], "amounts": []}"#
         #expect(Extractor.check(right, source: source).passed)
     }
+
+    @Test("a sum of money the text states but the amounts leave out is caught by code")
+    func missingAmount() {
+        let source = "Marta Lopez, 41, signed a lease in Valencia on 3 March 2025 for 1,150 euros a month."
+        let without = #"{"people": ["Marta Lopez"], "organizations": [], "places": ["Valencia"], "dates": ["3 March 2025"], "amounts": ["41"]}"#
+        #expect(Extractor.check(without, source: source).failures == [
+            "the text states the amount \"1,150 euros\", but amounts leaves it out"
+        ])
+        let with = #"{"people": ["Marta Lopez"], "organizations": [], "places": ["Valencia"], "dates": ["3 March 2025"], "amounts": ["1,150 euros"]}"#
+        #expect(Extractor.check(with, source: source).passed)
+        #expect(Extractor.moneyMentions(in: "It cost $300, then € 2.5 million, then 40 USD and 7 apples; 12 dollars later.")
+            == ["$300", "€ 2.5 million", "40 USD", "12 dollars"])
+        #expect(Extractor.moneyMentions(in: "Tom is 41 and lives at number 7.").isEmpty)
+    }
 }
 
 @Suite("Summarizer's fitting")
