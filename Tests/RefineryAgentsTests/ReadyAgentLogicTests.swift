@@ -89,7 +89,8 @@ struct ReadyAgentLogicTests {
         let invented = #"{"people": ["Alan Turing"], "organizations": [], "places": [], "dates": [], "amounts": []}"#
         #expect(
             Extractor.check(invented, source: text).failures == [
-                "\"Alan Turing\" in people does not appear in the text"
+                "\"Alan Turing\" in people does not appear in the text",
+                "the text states the amount \"£17,000\", but amounts leaves it out",
             ])
         #expect(Extractor.check(#"{"people": "Ada"}"#, source: text).passed == false)
         #expect(Extractor.check("Ada and Charles", source: text).failures == ["the reply is not one valid JSON object"])
