@@ -1,6 +1,6 @@
 /* Matrix-matrix products for prefill: tiles of weight rows are read from memory once per tile of
- * activation rows, and every output comes from the same per-row routine as refinery_vec_dot, so
- * results are bit-identical to matrix-vector products (batch invariance). */
+ * activation rows, and every output takes the same integer sums and float operations as
+ * refinery_vec_dot's, so results are bit-identical to matrix-vector products (batch invariance). */
 #include "CRefineryKernels.h"
 #include "kernels_internal.h"
 #include "vec_dot.h"
