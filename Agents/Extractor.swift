@@ -139,16 +139,20 @@ public enum Extractor {
         return failures
     }
 
+    /// A number as amounts write it: digits, thousands after commas, decimals ("1,150", "2.5").
+    private static let amountNumber = #"\d+(?:,\d{3})*(?:\.\d+)?"#
+    private static let moneyPattern: NSRegularExpression = {
+        let scale = #"(?:\s?(?:thousand|million|billion|bn|m|k)\b)?"#
+        let currencies = #"(?:euros?|dollars?|pounds?|yen|yuan|francs?|kronor|kroner|krona|rupees?|pesos?|reais|usd|eur|gbp|jpy|chf|cad|aud)\b"#
+        let pattern = #"[$€£¥₹]\s?"# + amountNumber + scale + "|" + amountNumber + #"\s?(?:thousand |million |billion )?"# + currencies
+        return try! NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
+    }()
+
     /// Sums of money that `text` states: a currency sign before a number ("$300", "€ 2.5 million")
     /// or a currency after it ("1,150 euros", "40 USD"), as written.
     public static func moneyMentions(in text: String) -> [String] {
-        let number = #"\d+(?:,\d{3})*(?:\.\d+)?"#
-        let scale = #"(?:\s?(?:thousand|million|billion|bn|m|k)\b)?"#
-        let currencies = #"(?:euros?|dollars?|pounds?|yen|yuan|francs?|kronor|kroner|krona|rupees?|pesos?|reais|usd|eur|gbp|jpy|chf|cad|aud)\b"#
-        let pattern = #"[$€£¥₹]\s?"# + number + scale + "|" + number + #"\s?(?:thousand |million |billion )?"# + currencies
-        guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { return [] }
         let range = NSRange(text.startIndex..., in: text)
-        return regex.matches(in: text, range: range).compactMap { Range($0.range, in: text).map { String(text[$0]) } }
+        return moneyPattern.matches(in: text, range: range).compactMap { Range($0.range, in: text).map { String(text[$0]) } }
     }
 
     /// A sum of money the text states that no value in `amounts` carries (its number absent from
@@ -156,7 +160,7 @@ public enum Extractor {
     static func missingAmounts(_ json: JSONValue, source: String) -> [String] {
         let amounts = (json["amounts"]?.arrayValue?.compactMap(\.stringValue) ?? []).map { $0.lowercased() }
         return moneyMentions(in: source).compactMap { mention in
-            guard let digits = mention.range(of: #"\d+(?:,\d{3})*(?:\.\d+)?"#, options: .regularExpression) else { return nil }
+            guard let digits = mention.range(of: amountNumber, options: .regularExpression) else { return nil }
             let number = String(mention[digits])
             return amounts.contains(where: { $0.contains(number) }) ? nil : "the text states the amount \"\(mention)\", but amounts leaves it out"
         }

@@ -27,7 +27,6 @@
                                       const float *query, float *out, int batched);                   \
     void rk_attention_values_##SUFFIX(int64_t n, int64_t count, int64_t first, const float *weights,  \
                                       const uint16_t *values, size_t stride, float *lanes, int batched); \
-    void rk_q4_k_mat_vec_##SUFFIX(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out); \
     void rk_attention_values_finish_##SUFFIX(int64_t n, float *lanes, float *out, int batched, int64_t first, int64_t count);
 
 /* Several activation rows against one weight row, bit-identical per column to the one-row kernel
@@ -54,6 +53,9 @@ RK_DECLARE_LEVEL(avx2)
 RK_DECLARE_LEVEL(avx512)
 RK_DECLARE_COLS(avx2)
 RK_DECLARE_COLS(avx512)
+/* Q4_K's matrix-vector product, eight rows a step (vec_dot_simd.inc). */
+void rk_q4_k_mat_vec_avx2(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out);
+void rk_q4_k_mat_vec_avx512(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out);
 /* Prefill of Q4_0/Q4_1/Q5_0/Q5_1 tiles at AVX-512 (vec_dot_simd.inc): the bytes a row's full steps
  * take unpacked (0 for other types), the unpacking of `rows` rows, and RK_COLS columns against an
  * unpacked row (w is the packed row, for its last blocks). */
