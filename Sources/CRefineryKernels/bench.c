@@ -81,6 +81,18 @@ static double rk_bench(int level, int weight_type, int64_t n, int64_t rows, int6
     if (w && x && act && out) {
         uint64_t s = 0x9E3779B97F4A7C15ull;
         for (int64_t b = 0; b < (int64_t)(row_bytes / (size_t)bsize) * rows; b++) rk_fill_block(weight_type, w + b * bsize, bsize, &s);
+        /* The layout the engine keeps for this type (Q5_0: interleaved tiles), where rows allow it. */
+        int kernel_type = weight_type;
+        if (refinery_interleaved_type(weight_type) >= 0 && rows % 16 == 0) {
+            uint8_t *interleaved = malloc(row_bytes * (size_t)rows);
+            if (interleaved && refinery_interleave_rows(weight_type, n, w, row_bytes, rows, interleaved) == 0) {
+                free(w);
+                w = interleaved;
+                kernel_type = refinery_interleaved_type(weight_type);
+            } else {
+                free(interleaved);
+            }
+        }
         for (int64_t c = 0; c < ncols; c++) {
             for (int64_t j = 0; j < n; j++) x[j] = (float)((int)(rk_next(&s) % 2001) - 1000) / 1000.0f;
             refinery_quantize_activations(weight_type, x, act + (size_t)c * act_bytes, n);
@@ -92,8 +104,8 @@ static double rk_bench(int level, int weight_type, int64_t n, int64_t rows, int6
             iterations = 0;
             do {
                 for (int k = 0; k < 4; k++) {
-                    if (cols == 0) (void)rk_mat_vec_at(level, weight_type, n, w, row_bytes, rows, act, out);
-                    else refinery_mat_mat(weight_type, n, w, row_bytes, rows, act, act_bytes, cols, out, rows);
+                    if (cols == 0) (void)rk_mat_vec_at(level, kernel_type, n, w, row_bytes, rows, act, out);
+                    else refinery_mat_mat(kernel_type, n, w, row_bytes, rows, act, act_bytes, cols, out, rows);
                 }
                 iterations += 4;
                 elapsed = rk_seconds() - start;

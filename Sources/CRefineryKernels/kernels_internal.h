@@ -16,7 +16,8 @@
 enum {
     RT_F32 = 0, RT_F16 = 1, RT_Q4_0 = 2, RT_Q4_1 = 3, RT_Q5_0 = 6, RT_Q5_1 = 7, RT_Q8_0 = 8,
     RT_Q2_K = 10, RT_Q3_K = 11, RT_Q4_K = 12, RT_Q5_K = 13, RT_Q6_K = 14, RT_BF16 = 30,
-    RT_TYPE_LIMIT = 31
+    RT_Q5_0_X16 = 31, /* Refinery's own: Q5_0 rows interleaved in tiles of 16 (see RK_X16_* below) */
+    RT_TYPE_LIMIT = 32
 };
 
 #define QK32 32
@@ -34,9 +35,26 @@ enum {
 #define SIZE_Q5_K 176  /* f16 d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128] */
 #define SIZE_Q6_K 210  /* u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d */
 
+/* Q5_0 interleaved (RT_Q5_0_X16, written by refinery_interleave_rows): tiles of 16 rows, each
+ * tile its blocks in order, every block RK_X16_BLOCK_BYTES (16 x SIZE_Q5_0, so a tile takes the
+ * bytes of its 16 rows and tile t starts where row 16t would):
+ *   f16 d[16]                   the 16 rows' scales
+ *   u8 qs[4][16][4]             register k (0..3), lane r: the row's qs bytes 4k..4k+3 (low nibbles:
+ *                               values 4k..4k+3; high nibbles: values 16+4k..16+4k+3)
+ *   u64 high[8]                 register k (0..7): bit 4r+i is the 5th bit of the row's value 4k+i
+ * One byte vector of a register then holds four consecutive values of 16 rows, one row per
+ * 32-bit lane, so a broadcast of four activation bytes feeds all 16 rows. */
+#define RK_X16_ROWS 16
+#define RK_X16_BLOCK_BYTES (RK_X16_ROWS * SIZE_Q5_0)
+#define RK_X16_QS 32
+#define RK_X16_HIGH 288
+
 /* Activation blocks (this target's own layouts, written by refinery_quantize_activations).
  * A32: for the 32-value formats, stored as arrays over the row's nb blocks:
  *      float d[nb]; float s[nb] (d times the sum of the block's qs); int8 qs[nb][32]. (40 bytes a block)
+ *      Q5_0 (and RT_Q5_0_X16) store int32 offset[nb] in place of s: -16 times the sum of the
+ *      block's qs, so that a block's integer sum takes the weights' offset exactly, and their qs
+ *      in natural order (the other nibble formats group four blocks' halves).
  * A256: for the K-quants. float d; int8 qs[256]; int16 bsums[16] (sums of 16).     (292 bytes) */
 #define SIZE_A32 40
 #define SIZE_A256 292
@@ -45,6 +63,7 @@ enum {
 
 static inline uint16_t rk_load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline uint32_t rk_load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t rk_load_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 static inline int32_t rk_load_i32(const uint8_t *p) { int32_t v; memcpy(&v, p, 4); return v; }
 static inline int16_t rk_load_i16(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return v; }
 static inline float rk_load_f32(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
@@ -127,4 +146,23 @@ rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type);
 int rk_mat_vec_at(int level, int weight_type, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
                   const uint8_t *activations, float *out);
 
+/* Q5_0 in 16-row tiles (interleave.c and each level's rk_q5_0x16_tile): `count` blocks from
+ * `first_block` of a tile (`blocks` points at the first of them) against `cols` (at most
+ * RK_COLS_MAX) activation rows; the 16 outputs of column c go to out[c * ostride + r], which hold
+ * the accumulators of the blocks before (read unless `first`). Per row, each block's sum is exact
+ * in integers (offset included) and one float accumulator takes fma(sum, d * activation d) block
+ * by block, at every level. */
+typedef void (*rk_x16_tile_fn)(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks, const uint8_t *const *acts,
+                               int cols, float *out, int64_t ostride, int first);
+void rk_q5_0_interleave_blocks(const uint8_t *rows, size_t row_stride, int64_t first_block, int64_t count, uint8_t *out);
+/* Matrix products of interleaved rows (whole tiles; row_stride is a row's ggml bytes) and of
+ * ggml-layout Q5_0 rows (interleaved on the fly), with a level's tile kernel. */
+void rk_q5_0_x16_product(rk_x16_tile_fn tile, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *x,
+                         size_t act_stride, int64_t cols, float *out, int64_t ostride);
+void rk_q5_0_raw_product(rk_x16_tile_fn tile, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *x,
+                         size_t act_stride, int64_t cols, float *out, int64_t ostride);
+/* The tile kernel of the current level. */
+rk_x16_tile_fn rk_x16_tile_kernel(void);
+
 #endif
+

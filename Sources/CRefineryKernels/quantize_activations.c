@@ -18,7 +18,7 @@ static int rk_is_k_quant(int t) {
 }
 
 static int rk_is_q32(int t) {
-    return t == RT_Q4_0 || t == RT_Q4_1 || t == RT_Q5_0 || t == RT_Q5_1 || t == RT_Q8_0;
+    return t == RT_Q4_0 || t == RT_Q4_1 || t == RT_Q5_0 || t == RT_Q5_1 || t == RT_Q8_0 || t == RT_Q5_0_X16;
 }
 
 static int rk_is_float(int t) { return t == RT_F32 || t == RT_F16 || t == RT_BF16; }
@@ -127,7 +127,8 @@ void refinery_quantize_activations_at_level(int level, int weight_type, const fl
          * For the nibble formats (all but Q8_0) each full group of four blocks stores its four low
          * halves (values 0..15) and then its four high halves (16..31), as the weights pack them. */
         const int64_t nb = n / QK32;
-        const int64_t grouped = weight_type == RT_Q8_0 ? 0 : nb / 4 * 4;
+        const int q5_0 = weight_type == RT_Q5_0 || weight_type == RT_Q5_0_X16;
+        const int64_t grouped = weight_type == RT_Q8_0 || q5_0 ? 0 : nb / 4 * 4;
         for (int64_t i = 0; i < nb; i++, x += QK32) {
             int8_t q[QK32];
             int32_t halves[2];
@@ -138,8 +139,10 @@ void refinery_quantize_activations_at_level(int level, int weight_type, const fl
              * ggml, which d (as stored) times the exact sum reproduces. */
             const int has_min = weight_type == RT_Q4_1 || weight_type == RT_Q5_1;
             const float s = has_min ? rk_through_f16(full_d * (float)sum) : d * (float)sum;
+            const int32_t offset = -16 * sum; /* Q5_0: the weights' offset, exactly (|sum| <= 32 * 127) */
             memcpy(out + 4 * i, &d, 4);
-            memcpy(out + 4 * (nb + i), &s, 4);
+            if (q5_0) memcpy(out + 4 * (nb + i), &offset, 4);
+            else memcpy(out + 4 * (nb + i), &s, 4);
             uint8_t *qs = out + 8 * nb;
             if (i < grouped) {
                 uint8_t *group = qs + QK32 * (i / 4 * 4);

@@ -9,7 +9,9 @@
  * work follows the SIMD kernels' order (vec_dot_simd.inc) operation by operation — each 32-value
  * chunk's products summed in eight int32 lanes (lane l takes positions 4l..4l+3), each lane
  * converted, scaled and accumulated with a fused multiply-add in its own float lane, the lanes
- * added at the end in rk_hsum's order. Contraction is off so that no other a * b + c fuses. */
+ * added at the end in rk_hsum's order. Q4_K and Q5_0 differ: each block is summed exactly in
+ * integers and one float accumulator per row takes the blocks in order, which lets their fastest
+ * kernels hold one row per vector lane. Contraction is off so that no other a * b + c fuses. */
 #pragma clang fp contract(off)
 
 #define RK_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
@@ -98,7 +100,53 @@ static inline __attribute__((always_inline)) float rk_q45_portable(int64_t n, co
 
 float rk_dot_q4_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q4_0, 2, 0, 0, -8.0f); }
 float rk_dot_q4_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q4_1, 4, 0, 1, 0.0f); }
-float rk_dot_q5_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q5_0, 6, 2, 0, -16.0f); }
+
+/* Q5_0 (every level shares this routine for single ggml-layout rows; the tile kernels below and in
+ * vec_dot_simd.inc give the same bits). Each block's sum is exact in integers, the weights' offset
+ * included (the activations carry -16 times their block sums), and one float accumulator takes
+ * fma(sum, d * activation d) block by block. */
+static inline float rk_q5_0_step(float acc, const uint8_t *a, int64_t nb, int64_t i, float d, int32_t sum) {
+    return RK_FMA((float)sum, d * RK_ACT_D(a, i), acc);
+}
+
+float rk_dot_q5_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
+    const int64_t nb = n / QK32;
+    float acc = 0.0f;
+    int8_t q[32];
+    for (int64_t i = 0; i < nb; i++, w += SIZE_Q5_0) {
+        rk_unpack_q45(w + 6, w + 2, q);
+        const int8_t *aq = RK_ACT_Q(a, nb, i);
+        int32_t sum = rk_load_i32(a + 4 * (nb + i));
+        for (int j = 0; j < 32; j++) sum += (int32_t)q[j] * (int32_t)aq[j];
+        acc = rk_q5_0_step(acc, a, nb, i, rk_f16_at(w), sum);
+    }
+    return acc;
+}
+
+void rk_q5_0x16_tile_portable(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks, const uint8_t *const *acts,
+                              int cols, float *out, int64_t ostride, int first) {
+    for (int c = 0; c < cols; c++) {
+        for (int r = 0; r < RK_X16_ROWS; r++) {
+            float acc = first ? 0.0f : out[c * ostride + r];
+            const uint8_t *block = blocks;
+            for (int64_t i = first_block; i < first_block + count; i++, block += RK_X16_BLOCK_BYTES) {
+                const int8_t *aq = RK_ACT_Q(acts[c], nb, i);
+                int32_t sum = rk_load_i32(acts[c] + 4 * (nb + i));
+                for (int k = 0; k < 4; k++) {
+                    const uint64_t high_lo = rk_load_u64(block + RK_X16_HIGH + 8 * k), high_hi = rk_load_u64(block + RK_X16_HIGH + 8 * (k + 4));
+                    for (int t = 0; t < 4; t++) {
+                        const uint8_t byte = block[RK_X16_QS + 64 * k + 4 * r + t];
+                        const int32_t lo = (byte & 0xF) | (int32_t)((high_lo >> (4 * r + t)) & 1) << 4;
+                        const int32_t hi = (byte >> 4) | (int32_t)((high_hi >> (4 * r + t)) & 1) << 4;
+                        sum += lo * aq[4 * k + t] + hi * aq[16 + 4 * k + t];
+                    }
+                }
+                acc = rk_q5_0_step(acc, acts[c], nb, i, rk_f16_at(block + 2 * r), sum);
+            }
+            out[c * ostride + r] = acc;
+        }
+    }
+}
 float rk_dot_q5_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q5_1, 8, 4, 1, 0.0f); }
 
 /* Q8_0 (rk_q8_0_cols): block k of each full group of eight goes to float accumulator k % 4,

@@ -190,6 +190,101 @@ struct QuantDotTests {
         }
     }
 
+    @Test("interleaved Q5_0 rows give ggml's rows' bits at every level and column count, and come back unchanged")
+    func interleavedRows() throws {
+        var rng = SplitMix64(state: 31)
+        let type = GGMLType.q5_0
+        #expect(QuantizedDot.hasInterleavedLayout(.q5_0) && !QuantizedDot.hasInterleavedLayout(.q4_K))
+        // One block, Gemma 3's and Qwen's widths, and Qwen's down projection (152 blocks, more
+        // than the 64 that a tile interleaved on the fly takes at once).
+        for count in [32, 640, 896, 4864] {
+            let rows = 48, columns = 11  // three tiles; groups of 8, then 3 columns
+            let rowBytes = type.byteCount(forElements: count)!
+            let weights = (0..<rows).flatMap { _ in randomWeightRow(type, count: count, using: &rng) }
+            let actBytes = QuantizedDot.activationRowSize(for: type, count: count)
+            let acts = (0..<columns).flatMap { _ in
+                preparedActivations(type, (0..<count).map { _ in Float.random(in: -1...1, using: &rng) })
+            }
+            var tiles = [UInt8](repeating: 0, count: weights.count)
+            try weights.withUnsafeBytes { w in
+                try tiles.withUnsafeMutableBytes {
+                    try QuantizedDot.interleave(type, count: count, rows: rows, from: w.baseAddress!, rowStride: rowBytes, into: $0.baseAddress!)
+                }
+            }
+            #expect(tiles != weights)
+            weights.withUnsafeBytes { w in
+                tiles.withUnsafeBytes { t in
+                    acts.withUnsafeBytes { a in
+                        // The definition: one ggml-layout row at a time (one routine at every level).
+                        var reference = [Float](repeating: 0, count: rows * columns)
+                        for c in 0..<columns {
+                            for r in 0..<rows {
+                                reference[c * rows + r] = QuantizedDot.dot(
+                                    type, count: count, row: w.baseAddress! + r * rowBytes, activations: a.baseAddress! + c * actBytes,
+                                    level: .portable)
+                            }
+                        }
+                        for level in KernelLevel.available {
+                            for interleaved in [false, true] {
+                                var vector = [Float](repeating: .nan, count: rows * columns)
+                                for c in 0..<columns {
+                                    vector.withUnsafeMutableBufferPointer {
+                                        QuantizedDot.matVec(
+                                            type, count: count, weights: interleaved ? t.baseAddress! : w.baseAddress!, rowStride: rowBytes,
+                                            rows: rows, activations: a.baseAddress! + c * actBytes, into: $0.baseAddress! + c * rows,
+                                            interleaved: interleaved, level: level)
+                                    }
+                                }
+                                #expect(vector.map(\.bitPattern) == reference.map(\.bitPattern), "n=\(count) \(level) interleaved \(interleaved)")
+                            }
+                        }
+                        // Every column count through the current level's matrix-matrix product.
+                        for used in 1...columns {
+                            var matrix = [Float](repeating: .nan, count: rows * used)
+                            matrix.withUnsafeMutableBufferPointer {
+                                QuantizedDot.matMat(
+                                    type, count: count, weights: t.baseAddress!, rowStride: rowBytes, rows: rows, activations: a.baseAddress!,
+                                    activationStride: actBytes, columns: used, into: $0.baseAddress!, outputStride: rows, interleaved: true)
+                            }
+                            let expected = (0..<used).flatMap { c in reference[c * rows..<(c + 1) * rows] }
+                            #expect(matrix.map(\.bitPattern) == expected.map(\.bitPattern), "n=\(count) \(used) columns")
+                        }
+                        // Each row comes back in ggml's layout byte for byte.
+                        var row = [UInt8](repeating: 0, count: rowBytes)
+                        for r in 0..<rows {
+                            row.withUnsafeMutableBytes {
+                                QuantizedDot.deinterleaveRow(type, count: count, tile: t.baseAddress! + r / 16 * 16 * rowBytes, row: r % 16,
+                                                             into: $0.baseAddress!)
+                            }
+                            #expect(row[...] == weights[r * rowBytes..<(r + 1) * rowBytes], "n=\(count) row \(r)")
+                        }
+                    }
+                }
+            }
+        }
+        // What has no interleaved layout is refused with a typed error, and nothing is written.
+        let source = [UInt8](repeating: 1, count: 64 * 144)
+        var target = [UInt8](repeating: 7, count: source.count)
+        func interleave(_ type: GGMLType, count: Int, rows: Int) throws {
+            try source.withUnsafeBytes { s in
+                try target.withUnsafeMutableBytes { t in
+                    try QuantizedDot.interleave(type, count: count, rows: rows, from: s.baseAddress!, rowStride: 22, into: t.baseAddress!)
+                }
+            }
+        }
+        #expect(throws: QuantError.self) { try interleave(.q4_K, count: 256, rows: 16) }
+        #expect(throws: QuantError.self) { try interleave(.q5_0, count: 33, rows: 16) }
+        #expect(throws: QuantError.self) { try interleave(.q5_0, count: 32, rows: 40) }
+        #expect(throws: QuantError.self) { try interleave(.q5_0, count: 32, rows: 0) }
+        do {
+            try interleave(.q5_0, count: 32, rows: 20)
+            Issue.record("20 rows are not whole tiles")
+        } catch let error as QuantError {
+            #expect(error.code == .sizeMismatch && error.value == 20)
+        }
+        #expect(target.allSatisfy { $0 == 7 })
+    }
+
     @Test("activation rows are quantized row by row: the same floats give the same bytes")
     func activationQuantizationIsStable() {
         var rng = SplitMix64(state: 5)

@@ -111,12 +111,35 @@ void refinery_attention_values_finish_at_level(int level, int64_t n, float *lane
 void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
                       const void *activations, float *out);
 
+/// `refinery_mat_vec` with the kernels of `level` (capped at the CPU's), whatever level is in use.
+void refinery_mat_vec_at_level(int level, int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
+                               const void *activations, float *out);
+
 /// For `cols` activation rows (each prepared by `refinery_quantize_activations`, `act_stride` bytes
 /// apart) and `rows` weight rows: out[c * out_stride + r] = dot(weight row r, activation row c).
 /// Tiled so each tile of weight rows is read once for a tile of activation rows; every output is
 /// bit-identical to `refinery_vec_dot` on the same row pair (same per-row routine).
 void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t row_stride, int64_t rows,
                       const void *activations, size_t act_stride, int64_t cols, float *out, int64_t out_stride);
+
+/// The interleaved layout Refinery keeps for weights of `weight_type` (Q5_0: rows interleaved in
+/// tiles of 16, which matrix products read front to back, one row per vector lane), or -1 where the
+/// type is used in ggml's layout. It is a type number of its own for `refinery_mat_vec` and
+/// `refinery_mat_mat` (not for `refinery_vec_dot`), and takes the activations of `weight_type`.
+int refinery_interleaved_type(int weight_type);
+
+/// Writes `rows` rows of `n` values of `weight_type` (rows `row_stride` bytes apart) to `dst` in
+/// the type's interleaved layout: as many bytes as the rows take in ggml's layout, the row of index
+/// r at the place of r in `rows` rows of (n / 32) blocks (so a tile of 16 rows starts where its
+/// first row would). Matrix products take the interleaved rows with that packed row size as
+/// `row_stride`, from a multiple of 16 rows and for a multiple of 16 rows, and give the same bits
+/// as on the rows in ggml's layout. Returns 0, or -1 (nothing written) for a type without an
+/// interleaved layout, a partial block, or `rows` not a multiple of 16.
+int refinery_interleave_rows(int weight_type, int64_t n, const void *src, size_t row_stride, int64_t rows, void *dst);
+
+/// Writes row `row` (0..15) of the interleaved tile at `tile` back in ggml's layout to `dst`
+/// (the packed row's bytes). Returns 0, or -1 for a bad type, size or row.
+int refinery_deinterleave_row(int interleaved_type, int64_t n, const void *tile, int64_t row, void *dst);
 
 /// Microbenchmark: times single-threaded matrix-vector products (for at least `seconds` of the
 /// calling thread's CPU time, so that other load on the machine does not count) of a `rows` x `n`

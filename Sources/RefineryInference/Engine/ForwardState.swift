@@ -247,7 +247,9 @@ final class ForwardState: @unchecked Sendable {
         let actA = UnsafeRawPointer(quantized[0])
         let actB = UnsafeRawPointer(quantized[slotB])
         let actC = UnsafeRawPointer(quantized[slotC])
-        let chunk = max(4, total / (pool.threadCount * 8))
+        // Chunks of whole tiles where a matrix is interleaved (every matrix's rows are whole tiles).
+        let granularity = max(a.0.rowGranularity, b?.0.rowGranularity ?? 1, c?.0.rowGranularity ?? 1)
+        let chunk = ForwardState.rowChunk(max(4, total / (pool.threadCount * 8)), granularity: granularity)
         pool.parallelFor(total, chunk: chunk) { range, _ in
             var r = range.lowerBound
             while r < range.upperBound {
@@ -266,13 +268,18 @@ final class ForwardState: @unchecked Sendable {
         }
     }
 
-    /// Rows `first..<first+count` of `matrix` times every quantized token row.
+    /// `rows` rounded up to a multiple of `granularity`.
+    @inline(__always)
+    static func rowChunk(_ rows: Int, granularity: Int) -> Int { (rows + granularity - 1) / granularity * granularity }
+
+    /// Rows `first..<first+count` of `matrix` times every quantized token row (for an interleaved
+    /// matrix, `first` and `count` whole tiles, or `count` reaching the last row).
     @inline(__always)
     static func multiplyRows(_ matrix: WeightMatrix, from first: Int, count: Int, activations: UnsafeRawPointer,
                              stride: Int, tokens: Int, out: UnsafeMutablePointer<Float>) {
         if tokens == 1 {
             QuantizedDot.matVec(matrix.type, count: matrix.columns, weights: matrix.row(first), rowStride: matrix.rowBytes,
-                                rows: count, activations: activations, into: out + first)
+                                rows: count, activations: activations, into: out + first, interleaved: matrix.interleaved)
             return
         }
         // Several rows: tiles of weight rows stay in cache while every token passes over them,
@@ -280,7 +287,7 @@ final class ForwardState: @unchecked Sendable {
         // matrix-vector products above, so a sequence's tokens do not depend on its batch.
         QuantizedDot.matMat(matrix.type, count: matrix.columns, weights: matrix.row(first), rowStride: matrix.rowBytes,
                             rows: count, activations: activations, activationStride: stride, columns: tokens,
-                            into: out + first, outputStride: matrix.rows)
+                            into: out + first, outputStride: matrix.rows, interleaved: matrix.interleaved)
     }
 
     /// Quantizes every row of `input` for dot products with weights of `type`.

@@ -62,6 +62,7 @@ public final class Transformer: @unchecked Sendable {
         tokenEmbedding = try WeightMatrix(file: file, name: "token_embd.weight", columns: dim, rows: config.vocabularySize)
         if file.tensor(named: "output.weight") != nil {
             output = try WeightMatrix(file: file, name: "output.weight", columns: dim, rows: config.vocabularySize)
+                .interleavedForKernels(file: file)
         } else {
             output = tokenEmbedding
         }
@@ -69,6 +70,14 @@ public final class Transformer: @unchecked Sendable {
         var layers: [LayerWeights] = []
         for index in 0..<config.layerCount {
             layers.append(try architecture.loadLayer(file: file, index: index, config: config, store: store))
+        }
+        // Matrices that the kernels read faster interleaved are copied into that layout once, a
+        // block per thread (a tied output head stays as it is: token lookups read its rows).
+        layers.withUnsafeMutableBufferPointer { blocks in
+            guard let first = blocks.baseAddress else { return }
+            pool.parallelFor(blocks.count) { range, _ in
+                for index in range { first[index] = first[index].interleavedForKernels(file: file) }
+            }
         }
         let context = max(1, limits.contextLength)
         let blockSize = max(1, limits.blockSize)
@@ -148,7 +157,8 @@ public final class Transformer: @unchecked Sendable {
         }
         let out = logits
         let head = output
-        pool.parallelFor(vocabulary, chunk: max(64, vocabulary / (pool.threadCount * 8))) { range, _ in
+        let chunk = ForwardState.rowChunk(max(64, vocabulary / (pool.threadCount * 8)), granularity: head.rowGranularity)
+        pool.parallelFor(vocabulary, chunk: chunk) { range, _ in
             ForwardState.multiplyRows(head, from: range.lowerBound, count: range.count, activations: act, stride: stride,
                                       tokens: rows, out: out)
         }

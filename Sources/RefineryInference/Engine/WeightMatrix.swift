@@ -1,8 +1,13 @@
 import RefineryCore
 
-/// A 2-D weight tensor used in place from the GGUF mapping: `rows` rows of `columns` values,
-/// each row `rowBytes` bytes of `type` blocks. Matrix products read it row by row through the
-/// kernels (``QuantizedDot``); it is never dequantized into a second copy.
+/// A 2-D weight tensor: `rows` rows of `columns` values, each row `rowBytes` bytes of `type`
+/// blocks. Matrix products read it row by row through the kernels (``QuantizedDot``); it is never
+/// dequantized into a second copy.
+///
+/// It is used in place from the GGUF mapping, unless ``interleavedForKernels(file:)`` has copied
+/// it into the kernels' interleaved layout (Q5_0 in tiles of 16 rows: the same products, bits
+/// included, read in one pass), in which case products must start at, and span, whole tiles of
+/// ``rowGranularity`` rows.
 struct WeightMatrix: @unchecked Sendable {
     let name: String
     let type: GGMLType
@@ -10,6 +15,10 @@ struct WeightMatrix: @unchecked Sendable {
     let columns: Int
     let rowBytes: Int
     let data: UnsafeRawPointer
+    /// Whether `data` holds the rows interleaved for the kernels rather than in ggml's layout.
+    let interleaved: Bool
+    /// Owns `data` when the rows were copied out of the mapping.
+    private let copy: InterleavedRows?
 
     /// The tensor `name` of `file`, checked to be `columns × rows` in a supported format.
     init(file: GGUFFile, name: String, columns: Int, rows: Int) throws(ModelError) {
@@ -28,15 +37,63 @@ struct WeightMatrix: @unchecked Sendable {
         self.columns = columns
         rowBytes = bytes
         data = file.data(for: info)
+        interleaved = false
+        copy = nil
     }
 
-    /// A pointer to row `index`.
+    private init(_ matrix: WeightMatrix, interleavedRows: InterleavedRows) {
+        name = matrix.name
+        type = matrix.type
+        rows = matrix.rows
+        columns = matrix.columns
+        rowBytes = matrix.rowBytes
+        data = UnsafeRawPointer(interleavedRows.base)
+        interleaved = true
+        copy = interleavedRows
+    }
+
+    /// Rows that a product's first row and row count must be multiples of.
+    var rowGranularity: Int { interleaved ? QuantizedDot.interleavedTileRows : 1 }
+
+    /// This matrix copied into the kernels' interleaved layout where its type has one and its rows
+    /// fill whole tiles; then the mapped pages of the original (in `file`) are released, so the
+    /// weights stay resident once. Otherwise the matrix itself.
+    func interleavedForKernels(file: GGUFFile) -> WeightMatrix {
+        guard !interleaved, QuantizedDot.hasInterleavedLayout(type), rows % QuantizedDot.interleavedTileRows == 0 else { return self }
+        let copy = InterleavedRows(byteCount: rows &* rowBytes)
+        do {
+            try QuantizedDot.interleave(type, count: columns, rows: rows, from: data, rowStride: rowBytes, into: copy.base)
+        } catch {
+            return self
+        }
+        if let info = file.tensor(named: name) { file.releaseResidentPages(of: info) }
+        return WeightMatrix(self, interleavedRows: copy)
+    }
+
+    /// A pointer to row `index` (for an interleaved matrix, a multiple of ``rowGranularity``).
     @inline(__always) func row(_ index: Int) -> UnsafeRawPointer { data + index &* rowBytes }
 
     /// Writes row `index` as F32 values into `destination` (`columns` floats).
     func dequantizeRow(_ index: Int, into destination: UnsafeMutablePointer<Float>) {
-        Dequantizer.dequantizeValidated(type, row: row(index), count: columns, into: destination)
+        guard interleaved else {
+            Dequantizer.dequantizeValidated(type, row: row(index), count: columns, into: destination)
+            return
+        }
+        let tileRows = QuantizedDot.interleavedTileRows
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: rowBytes, alignment: 16)
+        defer { packed.deallocate() }
+        QuantizedDot.deinterleaveRow(type, count: columns, tile: row(index / tileRows * tileRows), row: index % tileRows, into: packed)
+        Dequantizer.dequantizeValidated(type, row: UnsafeRawPointer(packed), count: columns, into: destination)
     }
+}
+
+/// Rows copied into the kernels' interleaved layout, freed with the last matrix that uses them.
+private final class InterleavedRows: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+
+    init(byteCount: Int) { base = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64) }
+
+    deinit { base.deallocate() }
 }
 
 /// Small F32 vectors (norm weights, biases) converted once at load and owned by the model.

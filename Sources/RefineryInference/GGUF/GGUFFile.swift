@@ -130,6 +130,20 @@ public final class GGUFFile: @unchecked Sendable {
         UnsafeRawBufferPointer(start: storage.base + tensor.offset, count: tensor.byteCount)
     }
 
+    /// Lets the kernel drop this process's pages of a tensor that a copy has replaced (the whole
+    /// pages inside its bytes), so they no longer count as resident; a later read of them maps
+    /// them back from the file. Does nothing for a file held as a copy in memory.
+    func releaseResidentPages(of tensor: GGUFTensorInfo) {
+        guard storage.isMapping else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0 else { return }
+        let start = Int(bitPattern: storage.base + tensor.offset)
+        let first = (start + page - 1) / page * page
+        let end = (start + tensor.byteCount) / page * page
+        guard end > first, let address = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(address, end - first, MADV_DONTNEED)
+    }
+
     // MARK: Typed metadata access
 
     /// The model architecture (`general.architecture`).
@@ -200,6 +214,8 @@ private final class Storage: @unchecked Sendable {
     let base: UnsafeRawPointer
     let count: Int
     private let unmap: Bool
+    /// Whether the bytes are a read-only mapping of the file (not a copy).
+    var isMapping: Bool { unmap }
 
     private init(base: UnsafeRawPointer, count: Int, unmap: Bool) {
         self.base = base

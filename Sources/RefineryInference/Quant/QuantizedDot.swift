@@ -56,25 +56,83 @@ public enum QuantizedDot {
     }
 
     /// `output[r]` = the dot product of weight row `r` (rows `rowStride` bytes apart) with the activations.
+    ///
+    /// With `interleaved`, the weights are rows that ``interleave(_:count:rows:from:rowStride:into:)``
+    /// wrote (`rowStride` still a row's packed bytes): `weights` must point at a tile's first row and
+    /// `rows` be a multiple of ``interleavedTileRows``. The results are the same bits either way.
     @inlinable
     public static func matVec(
         _ type: GGMLType, count: Int, weights: UnsafeRawPointer, rowStride: Int, rows: Int,
-        activations: UnsafeRawPointer, into output: UnsafeMutablePointer<Float>
+        activations: UnsafeRawPointer, into output: UnsafeMutablePointer<Float>, interleaved: Bool = false
     ) {
-        refinery_mat_vec(Int32(type.rawValue), Int64(count), weights, rowStride, Int64(rows), activations, output)
+        refinery_mat_vec(kernelType(type, interleaved: interleaved), Int64(count), weights, rowStride, Int64(rows), activations, output)
+    }
+
+    /// ``matVec(_:count:weights:rowStride:rows:activations:into:interleaved:)`` with the kernels of
+    /// `level` (capped at the CPU's), whatever level the process uses: for tests that compare levels.
+    public static func matVec(
+        _ type: GGMLType, count: Int, weights: UnsafeRawPointer, rowStride: Int, rows: Int,
+        activations: UnsafeRawPointer, into output: UnsafeMutablePointer<Float>, interleaved: Bool = false, level: KernelLevel
+    ) {
+        refinery_mat_vec_at_level(
+            Int32(level.rawValue), kernelType(type, interleaved: interleaved), Int64(count), weights, rowStride, Int64(rows),
+            activations, output)
     }
 
     /// `output[c * outputStride + r]` = the dot product of weight row `r` with activation row `c`,
     /// tiled so weight rows are read once per tile; bit-identical to ``dot(_:count:row:activations:)``.
+    /// `interleaved` as for ``matVec(_:count:weights:rowStride:rows:activations:into:interleaved:)``.
     @inlinable
     public static func matMat(
         _ type: GGMLType, count: Int, weights: UnsafeRawPointer, rowStride: Int, rows: Int,
         activations: UnsafeRawPointer, activationStride: Int, columns: Int,
-        into output: UnsafeMutablePointer<Float>, outputStride: Int
+        into output: UnsafeMutablePointer<Float>, outputStride: Int, interleaved: Bool = false
     ) {
         refinery_mat_mat(
-            Int32(type.rawValue), Int64(count), weights, rowStride, Int64(rows), activations, activationStride,
+            kernelType(type, interleaved: interleaved), Int64(count), weights, rowStride, Int64(rows), activations, activationStride,
             Int64(columns), output, Int64(outputStride))
+    }
+
+    /// The type number the kernels take for rows of `type`, in ggml's layout or interleaved.
+    @usableFromInline
+    static func kernelType(_ type: GGMLType, interleaved: Bool) -> Int32 {
+        interleaved ? refinery_interleaved_type(Int32(type.rawValue)) : Int32(type.rawValue)
+    }
+
+    /// Rows per tile of the interleaved layout.
+    public static let interleavedTileRows = 16
+
+    /// Whether rows of `type` have an interleaved layout that the matrix products read faster
+    /// (Q5_0: tiles of 16 rows, one row per vector lane).
+    public static func hasInterleavedLayout(_ type: GGMLType) -> Bool {
+        refinery_interleaved_type(Int32(type.rawValue)) >= 0
+    }
+
+    /// Copies `rows` rows of `count` values of `type` (`rowStride` bytes apart) into `destination`
+    /// in the interleaved layout, which takes `rows` times the packed row size in bytes.
+    /// Throws for a type without that layout, a partial block, or `rows` not a multiple of
+    /// ``interleavedTileRows``; nothing is written then.
+    public static func interleave(
+        _ type: GGMLType, count: Int, rows: Int, from source: UnsafeRawPointer, rowStride: Int,
+        into destination: UnsafeMutableRawPointer
+    ) throws(QuantError) {
+        guard hasInterleavedLayout(type) else { throw .unsupported(type, tensor: "") }
+        guard count > 0, count % type.blockSize == 0 else { throw .partialBlock(type, tensor: "", count: count) }
+        let tiles = (rows + interleavedTileRows - 1) / interleavedTileRows
+        guard rows > 0, rows % interleavedTileRows == 0 else {
+            throw .sizeMismatch(type, tensor: "", expected: max(1, tiles) * interleavedTileRows, actual: rows)
+        }
+        guard refinery_interleave_rows(Int32(type.rawValue), Int64(count), source, rowStride, Int64(rows), destination) == 0 else {
+            throw .sizeMismatch(type, tensor: "", expected: type.byteCount(forElements: count) ?? 0, actual: rowStride)
+        }
+    }
+
+    /// Writes row `row` (below ``interleavedTileRows``) of the interleaved tile at `tile` back in
+    /// ggml's layout (a packed row's bytes) to `destination`.
+    public static func deinterleaveRow(
+        _ type: GGMLType, count: Int, tile: UnsafeRawPointer, row: Int, into destination: UnsafeMutableRawPointer
+    ) {
+        _ = refinery_deinterleave_row(refinery_interleaved_type(Int32(type.rawValue)), Int64(count), tile, Int64(row), destination)
     }
 
     /// Single-threaded matrix-vector speed with the kernels of `level`, timed for at least `seconds`:
