@@ -10,7 +10,8 @@ typedef struct {
     rk_vec_dot_fn dot[RT_TYPE_LIMIT];
     rk_mat_vec_fn mat_vec[RT_TYPE_LIMIT];          /* NULL: a dot product per row */
     rk_cols_fn cols[RK_COLS_SIZES][RT_TYPE_LIMIT]; /* largest group first */
-    rk_x16_tile_fn q5_0x16_tile;                   /* Q5_0, interleaved or not */
+    rk_x16_tile_fn x16_tile[RT_TYPE_LIMIT];        /* by ggml type: types with interleaved tiles */
+    rk_mat_vec_fn x16_rows[RT_TYPE_LIMIT];         /* and their rows in ggml's layout */
     int cols_count[RK_COLS_SIZES];
     void (*f16_to_f32)(const uint16_t *, float *, int64_t);
     void (*f32_to_f16)(const float *, uint16_t *, int64_t);
@@ -23,17 +24,18 @@ typedef struct {
 
 #define RK_TABLE(S)                                                                              \
         .dot = {[RT_F32] = rk_dot_f32_##S, [RT_F16] = rk_dot_f16_##S, [RT_BF16] = rk_dot_bf16_##S, \
-                [RT_Q4_0] = rk_dot_q4_0_##S, [RT_Q4_1] = rk_dot_q4_1_##S, [RT_Q5_0] = rk_dot_q5_0_portable, \
+                [RT_Q4_0] = rk_dot_q4_0_##S, [RT_Q4_1] = rk_dot_q4_1_##S, [RT_Q5_0] = rk_dot_q5_0_##S, \
                 [RT_Q5_1] = rk_dot_q5_1_##S, [RT_Q8_0] = rk_dot_q8_0_##S, [RT_Q2_K] = rk_dot_q2_k_##S, \
                 [RT_Q3_K] = rk_dot_q3_k_##S, [RT_Q4_K] = rk_dot_q4_k_##S, [RT_Q5_K] = rk_dot_q5_k_##S, \
                 [RT_Q6_K] = rk_dot_q6_k_##S},                                                    \
-        .q5_0x16_tile = rk_q5_0x16_tile_##S, .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S, \
+        .x16_tile = {[RT_Q5_0] = rk_x16_tile_q5_0_##S, [RT_Q4_1] = rk_x16_tile_q4_1_##S, [RT_Q8_0] = rk_x16_tile_q8_0_##S}, \
+        .x16_rows = {[RT_Q5_0] = rk_rows_q5_0_##S, [RT_Q4_1] = rk_rows_q4_1_##S, [RT_Q8_0] = rk_rows_q8_0_##S}, \
+        .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S, \
         .exp_shifted = rk_exp_shifted_##S, .swiglu = rk_swiglu_##S, .attention_scores = rk_attention_scores_##S, \
         .attention_values = rk_attention_values_##S, .attention_values_finish = rk_attention_values_finish_##S
 
 #define RK_COLS_ROW(S, PART)                                                                                 \
-    {[RT_Q4_0] = rk_dot_q4_0_##PART##S, [RT_Q4_1] = rk_dot_q4_1_##PART##S,                                     \
-     [RT_Q5_1] = rk_dot_q5_1_##PART##S, [RT_Q8_0] = rk_dot_q8_0_##PART##S, [RT_Q4_K] = rk_dot_q4_k_##PART##S,  \
+    {[RT_Q4_0] = rk_dot_q4_0_##PART##S, [RT_Q5_1] = rk_dot_q5_1_##PART##S, [RT_Q4_K] = rk_dot_q4_k_##PART##S,  \
      [RT_Q6_K] = rk_dot_q6_k_##PART##S}
 #define RK_COLS_TABLE(S)                                                                                     \
     .mat_vec = {[RT_Q4_K] = rk_q4_k_mat_vec_##S},                                                            \
@@ -146,9 +148,10 @@ void refinery_f32_to_f16_row_at_level(int level, const float *src, uint16_t *dst
 static int rk_mat_vec_with(const rk_table *t, int weight_type, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
                            const uint8_t *activations, float *out) {
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return 0;
-    if (weight_type == RT_Q5_0_X16 || weight_type == RT_Q5_0) {
+    const int tiled = rk_x16_base_type(weight_type) >= 0 ? rk_x16_base_type(weight_type) : weight_type;
+    if (t->x16_tile[tiled] != NULL) {
         if (n % QK32 != 0) return 0;
-        (weight_type == RT_Q5_0 ? rk_q5_0_raw_product : rk_q5_0_x16_product)(t->q5_0x16_tile, n, w, row_stride, rows, activations, 0, 1, out, 0);
+        rk_x16_product(t->x16_tile[tiled], t->x16_rows[tiled], weight_type, n, w, row_stride, rows, activations, 0, 1, out, 0);
         return 1;
     }
     if (t->mat_vec[weight_type] != NULL) {
@@ -173,7 +176,13 @@ rk_cols_fn rk_cols_kernel(int weight_type, int size, int *count) {
     return t->cols_count[size] >= 2 ? t->cols[size][weight_type] : NULL;
 }
 
-rk_x16_tile_fn rk_x16_tile_kernel(void) { return rk_kernels()->q5_0x16_tile; }
+rk_x16_tile_fn rk_x16_tile_kernel(int weight_type, rk_mat_vec_fn *rows) {
+    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return NULL;
+    const int base = rk_x16_base_type(weight_type) >= 0 ? rk_x16_base_type(weight_type) : weight_type;
+    const rk_table *t = rk_kernels();
+    *rows = t->x16_rows[base];
+    return t->x16_tile[base];
+}
 
 int rk_unpacked_tiles_available(void) {
 #if RK_X86

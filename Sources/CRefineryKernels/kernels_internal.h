@@ -16,8 +16,9 @@
 enum {
     RT_F32 = 0, RT_F16 = 1, RT_Q4_0 = 2, RT_Q4_1 = 3, RT_Q5_0 = 6, RT_Q5_1 = 7, RT_Q8_0 = 8,
     RT_Q2_K = 10, RT_Q3_K = 11, RT_Q4_K = 12, RT_Q5_K = 13, RT_Q6_K = 14, RT_BF16 = 30,
-    RT_Q5_0_X16 = 31, /* Refinery's own: Q5_0 rows interleaved in tiles of 16 (see RK_X16_* below) */
-    RT_TYPE_LIMIT = 32
+    /* Refinery's own: rows interleaved in tiles of 16 (see RK_X16_* below) */
+    RT_Q5_0_X16 = 31, RT_Q4_1_X16 = 32, RT_Q8_0_X16 = 33,
+    RT_TYPE_LIMIT = 34
 };
 
 #define QK32 32
@@ -35,26 +36,31 @@ enum {
 #define SIZE_Q5_K 176  /* f16 d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128] */
 #define SIZE_Q6_K 210  /* u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d */
 
-/* Q5_0 interleaved (RT_Q5_0_X16, written by refinery_interleave_rows): tiles of 16 rows, each
- * tile its blocks in order, every block RK_X16_BLOCK_BYTES (16 x SIZE_Q5_0, so a tile takes the
- * bytes of its 16 rows and tile t starts where row 16t would):
- *   f16 d[16]                   the 16 rows' scales
- *   u8 qs[4][16][4]             register k (0..3), lane r: the row's qs bytes 4k..4k+3 (low nibbles:
- *                               values 4k..4k+3; high nibbles: values 16+4k..16+4k+3)
- *   u64 high[8]                 register k (0..7): bit 4r+i is the 5th bit of the row's value 4k+i
- * One byte vector of a register then holds four consecutive values of 16 rows, one row per
- * 32-bit lane, so a broadcast of four activation bytes feeds all 16 rows. */
+/* Interleaved rows (RT_*_X16, written by refinery_interleave_rows): tiles of 16 rows, each tile
+ * its blocks in order, every block 16 times the ggml block's bytes (so a tile takes the bytes of
+ * its 16 rows, and tile t starts where row 16t would). A block holds the 16 rows' f16 scales d[16]
+ * (Q4_1: then their mins m[16]) and eight byte vectors of 64 bytes, or what gives them: vector k
+ * (0..7) holds, in 32-bit lane r, the row's values 4k..4k+3 as unsigned bytes, so one broadcast of
+ * four activation bytes feeds all 16 rows.
+ *   Q5_0 (352 bytes): d[16]; u8 qs[4][16][4] (packed register k, lane r: the row's qs bytes
+ *        4k..4k+3, whose low nibbles are values 4k..4k+3 and high nibbles 16+4k..16+4k+3);
+ *        u64 high[8] (vector k: bit 4r+i is the 5th bit of the row's value 4k+i).
+ *   Q4_1 (320 bytes): d[16]; m[16]; u8 qs[4][16][4] as Q5_0's.
+ *   Q8_0 (544 bytes): d[16]; u8 q[8][16][4]: vector k, lane r: values 4k..4k+3 plus 128.
+ * Rows past the last full tile stay in ggml's layout, at their own rows' places. */
 #define RK_X16_ROWS 16
-#define RK_X16_BLOCK_BYTES (RK_X16_ROWS * SIZE_Q5_0)
-#define RK_X16_QS 32
-#define RK_X16_HIGH 288
+#define RK_X16_QS_Q5_0 32
+#define RK_X16_HIGH_Q5_0 288
+#define RK_X16_QS_Q4_1 64
+#define RK_X16_Q_Q8_0 32
 
 /* Activation blocks (this target's own layouts, written by refinery_quantize_activations).
  * A32: for the 32-value formats, stored as arrays over the row's nb blocks:
  *      float d[nb]; float s[nb] (d times the sum of the block's qs); int8 qs[nb][32]. (40 bytes a block)
- *      Q5_0 (and RT_Q5_0_X16) store int32 offset[nb] in place of s: -16 times the sum of the
- *      block's qs, so that a block's integer sum takes the weights' offset exactly, and their qs
- *      in natural order (the other nibble formats group four blocks' halves).
+ *      Q5_0 and Q8_0 store int32 offset[nb] in place of s: -16 (Q5_0) or -128 (Q8_0, whose
+ *      interleaved weights carry +128) times the sum of the block's qs, so that a block's
+ *      integer sum takes the weights' offset exactly. Q4_0 and Q5_1 group the qs of four blocks
+ *      (four low halves, then four high halves); the others keep them in natural order.
  * A256: for the K-quants. float d; int8 qs[256]; int16 bsums[16] (sums of 16).     (292 bytes) */
 #define SIZE_A32 40
 #define SIZE_A256 292
@@ -146,23 +152,27 @@ rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type);
 int rk_mat_vec_at(int level, int weight_type, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
                   const uint8_t *activations, float *out);
 
-/* Q5_0 in 16-row tiles (interleave.c and each level's rk_q5_0x16_tile): `count` blocks from
+/* Interleaved tiles (interleave.c and each level's rk_x16_tile_<type>): `count` blocks from
  * `first_block` of a tile (`blocks` points at the first of them) against `cols` (at most
  * RK_COLS_MAX) activation rows; the 16 outputs of column c go to out[c * ostride + r], which hold
  * the accumulators of the blocks before (read unless `first`). Per row, each block's sum is exact
  * in integers (offset included) and one float accumulator takes fma(sum, d * activation d) block
- * by block, at every level. */
+ * by block (Q4_1: then fma(m, activation s)), at every level. */
 typedef void (*rk_x16_tile_fn)(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks, const uint8_t *const *acts,
                                int cols, float *out, int64_t ostride, int first);
-void rk_q5_0_interleave_blocks(const uint8_t *rows, size_t row_stride, int64_t first_block, int64_t count, uint8_t *out);
-/* Matrix products of interleaved rows (whole tiles; row_stride is a row's ggml bytes) and of
- * ggml-layout Q5_0 rows (interleaved on the fly), with a level's tile kernel. */
-void rk_q5_0_x16_product(rk_x16_tile_fn tile, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *x,
-                         size_t act_stride, int64_t cols, float *out, int64_t ostride);
-void rk_q5_0_raw_product(rk_x16_tile_fn tile, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *x,
-                         size_t act_stride, int64_t cols, float *out, int64_t ostride);
-/* The tile kernel of the current level. */
-rk_x16_tile_fn rk_x16_tile_kernel(void);
+/* The ggml type of an interleaved type and the reverse (-1 for none); bytes of a tile's block. */
+int rk_x16_base_type(int interleaved_type);
+int rk_x16_block_bytes(int weight_type);
+void rk_x16_interleave_blocks(int weight_type, const uint8_t *rows, size_t row_stride, int64_t first_block, int64_t count, uint8_t *out);
+/* Matrix products of interleaved rows (row_stride is a row's ggml bytes; whole tiles through
+ * `tile`, rows past the last full tile in ggml's layout through `ggml_rows`) and of ggml-layout
+ * rows of these types (all through `ggml_rows`, the level's one-row kernels, which give the same
+ * bits). */
+void rk_x16_product(rk_x16_tile_fn tile, rk_mat_vec_fn ggml_rows, int weight_type, int64_t n, const uint8_t *w, size_t row_stride,
+                    int64_t rows, const uint8_t *x, size_t act_stride, int64_t cols, float *out, int64_t ostride);
+/* The tile kernel of the current level for an interleaved or ggml type (NULL: none), and the
+ * level's kernel for rows of its ggml type in ggml's layout. */
+rk_x16_tile_fn rk_x16_tile_kernel(int weight_type, rk_mat_vec_fn *ggml_rows);
 
 #endif
 

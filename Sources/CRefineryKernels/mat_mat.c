@@ -1,7 +1,7 @@
 /* Matrix-matrix products for prefill: tiles of weight rows are read from memory once per tile of
  * activation rows, and every output takes the same integer sums and float operations as
  * refinery_vec_dot's, so results are bit-identical to matrix-vector products (batch invariance).
- * Q5_0 goes through its 16-row tiles (interleave.c), interleaved at load or on the fly. */
+ * Q5_0, Q4_1 and Q8_0 go through 16-row tiles (interleave.c), interleaved at load or on the fly. */
 #include "CRefineryKernels.h"
 #include "kernels_internal.h"
 #include "vec_dot.h"
@@ -25,9 +25,10 @@ void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t ro
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT || rows <= 0 || cols <= 0) return;
     const uint8_t *w = (const uint8_t *)weights;
     const uint8_t *x = (const uint8_t *)activations;
-    if (weight_type == RT_Q5_0 || weight_type == RT_Q5_0_X16) {
-        (weight_type == RT_Q5_0 ? rk_q5_0_raw_product : rk_q5_0_x16_product)(rk_x16_tile_kernel(), n, w, row_stride, rows, x, act_stride, cols,
-                                                                             out, out_stride);
+    rk_mat_vec_fn x16_rows = NULL;
+    const rk_x16_tile_fn x16_tile = rk_x16_tile_kernel(weight_type, &x16_rows);
+    if (x16_tile != NULL) {
+        if (n % QK32 == 0) rk_x16_product(x16_tile, x16_rows, weight_type, n, w, row_stride, rows, x, act_stride, cols, out, out_stride);
         return;
     }
     /* The level's several-rows kernels for this type, largest group first (looked up once). */

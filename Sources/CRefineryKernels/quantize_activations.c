@@ -18,7 +18,7 @@ static int rk_is_k_quant(int t) {
 }
 
 static int rk_is_q32(int t) {
-    return t == RT_Q4_0 || t == RT_Q4_1 || t == RT_Q5_0 || t == RT_Q5_1 || t == RT_Q8_0 || t == RT_Q5_0_X16;
+    return t == RT_Q4_0 || t == RT_Q4_1 || t == RT_Q5_0 || t == RT_Q5_1 || t == RT_Q8_0 || rk_x16_base_type(t) >= 0;
 }
 
 static int rk_is_float(int t) { return t == RT_F32 || t == RT_F16 || t == RT_BF16; }
@@ -123,12 +123,14 @@ void refinery_quantize_activations_at_level(int level, int weight_type, const fl
     if (rk_is_float(weight_type)) {
         memcpy(out, x, (size_t)n * 4);
     } else if (rk_is_q32(weight_type)) {
-        /* Arrays, for SIMD loads: float d[nb], float s[nb] (d * sum of the quants), int8 qs[nb][32].
-         * For the nibble formats (all but Q8_0) each full group of four blocks stores its four low
-         * halves (values 0..15) and then its four high halves (16..31), as the weights pack them. */
+        /* Arrays, for SIMD loads: float d[nb], float s[nb] (d * sum of the quants; Q5_0 and Q8_0:
+         * int32 offset sums), int8 qs[nb][32]. For Q4_0 and Q5_1 each full group of four blocks
+         * stores its four low halves (values 0..15) and then its four high halves (16..31), as
+         * their weights pack them (see kernels_internal.h). */
         const int64_t nb = n / QK32;
-        const int q5_0 = weight_type == RT_Q5_0 || weight_type == RT_Q5_0_X16;
-        const int64_t grouped = weight_type == RT_Q8_0 || q5_0 ? 0 : nb / 4 * 4;
+        const int base = rk_x16_base_type(weight_type) >= 0 ? rk_x16_base_type(weight_type) : weight_type;
+        const int32_t offset_factor = base == RT_Q5_0 ? -16 : base == RT_Q8_0 ? -128 : 0;
+        const int64_t grouped = base == RT_Q4_0 || base == RT_Q5_1 ? nb / 4 * 4 : 0;
         for (int64_t i = 0; i < nb; i++, x += QK32) {
             int8_t q[QK32];
             int32_t halves[2];
@@ -137,11 +139,11 @@ void refinery_quantize_activations_at_level(int level, int weight_type, const fl
             const float d = rk_through_f16(full_d);
             /* Q4_1/Q5_1 take Q8_1's F16 sum; Q4_0/Q5_0 subtract their offset in integers in
              * ggml, which d (as stored) times the exact sum reproduces. */
-            const int has_min = weight_type == RT_Q4_1 || weight_type == RT_Q5_1;
+            const int has_min = base == RT_Q4_1 || base == RT_Q5_1;
             const float s = has_min ? rk_through_f16(full_d * (float)sum) : d * (float)sum;
-            const int32_t offset = -16 * sum; /* Q5_0: the weights' offset, exactly (|sum| <= 32 * 127) */
+            const int32_t offset = offset_factor * sum; /* exact: |sum| <= 32 * 127 */
             memcpy(out + 4 * i, &d, 4);
-            if (q5_0) memcpy(out + 4 * (nb + i), &offset, 4);
+            if (offset_factor != 0) memcpy(out + 4 * (nb + i), &offset, 4);
             else memcpy(out + 4 * (nb + i), &s, 4);
             uint8_t *qs = out + 8 * nb;
             if (i < grouped) {

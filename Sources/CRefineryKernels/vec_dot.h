@@ -8,10 +8,18 @@
 #define RK_DECLARE_LEVEL(SUFFIX)                                                        \
     float rk_dot_q4_0_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
     float rk_dot_q4_1_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
-    float rk_dot_q5_1_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
-    void rk_q5_0x16_tile_##SUFFIX(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,                 \
-                                  const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first);           \
+    float rk_dot_q5_0_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
     float rk_dot_q8_0_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    float rk_dot_q5_1_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
+    void rk_rows_q5_0_##SUFFIX(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out); \
+    void rk_rows_q4_1_##SUFFIX(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out); \
+    void rk_rows_q8_0_##SUFFIX(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out); \
+    void rk_x16_tile_q5_0_##SUFFIX(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,                \
+                                   const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first);          \
+    void rk_x16_tile_q4_1_##SUFFIX(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,                \
+                                   const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first);          \
+    void rk_x16_tile_q8_0_##SUFFIX(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,                \
+                                   const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first);          \
     float rk_dot_q2_k_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
     float rk_dot_q3_k_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
     float rk_dot_q4_k_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
@@ -38,8 +46,7 @@
     void rk_dot_##TYPE##_cols_half_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out, int64_t ostride);    \
     void rk_dot_##TYPE##_cols_quarter_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *const *acts, float *out, int64_t ostride);
 #define RK_DECLARE_COLS(SUFFIX)                                                                            \
-    RK_DECLARE_COLS_TYPE(q4_0, SUFFIX) RK_DECLARE_COLS_TYPE(q4_1, SUFFIX) RK_DECLARE_COLS_TYPE(q5_1, SUFFIX) \
-    RK_DECLARE_COLS_TYPE(q8_0, SUFFIX) RK_DECLARE_COLS_TYPE(q4_k, SUFFIX) \
+    RK_DECLARE_COLS_TYPE(q4_0, SUFFIX) RK_DECLARE_COLS_TYPE(q5_1, SUFFIX) RK_DECLARE_COLS_TYPE(q4_k, SUFFIX) \
     RK_DECLARE_COLS_TYPE(q6_k, SUFFIX)
 
 /* Scalar helpers of the attention kernels shared by every level (attention_portable.c). */
@@ -49,8 +56,6 @@ int rk_lane_touched(int64_t lane, int64_t lane_count, int64_t first, int64_t cou
 float rk_lanes_sum_at(const float *lanes, int64_t n, int64_t i, int batched, const int *touched);
 
 RK_DECLARE_LEVEL(portable)
-/* Q5_0 rows in ggml's layout, one at a time: one routine for every level (vec_dot_portable.c). */
-float rk_dot_q5_0_portable(int64_t n, const uint8_t *w, const uint8_t *a);
 #if RK_X86
 RK_DECLARE_LEVEL(avx2)
 RK_DECLARE_LEVEL(avx512)

@@ -9,7 +9,7 @@
  * work follows the SIMD kernels' order (vec_dot_simd.inc) operation by operation — each 32-value
  * chunk's products summed in eight int32 lanes (lane l takes positions 4l..4l+3), each lane
  * converted, scaled and accumulated with a fused multiply-add in its own float lane, the lanes
- * added at the end in rk_hsum's order. Q4_K and Q5_0 differ: each block is summed exactly in
+ * added at the end in rk_hsum's order. Q4_K, Q5_0, Q4_1 and Q8_0 differ: each block is summed exactly in
  * integers and one float accumulator per row takes the blocks in order, which lets their fastest
  * kernels hold one row per vector lane. Contraction is off so that no other a * b + c fuses. */
 #pragma clang fp contract(off)
@@ -60,7 +60,7 @@ static inline __attribute__((always_inline)) void rk_unpack_q45(const uint8_t *q
     }
 }
 
-/* Q4_0, Q4_1, Q5_0, Q5_1 (rk_q4q5_cols). Blocks in full groups of eight (and a last full group of
+/* Q4_0 and Q5_1 (rk_q4q5_cols). Blocks in full groups of eight (and a last full group of
  * four) go to float accumulator (k / 2) % 2, lanes 4 (k % 2) + j, where k is the block's place in
  * its group and lane j sums values 4j..4j+3 and 16+4j..16+4j+3; later blocks go to a third
  * accumulator in their natural lanes. The offset (or min) terms are summed separately. */
@@ -99,71 +99,84 @@ static inline __attribute__((always_inline)) float rk_q45_portable(int64_t n, co
 }
 
 float rk_dot_q4_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q4_0, 2, 0, 0, -8.0f); }
-float rk_dot_q4_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q4_1, 4, 0, 1, 0.0f); }
+float rk_dot_q5_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q5_1, 8, 4, 1, 0.0f); }
 
-/* Q5_0 (every level shares this routine for single ggml-layout rows; the tile kernels below and in
- * vec_dot_simd.inc give the same bits). Each block's sum is exact in integers, the weights' offset
- * included (the activations carry -16 times their block sums), and one float accumulator takes
- * fma(sum, d * activation d) block by block. */
-static inline float rk_q5_0_step(float acc, const uint8_t *a, int64_t nb, int64_t i, float d, int32_t sum) {
-    return RK_FMA((float)sum, d * RK_ACT_D(a, i), acc);
+/* Q5_0, Q4_1 and Q8_0: the formats with an interleaved layout (interleave.c). Each block's sum is
+ * exact in integers, the weights' offset included (Q5_0 and Q8_0 activations carry their block
+ * sums times the offset), and one float accumulator per row takes fma(sum, d * activation d)
+ * block by block, then (Q4_1) fma(m, activation s). The one-row routines here and in
+ * vec_dot_simd.inc (rows in ggml's layout) and the tile kernels (16 interleaved rows, one per
+ * vector lane) give the same bits. */
+static inline float rk_x16_step(int type, float acc, const uint8_t *a, int64_t nb, int64_t i, float d, float m, int32_t sum) {
+    acc = RK_FMA((float)sum, d * RK_ACT_D(a, i), acc);
+    return type == RT_Q4_1 ? RK_FMA(m, RK_ACT_S(a, nb, i), acc) : acc;
 }
 
-float rk_dot_q5_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
+/* A block's exact sum: the row's 32 values (unsigned for Q5_0 and Q4_1, signed for Q8_0) with
+ * the activations, plus the activations' offset sum (Q5_0). */
+static inline int32_t rk_x16_block_sum(int type, const uint8_t *block, const uint8_t *a, int64_t nb, int64_t i) {
+    int8_t q[32];
+    if (type == RT_Q8_0) memcpy(q, block + 2, 32);
+    else rk_unpack_q45(block + (type == RT_Q5_0 ? 6 : 4), type == RT_Q5_0 ? block + 2 : NULL, q);
+    const int8_t *aq = RK_ACT_Q(a, nb, i);
+    int32_t sum = type == RT_Q5_0 ? rk_load_i32(a + 4 * (nb + i)) : 0;
+    for (int j = 0; j < 32; j++) sum += (int32_t)q[j] * (int32_t)aq[j];
+    return sum;
+}
+
+static inline __attribute__((always_inline)) float rk_x16_dot(int type, int64_t n, const uint8_t *w, const uint8_t *a, int64_t size) {
     const int64_t nb = n / QK32;
     float acc = 0.0f;
-    int8_t q[32];
-    for (int64_t i = 0; i < nb; i++, w += SIZE_Q5_0) {
-        rk_unpack_q45(w + 6, w + 2, q);
-        const int8_t *aq = RK_ACT_Q(a, nb, i);
-        int32_t sum = rk_load_i32(a + 4 * (nb + i));
-        for (int j = 0; j < 32; j++) sum += (int32_t)q[j] * (int32_t)aq[j];
-        acc = rk_q5_0_step(acc, a, nb, i, rk_f16_at(w), sum);
-    }
+    for (int64_t i = 0; i < nb; i++, w += size)
+        acc = rk_x16_step(type, acc, a, nb, i, rk_f16_at(w), type == RT_Q4_1 ? rk_f16_at(w + 2) : 0.0f, rk_x16_block_sum(type, w, a, nb, i));
     return acc;
 }
 
-void rk_q5_0x16_tile_portable(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks, const uint8_t *const *acts,
-                              int cols, float *out, int64_t ostride, int first) {
+#define RK_X16_ROWS_FNS(NAME, TYPE, SIZE)                                                                                    \
+    float rk_dot_##NAME##_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_x16_dot(TYPE, n, w, a, SIZE); } \
+    void rk_rows_##NAME##_portable(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out) { \
+        for (int64_t r = 0; r < rows; r++) out[r] = rk_x16_dot(TYPE, n, w + (size_t)r * row_stride, a, SIZE);                 \
+    }
+RK_X16_ROWS_FNS(q5_0, RT_Q5_0, SIZE_Q5_0)
+RK_X16_ROWS_FNS(q4_1, RT_Q4_1, SIZE_Q4_1)
+RK_X16_ROWS_FNS(q8_0, RT_Q8_0, SIZE_Q8_0)
+
+/* Row r's value v (0..31) of an interleaved block, as the kernels see it (Q8_0: plus 128). */
+static inline int32_t rk_x16_value(int type, const uint8_t *block, int r, int v) {
+    if (type == RT_Q8_0) return block[RK_X16_Q_Q8_0 + 64 * (v / 4) + 4 * r + v % 4];
+    const int k = (v % 16) / 4, t = v % 4;
+    const uint8_t byte = block[(type == RT_Q5_0 ? RK_X16_QS_Q5_0 : RK_X16_QS_Q4_1) + 64 * k + 4 * r + t];
+    int32_t value = v < 16 ? (byte & 0xF) : (byte >> 4);
+    if (type == RT_Q5_0) value |= (int32_t)((rk_load_u64(block + RK_X16_HIGH_Q5_0 + 8 * (v / 4)) >> (4 * r + t)) & 1) << 4;
+    return value;
+}
+
+static inline __attribute__((always_inline)) void rk_x16_tile(int type, int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,
+                                                              const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first) {
+    const int64_t block_bytes = rk_x16_block_bytes(type);
     for (int c = 0; c < cols; c++) {
         for (int r = 0; r < RK_X16_ROWS; r++) {
             float acc = first ? 0.0f : out[c * ostride + r];
             const uint8_t *block = blocks;
-            for (int64_t i = first_block; i < first_block + count; i++, block += RK_X16_BLOCK_BYTES) {
+            for (int64_t i = first_block; i < first_block + count; i++, block += block_bytes) {
                 const int8_t *aq = RK_ACT_Q(acts[c], nb, i);
-                int32_t sum = rk_load_i32(acts[c] + 4 * (nb + i));
-                for (int k = 0; k < 4; k++) {
-                    const uint64_t high_lo = rk_load_u64(block + RK_X16_HIGH + 8 * k), high_hi = rk_load_u64(block + RK_X16_HIGH + 8 * (k + 4));
-                    for (int t = 0; t < 4; t++) {
-                        const uint8_t byte = block[RK_X16_QS + 64 * k + 4 * r + t];
-                        const int32_t lo = (byte & 0xF) | (int32_t)((high_lo >> (4 * r + t)) & 1) << 4;
-                        const int32_t hi = (byte >> 4) | (int32_t)((high_hi >> (4 * r + t)) & 1) << 4;
-                        sum += lo * aq[4 * k + t] + hi * aq[16 + 4 * k + t];
-                    }
-                }
-                acc = rk_q5_0_step(acc, acts[c], nb, i, rk_f16_at(block + 2 * r), sum);
+                int32_t sum = type == RT_Q4_1 ? 0 : rk_load_i32(acts[c] + 4 * (nb + i));
+                for (int v = 0; v < 32; v++) sum += rk_x16_value(type, block, r, v) * aq[v];
+                acc = rk_x16_step(type, acc, acts[c], nb, i, rk_f16_at(block + 2 * r), type == RT_Q4_1 ? rk_f16_at(block + 32 + 2 * r) : 0.0f, sum);
             }
             out[c * ostride + r] = acc;
         }
     }
 }
-float rk_dot_q5_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q5_1, 8, 4, 1, 0.0f); }
 
-/* Q8_0 (rk_q8_0_cols): block k of each full group of eight goes to float accumulator k % 4,
- * the accumulators added as (0 + 2) + (1 + 3); later blocks go to a fifth. */
-float rk_dot_q8_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) {
-    const int64_t nb = n / QK32;
-    float acc[4][8] = {{0}}, tail[8] = {0};
-    for (int64_t i = 0; i < nb; i++, w += SIZE_Q8_0) {
-        const int8_t *qs = (const int8_t *)(w + 2), *aq = RK_ACT_Q(a, nb, i);
-        const float scale = rk_f16_at(w) * RK_ACT_D(a, i);
-        float *target = i < nb / 8 * 8 ? acc[i % 4] : tail;
-        for (int l = 0; l < 8; l++) target[l] = RK_FMA((float)rk_lane(qs, aq, l), scale, target[l]);
+#define RK_X16_TILE(NAME, TYPE)                                                                                           \
+    void NAME(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks, const uint8_t *const *acts, int cols, \
+              float *out, int64_t ostride, int first) {                                                                 \
+        rk_x16_tile(TYPE, nb, first_block, count, blocks, acts, cols, out, ostride, first);                            \
     }
-    float v[8];
-    for (int l = 0; l < 8; l++) v[l] = ((acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l])) + tail[l];
-    return rk_hsum8(v);
-}
+RK_X16_TILE(rk_x16_tile_q5_0_portable, RT_Q5_0)
+RK_X16_TILE(rk_x16_tile_q4_1_portable, RT_Q4_1)
+RK_X16_TILE(rk_x16_tile_q8_0_portable, RT_Q8_0)
 
 /* K-quants: each 256-value block's quants are unpacked to bytes (unsigned where the SIMD kernels
  * use unsigned values), then per lane l: the sum over the eight 32-value chunks t of

@@ -190,15 +190,14 @@ struct QuantDotTests {
         }
     }
 
-    @Test("interleaved Q5_0 rows give ggml's rows' bits at every level and column count, and come back unchanged")
-    func interleavedRows() throws {
-        var rng = SplitMix64(state: 31)
-        let type = GGMLType.q5_0
-        #expect(QuantizedDot.hasInterleavedLayout(.q5_0) && !QuantizedDot.hasInterleavedLayout(.q4_K))
-        // One block, Gemma 3's and Qwen's widths, and Qwen's down projection (152 blocks, more
-        // than the 64 that a tile interleaved on the fly takes at once).
-        for count in [32, 640, 896, 4864] {
-            let rows = 48, columns = 11  // three tiles; groups of 8, then 3 columns
+    @Test("interleaved rows give ggml's rows' bits at every level and column count, and come back unchanged",
+          arguments: [GGMLType.q5_0, .q4_1, .q8_0])
+    func interleavedRows(type: GGMLType) throws {
+        var rng = SplitMix64(state: 31 &+ UInt64(type.rawValue))
+        #expect(QuantizedDot.hasInterleavedLayout(type) && !QuantizedDot.hasInterleavedLayout(.q4_K))
+        // One block, SmolLM2's, Gemma 3's and Qwen's widths, and Qwen's down projection.
+        for count in [32, 576, 640, 896, 4864] {
+            let rows = 53, columns = 11  // three tiles and five rows past them; groups of 8, then 3 columns
             let rowBytes = type.byteCount(forElements: count)!
             let weights = (0..<rows).flatMap { _ in randomWeightRow(type, count: count, using: &rng) }
             let actBytes = QuantizedDot.activationRowSize(for: type, count: count)
@@ -212,6 +211,7 @@ struct QuantDotTests {
                 }
             }
             #expect(tiles != weights)
+            #expect(Array(tiles[(48 * rowBytes)...]) == Array(weights[(48 * rowBytes)...]))
             weights.withUnsafeBytes { w in
                 tiles.withUnsafeBytes { t in
                     acts.withUnsafeBytes { a in
@@ -249,9 +249,10 @@ struct QuantDotTests {
                             let expected = (0..<used).flatMap { c in reference[c * rows..<(c + 1) * rows] }
                             #expect(matrix.map(\.bitPattern) == expected.map(\.bitPattern), "n=\(count) \(used) columns")
                         }
-                        // Each row comes back in ggml's layout byte for byte.
+                        // Each row comes back in ggml's layout byte for byte; rows past the last
+                        // full tile stay as they were.
                         var row = [UInt8](repeating: 0, count: rowBytes)
-                        for r in 0..<rows {
+                        for r in 0..<48 {
                             row.withUnsafeMutableBytes {
                                 QuantizedDot.deinterleaveRow(type, count: count, tile: t.baseAddress! + r / 16 * 16 * rowBytes, row: r % 16,
                                                              into: $0.baseAddress!)
@@ -274,13 +275,12 @@ struct QuantDotTests {
         }
         #expect(throws: QuantError.self) { try interleave(.q4_K, count: 256, rows: 16) }
         #expect(throws: QuantError.self) { try interleave(.q5_0, count: 33, rows: 16) }
-        #expect(throws: QuantError.self) { try interleave(.q5_0, count: 32, rows: 40) }
-        #expect(throws: QuantError.self) { try interleave(.q5_0, count: 32, rows: 0) }
+        #expect(throws: QuantError.self) { try interleave(.q5_0, count: 64, rows: 16) }  // 22-byte stride for 44-byte rows
         do {
-            try interleave(.q5_0, count: 32, rows: 20)
-            Issue.record("20 rows are not whole tiles")
+            try interleave(.q5_0, count: 32, rows: 0)
+            Issue.record("no rows")
         } catch let error as QuantError {
-            #expect(error.code == .sizeMismatch && error.value == 20)
+            #expect(error.code == .sizeMismatch && error.value == 0)
         }
         #expect(target.allSatisfy { $0 == 7 })
     }

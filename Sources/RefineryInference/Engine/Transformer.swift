@@ -59,11 +59,15 @@ public final class Transformer: @unchecked Sendable {
         self.architecture = architecture
         self.config = config
         let dim = config.embeddingLength
-        tokenEmbedding = try WeightMatrix(file: file, name: "token_embd.weight", columns: dim, rows: config.vocabularySize)
+        let embedding = try WeightMatrix(file: file, name: "token_embd.weight", columns: dim, rows: config.vocabularySize)
         if file.tensor(named: "output.weight") != nil {
+            tokenEmbedding = embedding
             output = try WeightMatrix(file: file, name: "output.weight", columns: dim, rows: config.vocabularySize)
-                .interleavedForKernels(file: file)
+                .interleavedForKernels(file: file, wholeTiles: false)
         } else {
+            // A tied head is read whole every step and one row per token: interleaved for the
+            // products, its rows are looked up through the layout's reverse.
+            tokenEmbedding = embedding.interleavedForKernels(file: file, wholeTiles: false)
             output = tokenEmbedding
         }
         outputNorm = try store.load(file, "output_norm.weight", length: dim)!
@@ -72,7 +76,7 @@ public final class Transformer: @unchecked Sendable {
             layers.append(try architecture.loadLayer(file: file, index: index, config: config, store: store))
         }
         // Matrices that the kernels read faster interleaved are copied into that layout once, a
-        // block per thread (a tied output head stays as it is: token lookups read its rows).
+        // block per thread.
         layers.withUnsafeMutableBufferPointer { blocks in
             guard let first = blocks.baseAddress else { return }
             pool.parallelFor(blocks.count) { range, _ in

@@ -55,11 +55,14 @@ struct WeightMatrix: @unchecked Sendable {
     /// Rows that a product's first row and row count must be multiples of.
     var rowGranularity: Int { interleaved ? QuantizedDot.interleavedTileRows : 1 }
 
-    /// This matrix copied into the kernels' interleaved layout where its type has one and its rows
-    /// fill whole tiles; then the mapped pages of the original (in `file`) are released, so the
-    /// weights stay resident once. Otherwise the matrix itself.
-    func interleavedForKernels(file: GGUFFile) -> WeightMatrix {
-        guard !interleaved, QuantizedDot.hasInterleavedLayout(type), rows % QuantizedDot.interleavedTileRows == 0 else { return self }
+    /// This matrix copied into the kernels' interleaved layout where its type has one (rows past
+    /// the last full tile stay as they are; with `wholeTiles`, only a matrix whose rows fill whole
+    /// tiles is copied, for products that split rows among several matrices); then the mapped
+    /// pages of the original (in `file`) are released, so the weights stay resident once.
+    /// Otherwise the matrix itself.
+    func interleavedForKernels(file: GGUFFile, wholeTiles: Bool = true) -> WeightMatrix {
+        let tile = QuantizedDot.interleavedTileRows
+        guard !interleaved, QuantizedDot.hasInterleavedLayout(type), rows >= tile, !wholeTiles || rows % tile == 0 else { return self }
         let copy = InterleavedRows(byteCount: rows &* rowBytes)
         do {
             try QuantizedDot.interleave(type, count: columns, rows: rows, from: data, rowStride: rowBytes, into: copy.base)
@@ -70,7 +73,7 @@ struct WeightMatrix: @unchecked Sendable {
         return WeightMatrix(self, interleavedRows: copy)
     }
 
-    /// A pointer to row `index` (for an interleaved matrix, a multiple of ``rowGranularity``).
+    /// A pointer to row `index` (for a product on an interleaved matrix, a multiple of ``rowGranularity``).
     @inline(__always) func row(_ index: Int) -> UnsafeRawPointer { data + index &* rowBytes }
 
     /// Writes row `index` as F32 values into `destination` (`columns` floats).
@@ -80,6 +83,10 @@ struct WeightMatrix: @unchecked Sendable {
             return
         }
         let tileRows = QuantizedDot.interleavedTileRows
+        guard index < rows / tileRows * tileRows else {  // past the last full tile: as it was
+            Dequantizer.dequantizeValidated(type, row: row(index), count: columns, into: destination)
+            return
+        }
         let packed = UnsafeMutableRawPointer.allocate(byteCount: rowBytes, alignment: 16)
         defer { packed.deallocate() }
         QuantizedDot.deinterleaveRow(type, count: columns, tile: row(index / tileRows * tileRows), row: index % tileRows, into: packed)

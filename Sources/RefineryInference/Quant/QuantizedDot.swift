@@ -58,8 +58,9 @@ public enum QuantizedDot {
     /// `output[r]` = the dot product of weight row `r` (rows `rowStride` bytes apart) with the activations.
     ///
     /// With `interleaved`, the weights are rows that ``interleave(_:count:rows:from:rowStride:into:)``
-    /// wrote (`rowStride` still a row's packed bytes): `weights` must point at a tile's first row and
-    /// `rows` be a multiple of ``interleavedTileRows``. The results are the same bits either way.
+    /// wrote (`rowStride` still a row's packed bytes): `weights` must point at a tile's first row,
+    /// and `rows` span whole tiles or reach the matrix's last row. The results are the same bits
+    /// either way.
     @inlinable
     public static func matVec(
         _ type: GGMLType, count: Int, weights: UnsafeRawPointer, rowStride: Int, rows: Int,
@@ -103,27 +104,28 @@ public enum QuantizedDot {
     public static let interleavedTileRows = 16
 
     /// Whether rows of `type` have an interleaved layout that the matrix products read faster
-    /// (Q5_0: tiles of 16 rows, one row per vector lane).
+    /// (Q5_0, Q4_1, Q8_0: tiles of 16 rows, one row per vector lane).
     public static func hasInterleavedLayout(_ type: GGMLType) -> Bool {
         refinery_interleaved_type(Int32(type.rawValue)) >= 0
     }
 
     /// Copies `rows` rows of `count` values of `type` (`rowStride` bytes apart) into `destination`
-    /// in the interleaved layout, which takes `rows` times the packed row size in bytes.
-    /// Throws for a type without that layout, a partial block, or `rows` not a multiple of
-    /// ``interleavedTileRows``; nothing is written then.
+    /// in the interleaved layout, which takes `rows` times the packed row size in bytes: tiles of
+    /// ``interleavedTileRows`` rows, then any rows past the last full tile as they were. Throws
+    /// for a type without that layout, a partial block, no rows, or a `rowStride` shorter than a
+    /// packed row; nothing is written then.
     public static func interleave(
         _ type: GGMLType, count: Int, rows: Int, from source: UnsafeRawPointer, rowStride: Int,
         into destination: UnsafeMutableRawPointer
     ) throws(QuantError) {
         guard hasInterleavedLayout(type) else { throw .unsupported(type, tensor: "") }
-        guard count > 0, count % type.blockSize == 0 else { throw .partialBlock(type, tensor: "", count: count) }
-        let tiles = (rows + interleavedTileRows - 1) / interleavedTileRows
-        guard rows > 0, rows % interleavedTileRows == 0 else {
-            throw .sizeMismatch(type, tensor: "", expected: max(1, tiles) * interleavedTileRows, actual: rows)
+        guard count > 0, count % type.blockSize == 0, let packed = type.byteCount(forElements: count) else {
+            throw .partialBlock(type, tensor: "", count: count)
         }
-        guard refinery_interleave_rows(Int32(type.rawValue), Int64(count), source, rowStride, Int64(rows), destination) == 0 else {
-            throw .sizeMismatch(type, tensor: "", expected: type.byteCount(forElements: count) ?? 0, actual: rowStride)
+        guard rows > 0 else { throw .sizeMismatch(type, tensor: "", expected: 1, actual: rows) }
+        guard rowStride >= packed,
+              refinery_interleave_rows(Int32(type.rawValue), Int64(count), source, rowStride, Int64(rows), destination) == 0 else {
+            throw .sizeMismatch(type, tensor: "", expected: packed, actual: rowStride)
         }
     }
 
