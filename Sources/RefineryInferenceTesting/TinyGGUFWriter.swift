@@ -156,8 +156,34 @@ public struct TinyGGUFWriter: Sendable {
                 withUnsafeBytes(of: Float16(d).bitPattern.littleEndian) { out.append(contentsOf: $0) }
                 for v in chunk { out.append(UInt8(bitPattern: Int8((v * id).rounded()))) }
             }
+        case .q4_1:  // ggml's quantize_row_q4_1_ref
+            precondition(values.count % 32 == 0)
+            for block in stride(from: 0, to: values.count, by: 32) {
+                let chunk = Array(values[block..<(block + 32)])
+                let low = chunk.min() ?? 0, high = chunk.max() ?? 0
+                let d = (high - low) / 15
+                let id: Float = d == 0 ? 0 : 1 / d
+                withUnsafeBytes(of: Float16(d).bitPattern.littleEndian) { out.append(contentsOf: $0) }
+                withUnsafeBytes(of: Float16(low).bitPattern.littleEndian) { out.append(contentsOf: $0) }
+                let q = chunk.map { UInt8(min(15, Int8((($0 - low) * id + 0.5).rounded(.down)))) }
+                for j in 0..<16 { out.append(q[j] | q[j + 16] << 4) }
+            }
+        case .q5_0:  // ggml's quantize_row_q5_0_ref
+            precondition(values.count % 32 == 0)
+            for block in stride(from: 0, to: values.count, by: 32) {
+                let chunk = Array(values[block..<(block + 32)])
+                let extreme = chunk.max { abs($0) < abs($1) } ?? 0
+                let d = extreme / -16
+                let id: Float = d == 0 ? 0 : 1 / d
+                withUnsafeBytes(of: Float16(d).bitPattern.littleEndian) { out.append(contentsOf: $0) }
+                let q = chunk.map { UInt8(min(31, Int8(($0 * id + 16.5).rounded(.towardZero)))) }
+                var high: UInt32 = 0
+                for j in 0..<32 { high |= UInt32(q[j] >> 4) << j }
+                withUnsafeBytes(of: high.littleEndian) { out.append(contentsOf: $0) }
+                for j in 0..<16 { out.append((q[j] & 0xF) | (q[j + 16] & 0xF) << 4) }
+            }
         default:
-            preconditionFailure("TinyGGUFWriter encodes F16 and Q8_0 only")
+            preconditionFailure("TinyGGUFWriter encodes F16, Q8_0, Q4_1 and Q5_0 only")
         }
         return out
     }

@@ -63,11 +63,11 @@ public final class Transformer: @unchecked Sendable {
         if file.tensor(named: "output.weight") != nil {
             tokenEmbedding = embedding
             output = try WeightMatrix(file: file, name: "output.weight", columns: dim, rows: config.vocabularySize)
-                .interleavedForKernels(file: file, wholeTiles: false)
+                .interleavedForKernels(file: file, wholeTiles: false, pool: pool)
         } else {
             // A tied head is read whole every step and one row per token: interleaved for the
             // products, its rows are looked up through the layout's reverse.
-            tokenEmbedding = embedding.interleavedForKernels(file: file, wholeTiles: false)
+            tokenEmbedding = embedding.interleavedForKernels(file: file, wholeTiles: false, pool: pool)
             output = tokenEmbedding
         }
         outputNorm = try store.load(file, "output_norm.weight", length: dim)!
