@@ -60,29 +60,17 @@ public final class Transformer: @unchecked Sendable {
         self.config = config
         let dim = config.embeddingLength
         let embedding = try WeightMatrix(file: file, name: "token_embd.weight", columns: dim, rows: config.vocabularySize)
-        if file.tensor(named: "output.weight") != nil {
-            tokenEmbedding = embedding
-            output = try WeightMatrix(file: file, name: "output.weight", columns: dim, rows: config.vocabularySize)
-                .interleavedForKernels(file: file, wholeTiles: false, pool: pool)
-        } else {
-            // A tied head is read whole every step and one row per token: interleaved for the
-            // products, its rows are looked up through the layout's reverse.
-            tokenEmbedding = embedding.interleavedForKernels(file: file, wholeTiles: false, pool: pool)
-            output = tokenEmbedding
-        }
+        let tied = file.tensor(named: "output.weight") == nil
+        // A tied head is read whole every step and one row per token: interleaved for the
+        // products, its rows are looked up through the layout's reverse.
+        let head = tied ? embedding : try WeightMatrix(file: file, name: "output.weight", columns: dim, rows: config.vocabularySize)
         outputNorm = try store.load(file, "output_norm.weight", length: dim)!
         var layers: [LayerWeights] = []
         for index in 0..<config.layerCount {
             layers.append(try architecture.loadLayer(file: file, index: index, config: config, store: store))
         }
-        // Matrices that the kernels read faster interleaved are copied into that layout once, a
-        // block per thread.
-        layers.withUnsafeMutableBufferPointer { blocks in
-            guard let first = blocks.baseAddress else { return }
-            pool.parallelFor(blocks.count) { range, _ in
-                for index in range { first[index] = first[index].interleavedForKernels(file: file) }
-            }
-        }
+        output = Self.interleave(&layers, head: head, file: file, pool: pool)
+        tokenEmbedding = tied ? output : embedding
         let context = max(1, limits.contextLength)
         let blockSize = max(1, limits.blockSize)
         let blocks = (max(limits.cacheTokens, context) + blockSize - 1) / blockSize
@@ -94,6 +82,35 @@ public final class Transformer: @unchecked Sendable {
                              maxSequences: max(1, limits.maxSequences), maxContext: context)
         logits = .allocate(capacity: maxLogitRows * config.vocabularySize)
         gathered = .allocate(capacity: maxLogitRows * dim)
+    }
+
+    /// Copies the matrices that the kernels read faster interleaved into that layout, once, all in
+    /// one allocation (so no matrix rounds its own memory up to a huge page): the blocks' matrices
+    /// a block per thread, then the head on every thread. Returns the head.
+    private static func interleave(_ layers: inout [LayerWeights], head: WeightMatrix, file: GGUFFile, pool: WorkerPool) -> WeightMatrix {
+        var slots: [(block: Int, path: WritableKeyPath<LayerWeights, WeightMatrix>, offset: Int)] = []
+        var total = 0
+        for (index, block) in layers.enumerated() {
+            for path in LayerWeights.matrixPaths {
+                guard let bytes = block[keyPath: path].interleavedByteCount() else { continue }
+                slots.append((index, path, total))
+                total += bytes
+            }
+        }
+        let headOffset = total
+        total += head.interleavedByteCount(wholeTiles: false) ?? 0
+        guard total > 0, let arena = InterleavedRows(byteCount: total) else { return head }
+        let blockSlots = slots
+        layers.withUnsafeMutableBufferPointer { blocks in
+            guard let first = blocks.baseAddress else { return }
+            pool.parallelFor(blocks.count) { range, _ in
+                for slot in blockSlots where range.contains(slot.block) {
+                    first[slot.block][keyPath: slot.path] = first[slot.block][keyPath: slot.path].interleaved(
+                        file: file, into: arena, at: slot.offset)
+                }
+            }
+        }
+        return head.interleaved(file: file, into: arena, at: headOffset, wholeTiles: false, pool: pool)
     }
 
     deinit {

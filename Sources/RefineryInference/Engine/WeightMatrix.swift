@@ -47,13 +47,13 @@ struct WeightMatrix: @unchecked Sendable {
         copy = nil
     }
 
-    private init(_ matrix: WeightMatrix, interleavedRows: InterleavedRows) {
+    private init(_ matrix: WeightMatrix, interleavedRows: InterleavedRows, at offset: Int) {
         name = matrix.name
         type = matrix.type
         rows = matrix.rows
         columns = matrix.columns
         rowBytes = matrix.rowBytes
-        data = UnsafeRawPointer(interleavedRows.base)
+        data = UnsafeRawPointer(interleavedRows.base + offset)
         interleaved = true
         copy = interleavedRows
     }
@@ -61,36 +61,53 @@ struct WeightMatrix: @unchecked Sendable {
     /// Rows that a product's first row and row count must be multiples of.
     var rowGranularity: Int { interleaved ? QuantizedDot.interleavedTileRows : 1 }
 
-    /// This matrix copied into the kernels' interleaved layout where its type has one (rows past
-    /// the last full tile stay as they are; with `wholeTiles`, only a matrix whose rows fill whole
-    /// tiles is copied, for products that split rows among several matrices); then the mapped
-    /// pages of the original (in `file`) are released, so the weights stay resident once.
-    /// Otherwise the matrix itself.
-    func interleavedForKernels(file: GGUFFile, wholeTiles: Bool = true, pool: WorkerPool? = nil) -> WeightMatrix {
+    /// The bytes this matrix takes in the kernels' interleaved layout (a multiple of 64), or `nil`
+    /// where it stays as it is: its type has no such layout, or (with `wholeTiles`, for products
+    /// that split rows among several matrices) its rows do not fill whole tiles.
+    func interleavedByteCount(wholeTiles: Bool = true) -> Int? {
         let tile = QuantizedDot.interleavedTileRows
-        guard !interleaved, QuantizedDot.hasInterleavedLayout(type), rows >= tile, !wholeTiles || rows % tile == 0 else { return self }
-        guard let copy = InterleavedRows(byteCount: rows &* rowBytes) else { return self }
+        guard !interleaved, QuantizedDot.hasInterleavedLayout(type), rows >= tile, !wholeTiles || rows % tile == 0 else { return nil }
+        return (rows &* rowBytes + 63) / 64 * 64
+    }
+
+    /// This matrix copied into the kernels' interleaved layout (rows past the last full tile stay
+    /// as they are) at `offset` of `rows`, which must hold ``interleavedByteCount(wholeTiles:)``
+    /// bytes there; the mapped pages of the original (in `file`) are released as their rows are
+    /// copied, so the weights are never resident twice. Parts of the copy run on `pool`'s threads. The matrix itself where it
+    /// has no such layout.
+    func interleaved(file: GGUFFile, into rows: InterleavedRows, at offset: Int, wholeTiles: Bool = true,
+                     pool: WorkerPool? = nil) -> WeightMatrix {
+        guard interleavedByteCount(wholeTiles: wholeTiles) != nil else { return self }
+        let tile = QuantizedDot.interleavedTileRows
         // Tiles keep their rows' places, so parts of the matrix are interleaved independently.
-        let tiles = (rows + tile - 1) / tile
+        let tiles = (self.rows + tile - 1) / tile
         let threads = pool?.threadCount ?? 1
         let chunk = max(1, (tiles + threads * 4 - 1) / (threads * 4)) * tile
         let failed = FailureFlag()
-        let source = data, type = type, columns = columns, rowBytes = rowBytes, rows = rows
+        let source = data, type = type, columns = columns, rowBytes = rowBytes, count = self.rows
+        let destination = rows.base + offset
         let body = { (range: Range<Int>, _: Int) in
-            for part in stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
-                let first = part, count = min(chunk, rows - part)
+            for first in stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
+                let part = min(chunk, count - first)
                 do {
-                    try QuantizedDot.interleave(type, count: columns, rows: count, from: source + first &* rowBytes, rowStride: rowBytes,
-                                                into: copy.base + first &* rowBytes)
+                    try QuantizedDot.interleave(type, count: columns, rows: part, from: source + first &* rowBytes,
+                                                rowStride: rowBytes, into: destination + first &* rowBytes)
+                    // The copied rows' mapped pages go at once: a large head is never resident twice.
+                    file.releaseResidentPages(from: source + first &* rowBytes, count: part &* rowBytes)
                 } catch {
                     failed.value.store(true, ordering: .relaxed)
                 }
             }
         }
-        if let pool { pool.parallelFor(rows, chunk: chunk, body) } else { body(0..<rows, 0) }
+        if let pool { pool.parallelFor(count, chunk: chunk, body) } else { body(0..<count, 0) }
         guard !failed.value.load(ordering: .relaxed) else { return self }
-        if let info = file.tensor(named: name) { file.releaseResidentPages(of: info) }
-        return WeightMatrix(self, interleavedRows: copy)
+        return WeightMatrix(self, interleavedRows: rows, at: offset)
+    }
+
+    /// ``interleaved(file:into:at:wholeTiles:pool:)`` into memory of its own.
+    func interleavedForKernels(file: GGUFFile, wholeTiles: Bool = true, pool: WorkerPool? = nil) -> WeightMatrix {
+        guard let bytes = interleavedByteCount(wholeTiles: wholeTiles), let copy = InterleavedRows(byteCount: bytes) else { return self }
+        return interleaved(file: file, into: copy, at: 0, wholeTiles: wholeTiles, pool: pool)
     }
 
     /// A pointer to row `index` (for a product on an interleaved matrix, a multiple of ``rowGranularity``).
@@ -119,10 +136,11 @@ private final class FailureFlag: Sendable {
     let value = Atomic<Bool>(false)
 }
 
-/// Rows copied into the kernels' interleaved layout, freed with the last matrix that uses them.
-/// The memory is mapped on its own and asks for transparent huge pages: a fault per 2 MB instead
-/// of per 4 KB while the rows are written at load, and fewer TLB misses when products stream them.
-private final class InterleavedRows: @unchecked Sendable {
+/// Memory for rows copied into the kernels' interleaved layout (a model's matrices share one),
+/// freed with the last matrix that uses it. It is mapped on its own and asks for transparent huge
+/// pages: a fault per 2 MB instead of per 4 KB while the rows are written at load, and fewer TLB
+/// misses when products stream them.
+final class InterleavedRows: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
     private let mapping: UnsafeMutableRawPointer
     private let mappedBytes: Int

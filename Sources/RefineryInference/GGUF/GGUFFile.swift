@@ -130,16 +130,16 @@ public final class GGUFFile: @unchecked Sendable {
         UnsafeRawBufferPointer(start: storage.base + tensor.offset, count: tensor.byteCount)
     }
 
-    /// Lets the kernel drop this process's pages of a tensor that a copy has replaced (the whole
-    /// pages inside its bytes), so they no longer count as resident; a later read of them maps
-    /// them back from the file. Does nothing for a file held as a copy in memory.
-    func releaseResidentPages(of tensor: GGUFTensorInfo) {
-        guard storage.isMapping else { return }
+    /// Lets the kernel drop this process's pages of tensor bytes that a copy has replaced (the whole
+    /// pages inside `count` bytes from `start`, a pointer into this file's data), so they no longer
+    /// count as resident; a later read of them maps them back from the file. Does nothing for a
+    /// file held as a copy in memory, or for bytes outside the file.
+    func releaseResidentPages(from start: UnsafeRawPointer, count: Int) {
+        guard storage.isMapping, start >= storage.base, count > 0, start + count <= storage.base + storage.count else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         guard page > 0 else { return }
-        let start = Int(bitPattern: storage.base + tensor.offset)
-        let first = (start + page - 1) / page * page
-        let end = (start + tensor.byteCount) / page * page
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let end = (Int(bitPattern: start) + count) / page * page
         guard end > first, let address = UnsafeMutableRawPointer(bitPattern: first) else { return }
         _ = madvise(address, end - first, MADV_DONTNEED)
     }

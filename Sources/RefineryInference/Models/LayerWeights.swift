@@ -54,17 +54,6 @@ struct LayerWeights: @unchecked Sendable {
     /// Every weight matrix of the block.
     var matrices: [WeightMatrix] { [query, key, value, attentionOutput, gate, up, down] }
 
-    /// This block with every matrix in the kernels' interleaved layout where it has one
-    /// (``WeightMatrix/interleavedForKernels(file:)``).
-    func interleavedForKernels(file: GGUFFile) -> LayerWeights {
-        var block = self
-        block.query = query.interleavedForKernels(file: file)
-        block.key = key.interleavedForKernels(file: file)
-        block.value = value.interleavedForKernels(file: file)
-        block.attentionOutput = attentionOutput.interleavedForKernels(file: file)
-        block.gate = gate.interleavedForKernels(file: file)
-        block.up = up.interleavedForKernels(file: file)
-        block.down = down.interleavedForKernels(file: file)
-        return block
-    }
+    /// The block's weight matrices, for code that goes over them in turn.
+    static var matrixPaths: [WritableKeyPath<LayerWeights, WeightMatrix>] { [\.query, \.key, \.value, \.attentionOutput, \.gate, \.up, \.down] }
 }
