@@ -244,7 +244,9 @@ let package = Package(
             dependencies: [
                 "refinery", "hello-agent", "typed-extraction", "custom-tool", "remote-model", "backend-service",
                 "research-pipeline",
-                "RefineryTesting", "RefineryInferenceTesting",
+                // Imported by the tests themselves: an executable dependency does not order the
+                // library modules its sources import before this target's compilation.
+                "RefineryEval", "RefineryTesting", "RefineryInferenceTesting",
             ],
             swiftSettings: swiftSettings
         ),

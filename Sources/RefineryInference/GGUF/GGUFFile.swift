@@ -9,8 +9,9 @@ import Darwin
 ///
 /// Opening parses and validates the header, all metadata and all tensor infos — every count,
 /// length, offset and shape is checked against the file's size before use — so that reading
-/// tensor data afterwards can never fault or run past the end of the mapping. Tensor data is used
-/// in place from the mapping; nothing is copied.
+/// tensor data afterwards can never fault or run past the end of the mapping. Tensor data is read
+/// in place from the mapping; the engine copies only the weight matrices it interleaves for its
+/// kernels, and releases their mapped pages (``releaseResidentPages(from:count:)``).
 public final class GGUFFile: @unchecked Sendable {
     /// Format version (2 or 3).
     public let version: UInt32
