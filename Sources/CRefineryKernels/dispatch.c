@@ -5,13 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Q4_K rows in ggml's layout: the eight-row matrix-vector product where a level has one. */
-#define RK_ROWS_Q4_K(S) RK_CAT_ROWS_Q4_K(S)
-#define RK_CAT_ROWS_Q4_K(S) rk_rows_q4_k_for_##S
-#define rk_rows_q4_k_for_portable rk_rows_q4_k_portable
-#define rk_rows_q4_k_for_avx2 rk_q4_k_mat_vec_avx2
-#define rk_rows_q4_k_for_avx512 rk_q4_k_mat_vec_avx512
-
 /* One table of kernels per level; the dispatcher points at one of them. */
 typedef struct {
     rk_vec_dot_fn dot[RT_TYPE_LIMIT];
@@ -35,10 +28,8 @@ typedef struct {
                 [RT_Q5_1] = rk_dot_q5_1_##S, [RT_Q8_0] = rk_dot_q8_0_##S, [RT_Q2_K] = rk_dot_q2_k_##S, \
                 [RT_Q3_K] = rk_dot_q3_k_##S, [RT_Q4_K] = rk_dot_q4_k_##S, [RT_Q5_K] = rk_dot_q5_k_##S, \
                 [RT_Q6_K] = rk_dot_q6_k_##S},                                                    \
-        .x16_tile = {[RT_Q5_0] = rk_x16_tile_q5_0_##S, [RT_Q4_1] = rk_x16_tile_q4_1_##S, [RT_Q8_0] = rk_x16_tile_q8_0_##S, \
-                     [RT_Q4_K] = rk_x16_tile_q4_k_##S},                                                                       \
-        .x16_rows = {[RT_Q5_0] = rk_rows_q5_0_##S, [RT_Q4_1] = rk_rows_q4_1_##S, [RT_Q8_0] = rk_rows_q8_0_##S,                 \
-                     [RT_Q4_K] = RK_ROWS_Q4_K(S)},                                                                             \
+        .x16_tile = {[RT_Q5_0] = rk_x16_tile_q5_0_##S, [RT_Q4_1] = rk_x16_tile_q4_1_##S, [RT_Q8_0] = rk_x16_tile_q8_0_##S}, \
+        .x16_rows = {[RT_Q5_0] = rk_rows_q5_0_##S, [RT_Q4_1] = rk_rows_q4_1_##S, [RT_Q8_0] = rk_rows_q8_0_##S}, \
         .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S, \
         .exp_shifted = rk_exp_shifted_##S, .swiglu = rk_swiglu_##S, .attention_scores = rk_attention_scores_##S, \
         .attention_values = rk_attention_values_##S, .attention_values_finish = rk_attention_values_finish_##S
@@ -158,8 +149,8 @@ static int rk_mat_vec_with(const rk_table *t, int weight_type, int64_t n, const 
                            const uint8_t *activations, float *out) {
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return 0;
     const int tiled = rk_x16_base_type(weight_type) >= 0 ? rk_x16_base_type(weight_type) : weight_type;
-    if (rk_x16_takes(weight_type) && t->x16_tile[tiled] != NULL) {
-        if (n % rk_x16_block_values(weight_type) != 0) return 0;
+    if (t->x16_tile[tiled] != NULL) {
+        if (n % QK32 != 0) return 0;
         rk_x16_product(t->x16_tile[tiled], t->x16_rows[tiled], weight_type, n, w, row_stride, rows, activations, 0, 1, out, 0);
         return 1;
     }
@@ -186,7 +177,7 @@ rk_cols_fn rk_cols_kernel(int weight_type, int size, int *count) {
 }
 
 rk_x16_tile_fn rk_x16_tile_kernel(int weight_type, rk_mat_vec_fn *rows) {
-    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT || !rk_x16_takes(weight_type)) return NULL;
+    if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT) return NULL;
     const int base = rk_x16_base_type(weight_type) >= 0 ? rk_x16_base_type(weight_type) : weight_type;
     const rk_table *t = rk_kernels();
     *rows = t->x16_rows[base];

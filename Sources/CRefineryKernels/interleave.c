@@ -5,14 +5,12 @@
  * tiles' bits. */
 #include "CRefineryKernels.h"
 #include "kernels_internal.h"
-#include <stdlib.h>
 
 int rk_x16_base_type(int interleaved_type) {
     switch (interleaved_type) {
     case RT_Q5_0_X16: return RT_Q5_0;
     case RT_Q4_1_X16: return RT_Q4_1;
     case RT_Q8_0_X16: return RT_Q8_0;
-    case RT_Q4_K_X16: return RT_Q4_K;
     default: return -1;
     }
 }
@@ -22,23 +20,12 @@ int refinery_interleaved_type(int weight_type) {
     case RT_Q5_0: return RT_Q5_0_X16;
     case RT_Q4_1: return RT_Q4_1_X16;
     case RT_Q8_0: return RT_Q8_0_X16;
-    case RT_Q4_K: return RT_Q4_K_X16;
     default: return -1;
     }
 }
 
 static int rk_block_bytes(int weight_type) {
-    return weight_type == RT_Q5_0 ? SIZE_Q5_0 : weight_type == RT_Q4_1 ? SIZE_Q4_1 : weight_type == RT_Q8_0 ? SIZE_Q8_0
-         : weight_type == RT_Q4_K ? SIZE_Q4_K : 0;
-}
-
-int64_t rk_x16_block_values(int weight_type) {
-    const int base = rk_x16_base_type(weight_type);
-    return (base >= 0 ? base : weight_type) == RT_Q4_K ? QKK : QK32;
-}
-
-int rk_x16_takes(int weight_type) {
-    return rk_x16_base_type(weight_type) >= 0 || weight_type == RT_Q5_0 || weight_type == RT_Q4_1 || weight_type == RT_Q8_0;
+    return weight_type == RT_Q5_0 ? SIZE_Q5_0 : weight_type == RT_Q4_1 ? SIZE_Q4_1 : weight_type == RT_Q8_0 ? SIZE_Q8_0 : 0;
 }
 
 int rk_x16_block_bytes(int weight_type) {
@@ -64,11 +51,6 @@ void rk_x16_interleave_blocks(int weight_type, const uint8_t *rows, size_t row_s
                 memcpy(out + 32 + 2 * r, block + 2, 2);
                 for (int k = 0; k < 4; k++) memcpy(out + RK_X16_QS_Q4_1 + 64 * k + 4 * r, block + 4 + 4 * k, 4);
                 break;
-            case RT_Q4_K:
-                memcpy(out + 32 + 2 * r, block + 2, 2);
-                for (int i = 0; i < 3; i++) memcpy(out + RK_X16_SCALES_Q4_K + 64 * i + 4 * r, block + 4 + 4 * i, 4);
-                for (int j = 0; j < 32; j++) memcpy(out + RK_X16_QS_Q4_K + 64 * j + 4 * r, block + 16 + 4 * j, 4);
-                break;
             default: /* Q8_0: signed values plus 128, as unsigned bytes */
                 for (int k = 0; k < 8; k++) {
                     const uint32_t values = rk_load_u32(block + 2 + 4 * k) ^ 0x80808080u;
@@ -83,10 +65,9 @@ void rk_x16_interleave_blocks(int weight_type, const uint8_t *rows, size_t row_s
 
 int refinery_interleave_rows(int weight_type, int64_t n, const void *src, size_t row_stride, int64_t rows, void *dst) {
     const int size = rk_block_bytes(weight_type);
-    const int64_t values = rk_x16_block_values(weight_type);
-    if (refinery_interleaved_type(weight_type) < 0 || n <= 0 || n % values != 0 || rows <= 0 ||
-        row_stride < (size_t)(n / values) * (size_t)size) return -1;
-    const int64_t nb = n / values;
+    if (refinery_interleaved_type(weight_type) < 0 || n <= 0 || n % QK32 != 0 || rows <= 0 ||
+        row_stride < (size_t)(n / QK32) * (size_t)size) return -1;
+    const int64_t nb = n / QK32;
     const size_t packed = (size_t)nb * (size_t)size;
     const uint8_t *in = (const uint8_t *)src;
     uint8_t *out = (uint8_t *)dst;
@@ -99,11 +80,10 @@ int refinery_interleave_rows(int weight_type, int64_t n, const void *src, size_t
 
 int refinery_deinterleave_row(int interleaved_type, int64_t n, const void *tile, int64_t row, void *dst) {
     const int type = rk_x16_base_type(interleaved_type), size = rk_block_bytes(type);
-    const int64_t values = rk_x16_block_values(interleaved_type);
-    if (type < 0 || n <= 0 || n % values != 0 || row < 0 || row >= RK_X16_ROWS) return -1;
+    if (type < 0 || n <= 0 || n % QK32 != 0 || row < 0 || row >= RK_X16_ROWS) return -1;
     const uint8_t *in = (const uint8_t *)tile;
     uint8_t *out = (uint8_t *)dst;
-    for (int64_t b = 0; b < n / values; b++, in += RK_X16_ROWS * size, out += size) {
+    for (int64_t b = 0; b < n / QK32; b++, in += RK_X16_ROWS * size, out += size) {
         memcpy(out, in + 2 * row, 2);
         switch (type) {
         case RT_Q5_0: {
@@ -116,11 +96,6 @@ int refinery_deinterleave_row(int interleaved_type, int64_t n, const void *tile,
         case RT_Q4_1:
             memcpy(out + 2, in + 32 + 2 * row, 2);
             for (int k = 0; k < 4; k++) memcpy(out + 4 + 4 * k, in + RK_X16_QS_Q4_1 + 64 * k + 4 * row, 4);
-            break;
-        case RT_Q4_K:
-            memcpy(out + 2, in + 32 + 2 * row, 2);
-            for (int i = 0; i < 3; i++) memcpy(out + 4 + 4 * i, in + RK_X16_SCALES_Q4_K + 64 * i + 4 * row, 4);
-            for (int j = 0; j < 32; j++) memcpy(out + 16 + 4 * j, in + RK_X16_QS_Q4_K + 64 * j + 4 * row, 4);
             break;
         default:
             for (int k = 0; k < 8; k++)
@@ -144,7 +119,7 @@ static void rk_x16_columns(rk_x16_tile_fn tile, int64_t nb, int64_t first_block,
 
 void rk_x16_product(rk_x16_tile_fn tile, rk_mat_vec_fn ggml_rows, int weight_type, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
                     const uint8_t *x, size_t act_stride, int64_t cols, float *out, int64_t ostride) {
-    const int64_t nb = n / rk_x16_block_values(weight_type);
+    const int64_t nb = n / QK32;
     int64_t r0 = 0;
     if (rk_x16_base_type(weight_type) >= 0)
         for (; r0 + RK_X16_ROWS <= rows; r0 += RK_X16_ROWS)
@@ -153,23 +128,4 @@ void rk_x16_product(rk_x16_tile_fn tile, rk_mat_vec_fn ggml_rows, int weight_typ
     if (r0 < rows)
         for (int64_t c = 0; c < cols; c++)
             ggml_rows(n, w + (size_t)r0 * row_stride, row_stride, rows - r0, x + (size_t)c * act_stride, out + c * ostride + r0);
-}
-
-/* Up to 8960 values of Q4_K (35 blocks) per row put back; longer rows take a heap buffer. */
-#define RK_X16_ROW_BUFFER (40 * SIZE_Q4_K)
-static _Thread_local uint8_t rk_x16_row[RK_X16_ROW_BUFFER];
-
-void rk_x16_tile_by_rows(rk_vec_dot_fn dot, int weight_type, int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,
-                         const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first) {
-    (void)first_block; (void)count; (void)first; /* always the whole row (rk_x16_product) */
-    const int base = rk_x16_base_type(weight_type) >= 0 ? rk_x16_base_type(weight_type) : weight_type;
-    const size_t bytes = (size_t)nb * (size_t)rk_block_bytes(base);
-    const int64_t n = nb * rk_x16_block_values(base);
-    uint8_t *row = bytes <= RK_X16_ROW_BUFFER ? rk_x16_row : malloc(bytes);
-    if (row == NULL) return;
-    for (int r = 0; r < RK_X16_ROWS; r++) {
-        refinery_deinterleave_row(refinery_interleaved_type(base), n, blocks, r, row);
-        for (int c = 0; c < cols; c++) out[c * ostride + r] = dot(n, row, acts[c]);
-    }
-    if (row != rk_x16_row) free(row);
 }

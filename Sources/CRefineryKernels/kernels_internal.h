@@ -17,8 +17,8 @@ enum {
     RT_F32 = 0, RT_F16 = 1, RT_Q4_0 = 2, RT_Q4_1 = 3, RT_Q5_0 = 6, RT_Q5_1 = 7, RT_Q8_0 = 8,
     RT_Q2_K = 10, RT_Q3_K = 11, RT_Q4_K = 12, RT_Q5_K = 13, RT_Q6_K = 14, RT_BF16 = 30,
     /* Refinery's own: rows interleaved in tiles of 16 (see RK_X16_* below) */
-    RT_Q5_0_X16 = 31, RT_Q4_1_X16 = 32, RT_Q8_0_X16 = 33, RT_Q4_K_X16 = 34,
-    RT_TYPE_LIMIT = 35
+    RT_Q5_0_X16 = 31, RT_Q4_1_X16 = 32, RT_Q8_0_X16 = 33,
+    RT_TYPE_LIMIT = 34
 };
 
 #define QK32 32
@@ -47,17 +47,12 @@ enum {
  *        u64 high[8] (vector k: bit 4r+i is the 5th bit of the row's value 4k+i).
  *   Q4_1 (320 bytes): d[16]; m[16]; u8 qs[4][16][4] as Q5_0's.
  *   Q8_0 (544 bytes): d[16]; u8 q[8][16][4]: vector k, lane r: values 4k..4k+3 plus 128.
- *   Q4_K (2304 bytes, one 256-value block): d[16]; dmin[16]; u8 scales[3][16][4] (register i,
- *        lane r: the row's packed scale bytes 4i..4i+3); u8 qs[32][16][4] (register j, lane r:
- *        the row's qs bytes 4j..4j+3, nibbles as ggml packs them).
  * Rows past the last full tile stay in ggml's layout, at their own rows' places. */
 #define RK_X16_ROWS 16
 #define RK_X16_QS_Q5_0 32
 #define RK_X16_HIGH_Q5_0 288
 #define RK_X16_QS_Q4_1 64
 #define RK_X16_Q_Q8_0 32
-#define RK_X16_SCALES_Q4_K 64
-#define RK_X16_QS_Q4_K 256
 
 /* Activation blocks (this target's own layouts, written by refinery_quantize_activations).
  * A32: for the 32-value formats, stored as arrays over the row's nb blocks:
@@ -165,13 +160,9 @@ int rk_mat_vec_at(int level, int weight_type, int64_t n, const uint8_t *w, size_
  * by block (Q4_1: then fma(m, activation s)), at every level. */
 typedef void (*rk_x16_tile_fn)(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks, const uint8_t *const *acts,
                                int cols, float *out, int64_t ostride, int first);
-/* The ggml type of an interleaved type and the reverse (-1 for none); bytes of a tile's block;
- * values per block; whether rows of a ggml type take the tile products too (Q5_0, Q4_1, Q8_0,
- * whose arithmetic is the tiles'; Q4_K rows in ggml's layout keep their own kernels). */
+/* The ggml type of an interleaved type and the reverse (-1 for none); bytes of a tile's block. */
 int rk_x16_base_type(int interleaved_type);
 int rk_x16_block_bytes(int weight_type);
-int64_t rk_x16_block_values(int weight_type);
-int rk_x16_takes(int weight_type);
 void rk_x16_interleave_blocks(int weight_type, const uint8_t *rows, size_t row_stride, int64_t first_block, int64_t count, uint8_t *out);
 /* Matrix products of interleaved rows (row_stride is a row's ggml bytes; whole tiles through
  * `tile`, rows past the last full tile in ggml's layout through `ggml_rows`) and of ggml-layout
@@ -179,10 +170,6 @@ void rk_x16_interleave_blocks(int weight_type, const uint8_t *rows, size_t row_s
  * bits). */
 void rk_x16_product(rk_x16_tile_fn tile, rk_mat_vec_fn ggml_rows, int weight_type, int64_t n, const uint8_t *w, size_t row_stride,
                     int64_t rows, const uint8_t *x, size_t act_stride, int64_t cols, float *out, int64_t ostride);
-/* A tile kernel for levels without one of their own: each row put back in ggml's layout, then the
- * level's one-row kernel (`count` must be the whole row). */
-void rk_x16_tile_by_rows(rk_vec_dot_fn dot, int weight_type, int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,
-                         const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first);
 /* The tile kernel of the current level for an interleaved or ggml type (NULL: none), and the
  * level's kernel for rows of its ggml type in ggml's layout. */
 rk_x16_tile_fn rk_x16_tile_kernel(int weight_type, rk_mat_vec_fn *ggml_rows);

@@ -1,8 +1,7 @@
 /* Matrix-matrix products for prefill: tiles of weight rows are read from memory once per tile of
  * activation rows, and every output takes the same integer sums and float operations as
  * refinery_vec_dot's, so results are bit-identical to matrix-vector products (batch invariance).
- * Interleaved rows (Q5_0, Q4_1, Q8_0, Q4_K), and Q5_0, Q4_1 and Q8_0 rows in ggml's layout, go through
- * 16-row tiles (interleave.c). */
+ * Q5_0, Q4_1 and Q8_0 go through 16-row tiles (interleave.c), interleaved at load or on the fly. */
 #include "CRefineryKernels.h"
 #include "kernels_internal.h"
 #include "vec_dot.h"
@@ -18,9 +17,6 @@
  * kernels win when the rows come from memory, as in batched decoding (n = 4864, 896 rows, single
  * thread: 4 columns 0.19 ms per-row against 0.26 ms repacked; 8 columns 0.35 against 0.30). */
 #define RK_Q4K_TILE_MIN_COLS 6
-/* Columns from which Q4_K rows interleaved at load are repacked per chunk too (below it the
- * interleaved tile kernel reads them as they are). */
-#define RK_Q4K_X16_REPACK_MIN_COLS 16
 static _Thread_local uint8_t rk_unpacked_tile[RK_UNPACKED_TILE_BYTES] __attribute__((aligned(64)));
 #endif
 
@@ -29,29 +25,10 @@ void refinery_mat_mat(int weight_type, int64_t n, const void *weights, size_t ro
     if (weight_type < 0 || weight_type >= RT_TYPE_LIMIT || rows <= 0 || cols <= 0) return;
     const uint8_t *w = (const uint8_t *)weights;
     const uint8_t *x = (const uint8_t *)activations;
-#if RK_X86
-    /* Q4_K interleaved at load, many columns: each chunk of a tile's blocks is repacked once, as
-     * the ggml-layout tiles below are, for every column. */
-    if (weight_type == RT_Q4_K_X16 && cols >= RK_Q4K_X16_REPACK_MIN_COLS && rk_unpacked_tiles_available() && n % QKK == 0) {
-        const int64_t blocks = n / QKK, chunk = RK_UNPACKED_TILE_BYTES / RK_Q4K_TILE_BLOCK_BYTES;
-        int64_t r0 = 0;
-        for (; r0 + RK_Q4K_TILE_ROWS <= rows; r0 += RK_Q4K_TILE_ROWS)
-            for (int64_t b0 = 0; b0 < blocks; b0 += chunk) {
-                const int64_t count = blocks - b0 < chunk ? blocks - b0 : chunk;
-                rk_x16_q4_k_unpack_avx512(w + (size_t)r0 * row_stride + (size_t)b0 * 16 * SIZE_Q4_K, count, rk_unpacked_tile);
-                rk_q4_k_tile_avx512(rk_unpacked_tile, count, x, act_stride, b0, cols, out + r0, out_stride, b0 == 0);
-            }
-        if (r0 == rows) return;
-        w += (size_t)r0 * row_stride; /* rows past the last full tile, in ggml's layout */
-        out += r0;
-        rows -= r0;
-    }
-#endif
     rk_mat_vec_fn x16_rows = NULL;
     const rk_x16_tile_fn x16_tile = rk_x16_tile_kernel(weight_type, &x16_rows);
     if (x16_tile != NULL) {
-        if (n % rk_x16_block_values(weight_type) == 0)
-            rk_x16_product(x16_tile, x16_rows, weight_type, n, w, row_stride, rows, x, act_stride, cols, out, out_stride);
+        if (n % QK32 == 0) rk_x16_product(x16_tile, x16_rows, weight_type, n, w, row_stride, rows, x, act_stride, cols, out, out_stride);
         return;
     }
     /* The level's several-rows kernels for this type, largest group first (looked up once). */

@@ -18,14 +18,13 @@ static int rk_is_k_quant(int t) {
 }
 
 static int rk_is_q32(int t) {
-    return t == RT_Q4_0 || t == RT_Q4_1 || t == RT_Q5_0 || t == RT_Q5_1 || t == RT_Q8_0;
+    return t == RT_Q4_0 || t == RT_Q4_1 || t == RT_Q5_0 || t == RT_Q5_1 || t == RT_Q8_0 || rk_x16_base_type(t) >= 0;
 }
 
 static int rk_is_float(int t) { return t == RT_F32 || t == RT_F16 || t == RT_BF16; }
 
 size_t refinery_activation_row_size(int weight_type, int64_t n) {
     if (n < 0) return 0;
-    if (rk_x16_base_type(weight_type) >= 0) weight_type = rk_x16_base_type(weight_type); /* interleaved rows take their type's */
     if (rk_is_float(weight_type)) return (size_t)n * 4;
     if (rk_is_q32(weight_type)) return n % QK32 ? 0 : (size_t)(n / QK32) * SIZE_A32;
     if (rk_is_k_quant(weight_type)) return n % QKK ? 0 : (size_t)(n / QKK) * SIZE_A256;
@@ -117,7 +116,6 @@ void refinery_quantize_activations(int weight_type, const float *x, void *dst, i
 }
 
 void refinery_quantize_activations_at_level(int level, int weight_type, const float *x, void *dst, int64_t n) {
-    if (rk_x16_base_type(weight_type) >= 0) weight_type = rk_x16_base_type(weight_type);
     if (refinery_activation_row_size(weight_type, n) == 0) return; /* unsupported, partial or empty */
     const int max_level = refinery_kernels_max_level(); /* once per row, not per block */
     if (level > max_level) level = max_level;
@@ -130,7 +128,7 @@ void refinery_quantize_activations_at_level(int level, int weight_type, const fl
          * stores its four low halves (values 0..15) and then its four high halves (16..31), as
          * their weights pack them (see kernels_internal.h). */
         const int64_t nb = n / QK32;
-        const int base = weight_type;
+        const int base = rk_x16_base_type(weight_type) >= 0 ? rk_x16_base_type(weight_type) : weight_type;
         const int32_t offset_factor = base == RT_Q5_0 ? -16 : base == RT_Q8_0 ? -128 : 0;
         const int64_t grouped = base == RT_Q4_0 || base == RT_Q5_1 ? nb / 4 * 4 : 0;
         for (int64_t i = 0; i < nb; i++, x += QK32) {

@@ -14,8 +14,6 @@
     void rk_rows_q5_0_##SUFFIX(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out); \
     void rk_rows_q4_1_##SUFFIX(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out); \
     void rk_rows_q8_0_##SUFFIX(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out); \
-    void rk_x16_tile_q4_k_##SUFFIX(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,                \
-                                   const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first);          \
     void rk_x16_tile_q5_0_##SUFFIX(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,                \
                                    const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first);          \
     void rk_x16_tile_q4_1_##SUFFIX(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,                \
@@ -58,7 +56,6 @@ int rk_lane_touched(int64_t lane, int64_t lane_count, int64_t first, int64_t cou
 float rk_lanes_sum_at(const float *lanes, int64_t n, int64_t i, int batched, const int *touched);
 
 RK_DECLARE_LEVEL(portable)
-void rk_rows_q4_k_portable(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out);
 #if RK_X86
 RK_DECLARE_LEVEL(avx2)
 RK_DECLARE_LEVEL(avx512)
@@ -80,8 +77,6 @@ void rk_q4q5_unpacked_cols_avx512(int weight_type, int64_t n, const uint8_t *unp
 #define RK_Q4K_TILE_ROWS 16
 #define RK_Q4K_TILE_BLOCK_BYTES 5248
 void rk_q4_k_pack_tile_avx512(const uint8_t *w, size_t row_stride, int64_t first_block, int64_t blocks, uint8_t *out);
-/* The same repacked blocks from rows interleaved at load (RT_Q4_K_X16), 16 rows at a time. */
-void rk_x16_q4_k_unpack_avx512(const uint8_t *block, int64_t blocks, uint8_t *out);
 void rk_q4_k_tile_avx512(const uint8_t *tile, int64_t blocks, const uint8_t *x, size_t act_stride, int64_t first_block,
                          int64_t cols, float *out, int64_t ostride, int first);
 #define rk_cols_count_avx2 4   /* 16 vector registers */

@@ -101,7 +101,7 @@ static inline __attribute__((always_inline)) float rk_q45_portable(int64_t n, co
 float rk_dot_q4_0_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q4_0, 2, 0, 0, -8.0f); }
 float rk_dot_q5_1_portable(int64_t n, const uint8_t *w, const uint8_t *a) { return rk_q45_portable(n, w, a, SIZE_Q5_1, 8, 4, 1, 0.0f); }
 
-/* Q5_0, Q4_1 and Q8_0: formats with an interleaved layout (interleave.c; Q4_K has one too, with its own arithmetic). Each block's sum is
+/* Q5_0, Q4_1 and Q8_0: the formats with an interleaved layout (interleave.c). Each block's sum is
  * exact in integers, the weights' offset included (Q5_0 and Q8_0 activations carry their block
  * sums times the offset), and one float accumulator per row takes fma(sum, d * activation d)
  * block by block, then (Q4_1) fma(m, activation s). The one-row routines here and in
@@ -362,14 +362,4 @@ void rk_f16_to_f32_row_portable(const uint16_t *src, float *dst, int64_t n) {
 
 void rk_f32_to_f16_row_portable(const float *src, uint16_t *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] = rk_f32_to_f16(src[i]);
-}
-
-/* Q4_K interleaved at load: each row put back in ggml's layout for the one-row routine. */
-void rk_x16_tile_q4_k_portable(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks, const uint8_t *const *acts, int cols,
-                               float *out, int64_t ostride, int first) {
-    rk_x16_tile_by_rows(rk_dot_q4_k_portable, RT_Q4_K, nb, first_block, count, blocks, acts, cols, out, ostride, first);
-}
-
-void rk_rows_q4_k_portable(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out) {
-    for (int64_t r = 0; r < rows; r++) out[r] = rk_dot_q4_k_portable(n, w + (size_t)r * row_stride, a);
 }

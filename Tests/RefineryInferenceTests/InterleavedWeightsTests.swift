@@ -116,6 +116,6 @@ struct InterleavedWeightsTests {
             let same = matrix.interleavedForKernels(file: file, wholeTiles: false)
             #expect(!same.interleaved && same.data == matrix.data, "\(type)")
         }
-        for type in [GGMLType.f32, .f16, .q4_0, .q5_1, .q6_K] { #expect(!QuantizedDot.hasInterleavedLayout(type)) }
+        for type in [GGMLType.f32, .f16, .q4_0, .q5_1, .q4_K, .q6_K] { #expect(!QuantizedDot.hasInterleavedLayout(type)) }
     }
 }

@@ -104,7 +104,7 @@ public enum QuantizedDot {
     public static let interleavedTileRows = 16
 
     /// Whether rows of `type` have an interleaved layout that the matrix products read faster
-    /// (Q5_0, Q4_1, Q8_0, Q4_K: tiles of 16 rows, one row per vector lane).
+    /// (Q5_0, Q4_1, Q8_0: tiles of 16 rows, one row per vector lane).
     public static func hasInterleavedLayout(_ type: GGMLType) -> Bool {
         refinery_interleaved_type(Int32(type.rawValue)) >= 0
     }
