@@ -83,7 +83,7 @@ static double rk_bench(int level, int weight_type, int64_t n, int64_t rows, int6
         for (int64_t b = 0; b < (int64_t)(row_bytes / (size_t)bsize) * rows; b++) rk_fill_block(weight_type, w + b * bsize, bsize, &s);
         /* The layout the engine keeps for this type (Q5_0: interleaved tiles), where rows allow it. */
         int kernel_type = weight_type;
-        if (refinery_interleaved_type(weight_type) >= 0 && rows % 16 == 0) {
+        if (refinery_interleaved_type(weight_type) >= 0 && rows % RK_X16_ROWS == 0) {
             uint8_t *interleaved = malloc(row_bytes * (size_t)rows);
             if (interleaved && refinery_interleave_rows(weight_type, n, w, row_bytes, rows, interleaved) == 0) {
                 free(w);

@@ -28,17 +28,13 @@ static int rk_block_bytes(int weight_type) {
     return weight_type == RT_Q5_0 ? SIZE_Q5_0 : weight_type == RT_Q4_1 ? SIZE_Q4_1 : weight_type == RT_Q8_0 ? SIZE_Q8_0 : 0;
 }
 
-int rk_x16_block_bytes(int weight_type) {
-    const int base = rk_x16_base_type(weight_type);
-    return RK_X16_ROWS * rk_block_bytes(base >= 0 ? base : weight_type);
-}
-
-void rk_x16_interleave_blocks(int weight_type, const uint8_t *rows, size_t row_stride, int64_t first_block, int64_t count, uint8_t *out) {
+/* The `nb` blocks of 16 rows as one tile. */
+static void rk_x16_interleave_tile(int weight_type, const uint8_t *rows, size_t row_stride, int64_t nb, uint8_t *out) {
     const int size = rk_block_bytes(weight_type);
-    for (int64_t b = 0; b < count; b++, out += RK_X16_ROWS * size) {
+    for (int64_t b = 0; b < nb; b++, out += RK_X16_ROWS * size) {
         uint64_t high[8] = {0};
         for (int r = 0; r < RK_X16_ROWS; r++) {
-            const uint8_t *block = rows + (size_t)r * row_stride + (size_t)(first_block + b) * (size_t)size;
+            const uint8_t *block = rows + (size_t)r * row_stride + (size_t)b * (size_t)size;
             memcpy(out + 2 * r, block, 2);
             switch (weight_type) {
             case RT_Q5_0: {
@@ -73,7 +69,7 @@ int refinery_interleave_rows(int weight_type, int64_t n, const void *src, size_t
     uint8_t *out = (uint8_t *)dst;
     int64_t r = 0;
     for (; r + RK_X16_ROWS <= rows; r += RK_X16_ROWS, out += RK_X16_ROWS * packed)
-        rk_x16_interleave_blocks(weight_type, in + (size_t)r * row_stride, row_stride, 0, nb, out);
+        rk_x16_interleave_tile(weight_type, in + (size_t)r * row_stride, row_stride, nb, out);
     for (; r < rows; r++, out += packed) memcpy(out, in + (size_t)r * row_stride, packed); /* past the last full tile */
     return 0;
 }
@@ -106,24 +102,18 @@ int refinery_deinterleave_row(int interleaved_type, int64_t n, const void *tile,
     return 0;
 }
 
-/* Every column against `count` blocks of one tile, RK_COLS_MAX columns per call. */
-static void rk_x16_columns(rk_x16_tile_fn tile, int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,
-                           const uint8_t *x, size_t act_stride, int64_t cols, float *out, int64_t ostride) {
-    for (int64_t c0 = 0; c0 < cols; c0 += RK_COLS_MAX) {
-        const int group = cols - c0 < RK_COLS_MAX ? (int)(cols - c0) : RK_COLS_MAX;
-        const uint8_t *acts[RK_COLS_MAX];
-        for (int k = 0; k < group; k++) acts[k] = x + (size_t)(c0 + k) * act_stride;
-        tile(nb, first_block, count, blocks, acts, group, out + c0 * ostride, ostride, first_block == 0);
-    }
-}
-
 void rk_x16_product(rk_x16_tile_fn tile, rk_mat_vec_fn ggml_rows, int weight_type, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
                     const uint8_t *x, size_t act_stride, int64_t cols, float *out, int64_t ostride) {
     const int64_t nb = n / QK32;
     int64_t r0 = 0;
     if (rk_x16_base_type(weight_type) >= 0)
         for (; r0 + RK_X16_ROWS <= rows; r0 += RK_X16_ROWS)
-            rk_x16_columns(tile, nb, 0, nb, w + (size_t)r0 * row_stride, x, act_stride, cols, out + r0, ostride);
+            for (int64_t c0 = 0; c0 < cols; c0 += RK_COLS_MAX) { /* RK_COLS_MAX columns per call */
+                const int group = cols - c0 < RK_COLS_MAX ? (int)(cols - c0) : RK_COLS_MAX;
+                const uint8_t *acts[RK_COLS_MAX];
+                for (int k = 0; k < group; k++) acts[k] = x + (size_t)(c0 + k) * act_stride;
+                tile(nb, w + (size_t)r0 * row_stride, acts, group, out + c0 * ostride + r0, ostride);
+            }
     /* Rows in ggml's layout (all of them, or those past an interleaved matrix's last full tile). */
     if (r0 < rows)
         for (int64_t c = 0; c < cols; c++)

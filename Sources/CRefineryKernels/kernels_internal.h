@@ -152,18 +152,14 @@ rk_vec_dot_fn rk_dot_kernel_at(int level, int weight_type);
 int rk_mat_vec_at(int level, int weight_type, int64_t n, const uint8_t *w, size_t row_stride, int64_t rows,
                   const uint8_t *activations, float *out);
 
-/* Interleaved tiles (interleave.c and each level's rk_x16_tile_<type>): `count` blocks from
- * `first_block` of a tile (`blocks` points at the first of them) against `cols` (at most
- * RK_COLS_MAX) activation rows; the 16 outputs of column c go to out[c * ostride + r], which hold
- * the accumulators of the blocks before (read unless `first`). Per row, each block's sum is exact
- * in integers (offset included) and one float accumulator takes fma(sum, d * activation d) block
- * by block (Q4_1: then fma(m, activation s)), at every level. */
-typedef void (*rk_x16_tile_fn)(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks, const uint8_t *const *acts,
-                               int cols, float *out, int64_t ostride, int first);
-/* The ggml type of an interleaved type and the reverse (-1 for none); bytes of a tile's block. */
+/* Interleaved tiles (interleave.c and each level's rk_x16_tile_<type>): a tile's `nb` blocks
+ * against `cols` (at most RK_COLS_MAX) activation rows; the 16 outputs of column c go to
+ * out[c * ostride + r]. Per row, each block's sum is exact in integers (offset included) and one
+ * float accumulator takes fma(sum, d * activation d) block by block (Q4_1: then fma(m,
+ * activation s)), at every level. */
+typedef void (*rk_x16_tile_fn)(int64_t nb, const uint8_t *tile, const uint8_t *const *acts, int cols, float *out, int64_t ostride);
+/* The ggml type of an interleaved type (-1 for none). */
 int rk_x16_base_type(int interleaved_type);
-int rk_x16_block_bytes(int weight_type);
-void rk_x16_interleave_blocks(int weight_type, const uint8_t *rows, size_t row_stride, int64_t first_block, int64_t count, uint8_t *out);
 /* Matrix products of interleaved rows (row_stride is a row's ggml bytes; whole tiles through
  * `tile`, rows past the last full tile in ggml's layout through `ggml_rows`) and of ggml-layout
  * rows of these types (all through `ggml_rows`, the level's one-row kernels, which give the same

@@ -1,7 +1,7 @@
 /* Matrix-matrix products for prefill: tiles of weight rows are read from memory once per tile of
  * activation rows, and every output takes the same integer sums and float operations as
  * refinery_vec_dot's, so results are bit-identical to matrix-vector products (batch invariance).
- * Q5_0, Q4_1 and Q8_0 go through 16-row tiles (interleave.c), interleaved at load or on the fly. */
+ * Q5_0, Q4_1 and Q8_0, interleaved at load or not, go through interleave.c's products. */
 #include "CRefineryKernels.h"
 #include "kernels_internal.h"
 #include "vec_dot.h"

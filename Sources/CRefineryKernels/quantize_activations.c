@@ -137,8 +137,8 @@ void refinery_quantize_activations_at_level(int level, int weight_type, const fl
             const float full_d = rk_quantize_group_sums(level, x, QK32, q, halves) / 127.0f;
             const int32_t sum = halves[0] + halves[1];
             const float d = rk_through_f16(full_d);
-            /* Q4_1/Q5_1 take Q8_1's F16 sum; Q4_0/Q5_0 subtract their offset in integers in
-             * ggml, which d (as stored) times the exact sum reproduces. */
+            /* Q4_1/Q5_1 take Q8_1's F16 sum; Q4_0 subtracts its offset in integers in ggml, which
+             * d (as stored) times the exact sum reproduces; Q5_0 and Q8_0 take the exact offset sum. */
             const int has_min = base == RT_Q4_1 || base == RT_Q5_1;
             const float s = has_min ? rk_through_f16(full_d * (float)sum) : d * (float)sum;
             const int32_t offset = offset_factor * sum; /* exact: |sum| <= 32 * 127 */

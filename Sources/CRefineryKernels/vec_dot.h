@@ -14,12 +14,9 @@
     void rk_rows_q5_0_##SUFFIX(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out); \
     void rk_rows_q4_1_##SUFFIX(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out); \
     void rk_rows_q8_0_##SUFFIX(int64_t n, const uint8_t *w, size_t row_stride, int64_t rows, const uint8_t *a, float *out); \
-    void rk_x16_tile_q5_0_##SUFFIX(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,                \
-                                   const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first);          \
-    void rk_x16_tile_q4_1_##SUFFIX(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,                \
-                                   const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first);          \
-    void rk_x16_tile_q8_0_##SUFFIX(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,                \
-                                   const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first);          \
+    void rk_x16_tile_q5_0_##SUFFIX(int64_t nb, const uint8_t *tile, const uint8_t *const *acts, int cols, float *out, int64_t ostride); \
+    void rk_x16_tile_q4_1_##SUFFIX(int64_t nb, const uint8_t *tile, const uint8_t *const *acts, int cols, float *out, int64_t ostride); \
+    void rk_x16_tile_q8_0_##SUFFIX(int64_t nb, const uint8_t *tile, const uint8_t *const *acts, int cols, float *out, int64_t ostride); \
     float rk_dot_q2_k_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
     float rk_dot_q3_k_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \
     float rk_dot_q4_k_##SUFFIX(int64_t n, const uint8_t *w, const uint8_t *a);          \

@@ -151,14 +151,13 @@ static inline int32_t rk_x16_value(int type, const uint8_t *block, int r, int v)
     return value;
 }
 
-static inline __attribute__((always_inline)) void rk_x16_tile(int type, int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks,
-                                                              const uint8_t *const *acts, int cols, float *out, int64_t ostride, int first) {
-    const int64_t block_bytes = rk_x16_block_bytes(type);
+static inline __attribute__((always_inline)) void rk_x16_tile(int type, int64_t nb, const uint8_t *tile, const uint8_t *const *acts, int cols,
+                                                              float *out, int64_t ostride, int64_t size) {
     for (int c = 0; c < cols; c++) {
         for (int r = 0; r < RK_X16_ROWS; r++) {
-            float acc = first ? 0.0f : out[c * ostride + r];
-            const uint8_t *block = blocks;
-            for (int64_t i = first_block; i < first_block + count; i++, block += block_bytes) {
+            float acc = 0.0f;
+            const uint8_t *block = tile;
+            for (int64_t i = 0; i < nb; i++, block += RK_X16_ROWS * size) {
                 const int8_t *aq = RK_ACT_Q(acts[c], nb, i);
                 int32_t sum = type == RT_Q4_1 ? 0 : rk_load_i32(acts[c] + 4 * (nb + i));
                 for (int v = 0; v < 32; v++) sum += rk_x16_value(type, block, r, v) * aq[v];
@@ -169,14 +168,13 @@ static inline __attribute__((always_inline)) void rk_x16_tile(int type, int64_t 
     }
 }
 
-#define RK_X16_TILE(NAME, TYPE)                                                                                           \
-    void NAME(int64_t nb, int64_t first_block, int64_t count, const uint8_t *blocks, const uint8_t *const *acts, int cols, \
-              float *out, int64_t ostride, int first) {                                                                 \
-        rk_x16_tile(TYPE, nb, first_block, count, blocks, acts, cols, out, ostride, first);                            \
+#define RK_X16_TILE(NAME, TYPE, SIZE)                                                                                        \
+    void NAME(int64_t nb, const uint8_t *tile, const uint8_t *const *acts, int cols, float *out, int64_t ostride) {             \
+        rk_x16_tile(TYPE, nb, tile, acts, cols, out, ostride, SIZE);                                                           \
     }
-RK_X16_TILE(rk_x16_tile_q5_0_portable, RT_Q5_0)
-RK_X16_TILE(rk_x16_tile_q4_1_portable, RT_Q4_1)
-RK_X16_TILE(rk_x16_tile_q8_0_portable, RT_Q8_0)
+RK_X16_TILE(rk_x16_tile_q5_0_portable, RT_Q5_0, SIZE_Q5_0)
+RK_X16_TILE(rk_x16_tile_q4_1_portable, RT_Q4_1, SIZE_Q4_1)
+RK_X16_TILE(rk_x16_tile_q8_0_portable, RT_Q8_0, SIZE_Q8_0)
 
 /* K-quants: each 256-value block's quants are unpacked to bytes (unsigned where the SIMD kernels
  * use unsigned values), then per lane l: the sum over the eight 32-value chunks t of

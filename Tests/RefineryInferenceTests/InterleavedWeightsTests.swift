@@ -20,6 +20,12 @@ struct InterleavedWeightsTests {
         return try GGUFFile.open(path: path)
     }
 
+    /// `matrix` interleaved into memory of its own, as the engine's load does into its shared mapping.
+    static func interleaved(_ matrix: WeightMatrix, file: GGUFFile, wholeTiles: Bool = true) -> WeightMatrix {
+        guard let bytes = matrix.interleavedByteCount(wholeTiles: wholeTiles), let rows = InterleavedRows(byteCount: bytes) else { return matrix }
+        return matrix.interleaved(file: file, into: rows, at: 0, wholeTiles: wholeTiles)
+    }
+
     /// Every row's values, and the products of rows `ranges` with `tokens` activation rows.
     static func readings(_ matrix: WeightMatrix, ranges: [Range<Int>], tokens: Int) -> (rows: [UInt32], products: [UInt32]) {
         var values = [Float](repeating: 0, count: matrix.columns)
@@ -57,10 +63,10 @@ struct InterleavedWeightsTests {
         let file = try Self.mappedFile(type)
         // The tied head: 258 rows, sixteen tiles and two rows past them.
         let head = try WeightMatrix(file: file, name: "token_embd.weight", columns: 64, rows: TinyGGUFWriter.vocabularySize)
-        #expect(head.interleavedForKernels(file: file).interleaved == false)  // whole tiles only: 258 rows are not
+        #expect(Self.interleaved(head, file: file).interleaved == false)  // whole tiles only: 258 rows are not
         let ranges = [0..<16, 16..<48, 48..<258]
         let before1 = Self.readings(head, ranges: ranges, tokens: 1), before3 = Self.readings(head, ranges: ranges, tokens: 3)
-        let interleaved = head.interleavedForKernels(file: file, wholeTiles: false)
+        let interleaved = Self.interleaved(head, file: file, wholeTiles: false)
         #expect(interleaved.interleaved && interleaved.rowGranularity == 16 && head.rowGranularity == 1)
         let after1 = Self.readings(interleaved, ranges: ranges, tokens: 1), after3 = Self.readings(interleaved, ranges: ranges, tokens: 3)
         #expect(after1.rows == before1.rows)
@@ -72,7 +78,7 @@ struct InterleavedWeightsTests {
         // A layer's matrix fills whole tiles (96 rows) and is interleaved at load.
         let gate = try WeightMatrix(file: file, name: "blk.0.ffn_gate.weight", columns: 64, rows: 96)
         let gateBefore = Self.readings(gate, ranges: [0..<32, 32..<96], tokens: 5)
-        let gateAfter = gate.interleavedForKernels(file: file)
+        let gateAfter = Self.interleaved(gate, file: file)
         #expect(gateAfter.interleaved)
         #expect(Self.readings(gateAfter, ranges: [0..<32, 32..<96], tokens: 5) == gateBefore)
     }
@@ -113,7 +119,7 @@ struct InterleavedWeightsTests {
         for type in [GGMLType.f32, .f16] {
             let file = try Self.mappedFile(type)
             let matrix = try WeightMatrix(file: file, name: "blk.0.ffn_up.weight", columns: 64, rows: 96)
-            let same = matrix.interleavedForKernels(file: file, wholeTiles: false)
+            let same = Self.interleaved(matrix, file: file, wholeTiles: false)
             #expect(!same.interleaved && same.data == matrix.data, "\(type)")
         }
         for type in [GGMLType.f32, .f16, .q4_0, .q5_1, .q4_K, .q6_K] { #expect(!QuantizedDot.hasInterleavedLayout(type)) }

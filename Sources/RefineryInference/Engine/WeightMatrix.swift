@@ -10,10 +10,10 @@ import Synchronization
 /// blocks. Matrix products read it row by row through the kernels (``QuantizedDot``); it is never
 /// dequantized into a second copy.
 ///
-/// It is used in place from the GGUF mapping, unless ``interleavedForKernels(file:)`` has copied
-/// it into the kernels' interleaved layout (Q5_0 in tiles of 16 rows: the same products, bits
-/// included, read in one pass), in which case products must start at, and span, whole tiles of
-/// ``rowGranularity`` rows.
+/// It is used in place from the GGUF mapping, unless ``interleaved(file:into:at:wholeTiles:pool:)``
+/// has copied it into the kernels' interleaved layout (Q5_0, Q4_1, Q8_0 in tiles of 16 rows: the
+/// same products, bits included, read in one pass), in which case a product must start at a
+/// multiple of ``rowGranularity`` rows and span whole tiles or reach the last row.
 struct WeightMatrix: @unchecked Sendable {
     let name: String
     let type: GGMLType
@@ -102,12 +102,6 @@ struct WeightMatrix: @unchecked Sendable {
         if let pool { pool.parallelFor(count, chunk: chunk, body) } else { body(0..<count, 0) }
         guard !failed.value.load(ordering: .relaxed) else { return self }
         return WeightMatrix(self, interleavedRows: rows, at: offset)
-    }
-
-    /// ``interleaved(file:into:at:wholeTiles:pool:)`` into memory of its own.
-    func interleavedForKernels(file: GGUFFile, wholeTiles: Bool = true, pool: WorkerPool? = nil) -> WeightMatrix {
-        guard let bytes = interleavedByteCount(wholeTiles: wholeTiles), let copy = InterleavedRows(byteCount: bytes) else { return self }
-        return interleaved(file: file, into: copy, at: 0, wholeTiles: wholeTiles, pool: pool)
     }
 
     /// A pointer to row `index` (for a product on an interleaved matrix, a multiple of ``rowGranularity``).

@@ -51,9 +51,9 @@ struct LayerWeights: @unchecked Sendable {
         ropeTable = slidingWindow != nil && config.ropeFrequencyBaseLocal != nil ? 1 : 0
     }
 
-    /// Every weight matrix of the block.
-    var matrices: [WeightMatrix] { [query, key, value, attentionOutput, gate, up, down] }
-
-    /// The block's weight matrices, for code that goes over them in turn.
+    /// Where the block's weight matrices are, for code that replaces them in turn.
     static var matrixPaths: [WritableKeyPath<LayerWeights, WeightMatrix>] { [\.query, \.key, \.value, \.attentionOutput, \.gate, \.up, \.down] }
+
+    /// Every weight matrix of the block.
+    var matrices: [WeightMatrix] { Self.matrixPaths.map { self[keyPath: $0] } }
 }
