@@ -1,13 +1,17 @@
-/* Attention and activation arithmetic in llama.cpp's CPU order (portable level; the SIMD levels
- * in attention_simd.inc give the same bits). See CRefineryKernels.h for what each computes.
+/* Attention and activation arithmetic (portable level; the SIMD levels in attention_simd.inc give
+ * the same bits). See CRefineryKernels.h for what each computes.
  *
- * llama.cpp evaluates a batch of several tokens through its tiled matrix product (llamafile's
- * tinyBLAS: 16 float lanes, each a chain of fused multiply-adds over every 16th element, then
- * one horizontal sum) and a single token through ggml's F16 dot product (64 lanes in four
- * 16-lane accumulators, combined pairwise, then the same horizontal sum). Its exp in softmax and
- * SiLU is ggml's vector expf, a polynomial with its own rounding. Reproducing these operation by
- * operation is what lets greedy decoding give llama.cpp's tokens: a small model amplifies a
- * difference in the last bit into a different token within a few dozen steps. */
+ * Attention sums in one order at every level, chosen to be fast with wide vectors and the same
+ * for a token however it is batched:
+ *   - a score is the dot product of a key row and a query in 16 lanes, lane l a chain of fused
+ *     multiply-adds over elements l, l + 16, l + 32, ..., then rk_reduce16's tree, times the scale;
+ *   - softmax takes ggml's vector expf (a polynomial with its own rounding) of each score minus
+ *     the largest, sums them in 16 lanes (lane l: scores l, l + 16, ... in order) with
+ *     rk_reduce16's tree, multiplies each by the float inverse of the sum and rounds it to F16
+ *     (as ggml rounds the weights before its F16 product with the values);
+ *   - an output element is one chain of fused multiply-adds over the cache positions in order,
+ *     starting from zero.
+ * SiLU also uses ggml's vector expf. */
 #include "kernels_internal.h"
 #include "vec_dot.h"
 #include <math.h>
@@ -33,8 +37,8 @@ float rk_ggml_expf(float x) {
     return rk_ggml_scalef(j, n);
 }
 
-/* The horizontal sum of 16 lanes as ggml's _mm512_reduce_add_ps (GCC): halves, quarters, then
- * lanes 0 + 2 and 1 + 3, then those two. */
+/* The horizontal sum of 16 lanes (as ggml's _mm512_reduce_add_ps under GCC): halves, quarters,
+ * then lanes 0 + 2 and 1 + 3, then those two. */
 float rk_reduce16(const float v[16]) {
     float t[8], s[4];
     for (int i = 0; i < 8; i++) t[i] = v[i] + v[i + 8];
@@ -56,60 +60,42 @@ void rk_swiglu_portable(float *gate, const float *up, int64_t n) {
     }
 }
 
-void rk_attention_scores_portable(int64_t n, const uint16_t *keys, size_t stride, int64_t count, const float *query,
-                                  float *out, int batched) {
-    const uint8_t *k = (const uint8_t *)keys;
-    for (int64_t r = 0; r < count; r++, k += stride) {
-        if (batched && n % 16 == 0) {
+void rk_attention_scores_portable(int64_t dim, int64_t heads, const float *queries, int64_t query_stride, const uint16_t *keys,
+                                  int64_t row_stride, const int32_t *table, int64_t block_size, int64_t first, int64_t count,
+                                  float scale, float *scores) {
+    RK_FOR_CACHE_ROWS(keys, row_stride, table, block_size, first, count, i, row, {
+        const uint8_t *k = (const uint8_t *)row;
+        for (int64_t h = 0; h < heads; h++) {
+            const float *q = queries + h * query_stride;
             float lanes[16] = {0};
-            for (int64_t i = 0; i < n; i += 16)
-                for (int l = 0; l < 16; l++) lanes[l] = __builtin_fmaf(rk_f16_at(k + 2 * (i + l)), query[i + l], lanes[l]);
-            out[r] = rk_reduce16(lanes);
-        } else {
-            float acc[4][16] = {{0}};
-            const int64_t full = n / 64 * 64;
-            for (int64_t i = 0; i < full; i += 64)
-                for (int a = 0; a < 4; a++)
-                    for (int l = 0; l < 16; l++)
-                        acc[a][l] = __builtin_fmaf(rk_f16_at(k + 2 * (i + 16 * a + l)), query[i + 16 * a + l], acc[a][l]);
-            float x[16];
-            for (int l = 0; l < 16; l++) x[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
-            double sum = rk_reduce16(x);
-            for (int64_t i = full; i < n; i++) sum += (double)(rk_f16_at(k + 2 * i) * query[i]);
-            out[r] = (float)sum;
+            for (int64_t d = 0; d < dim; d++) lanes[d % 16] = __builtin_fmaf(rk_f16_at(k + 2 * d), q[d], lanes[d % 16]);
+            scores[h * count + i] = rk_reduce16(lanes) * scale;
         }
-    }
+    });
 }
 
-void rk_attention_values_portable(int64_t n, int64_t count, int64_t first, const float *weights, const uint16_t *values,
-                                  size_t stride, float *lanes, int batched) {
-    const int64_t lane_count = batched ? 16 : 64;
-    const uint8_t *v = (const uint8_t *)values;
-    for (int64_t j = 0; j < count; j++, v += stride) {
-        float *row = lanes + ((first + j) % lane_count) * n;
-        for (int64_t i = 0; i < n; i++) row[i] = __builtin_fmaf(rk_f16_at(v + 2 * i), weights[j], row[i]);
-    }
+void rk_attention_weights_portable(float *w, int64_t count) {
+    if (count <= 0) return;
+    float max = w[0];
+    for (int64_t j = 1; j < count; j++) max = w[j] > max ? w[j] : max;
+    rk_exp_shifted_portable(w, max, w, count);
+    float lanes[16] = {0};
+    for (int64_t j = 0; j < count; j++) lanes[j % 16] += w[j];
+    const float inverse = 1.0f / rk_reduce16(lanes);
+    for (int64_t j = 0; j < count; j++) w[j] = rk_f16_to_f32(rk_f32_to_f16(w[j] * inverse));
 }
 
-int rk_lane_touched(int64_t lane, int64_t lane_count, int64_t first, int64_t count) {
-    return count >= lane_count || ((lane - first) % lane_count + lane_count) % lane_count < count;
-}
-
-/* Output i: the 64-lane combine (when not batched) and the 16-lane sum; untouched lanes are zero
- * (never -0, so skipping their loads changes no bit). */
-float rk_lanes_sum_at(const float *lanes, int64_t n, int64_t i, int batched, const int *touched) {
-    float v[64], x[16];
-    const int64_t lane_count = batched ? 16 : 64;
-    for (int64_t l = 0; l < lane_count; l++) v[l] = touched[l] ? lanes[l * n + i] : 0.0f;
-    for (int l = 0; l < 16; l++) x[l] = batched ? v[l] : (v[l] + v[l + 32]) + (v[l + 16] + v[l + 48]);
-    return rk_reduce16(x);
-}
-
-void rk_attention_values_finish_portable(int64_t n, float *lanes, float *out, int batched, int64_t first, int64_t count) {
-    const int64_t lane_count = batched ? 16 : 64;
-    int touched[64];
-    for (int64_t l = 0; l < lane_count; l++) touched[l] = rk_lane_touched(l, lane_count, first, count);
-    for (int64_t i = 0; i < n; i++) out[i] = rk_lanes_sum_at(lanes, n, i, batched, touched);
-    for (int64_t l = 0; l < lane_count; l++)
-        if (touched[l]) memset(lanes + l * n, 0, (size_t)n * sizeof(float));
+void rk_attention_values_portable(int64_t dim, int64_t heads, const float *weights, const uint16_t *values, int64_t row_stride,
+                                  const int32_t *table, int64_t block_size, int64_t first, int64_t count, float *out,
+                                  int64_t out_stride) {
+    for (int64_t h = 0; h < heads; h++)
+        for (int64_t d = 0; d < dim; d++) out[h * out_stride + d] = 0.0f;
+    RK_FOR_CACHE_ROWS(values, row_stride, table, block_size, first, count, i, row, {
+        const uint8_t *v = (const uint8_t *)row;
+        for (int64_t h = 0; h < heads; h++) {
+            const float w = weights[h * count + i];
+            float *o = out + h * out_stride;
+            for (int64_t d = 0; d < dim; d++) o[d] = __builtin_fmaf(w, rk_f16_at(v + 2 * d), o[d]);
+        }
+    });
 }

@@ -17,9 +17,11 @@ typedef struct {
     void (*f32_to_f16)(const float *, uint16_t *, int64_t);
     void (*exp_shifted)(const float *, float, float *, int64_t);
     void (*swiglu)(float *, const float *, int64_t);
-    void (*attention_scores)(int64_t, const uint16_t *, size_t, int64_t, const float *, float *, int);
-    void (*attention_values)(int64_t, int64_t, int64_t, const float *, const uint16_t *, size_t, float *, int);
-    void (*attention_values_finish)(int64_t, float *, float *, int, int64_t, int64_t);
+    void (*attention_scores)(int64_t, int64_t, const float *, int64_t, const uint16_t *, int64_t, const int32_t *, int64_t,
+                             int64_t, int64_t, float, float *);
+    void (*attention_weights)(float *, int64_t);
+    void (*attention_values)(int64_t, int64_t, const float *, const uint16_t *, int64_t, const int32_t *, int64_t, int64_t,
+                             int64_t, float *, int64_t);
 } rk_table;
 
 #define RK_TABLE(S)                                                                              \
@@ -32,7 +34,7 @@ typedef struct {
         .x16_rows = {[RT_Q5_0] = rk_rows_q5_0_##S, [RT_Q4_1] = rk_rows_q4_1_##S, [RT_Q8_0] = rk_rows_q8_0_##S}, \
         .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S, \
         .exp_shifted = rk_exp_shifted_##S, .swiglu = rk_swiglu_##S, .attention_scores = rk_attention_scores_##S, \
-        .attention_values = rk_attention_values_##S, .attention_values_finish = rk_attention_values_finish_##S
+        .attention_weights = rk_attention_weights_##S, .attention_values = rk_attention_values_##S
 
 #define RK_COLS_ROW(S, PART)                                                                                 \
     {[RT_Q4_0] = rk_dot_q4_0_##PART##S, [RT_Q5_1] = rk_dot_q5_1_##PART##S, [RT_Q4_K] = rk_dot_q4_k_##PART##S,  \
@@ -224,58 +226,33 @@ void refinery_exp_shifted_at_level(int level, const float *x, float shift, float
     rk_kernels_at(level)->exp_shifted(x, shift, y, n);
 }
 
-void refinery_attention_scores(int64_t n, const uint16_t *keys, size_t key_stride, int64_t count, const float *query,
-                               float *out, int batched) {
-    rk_kernels()->attention_scores(n, keys, key_stride, count, query, out, batched);
-}
-void refinery_attention_scores_at_level(int level, int64_t n, const uint16_t *keys, size_t key_stride, int64_t count,
-                                        const float *query, float *out, int batched) {
-    rk_kernels_at(level)->attention_scores(n, keys, key_stride, count, query, out, batched);
+void refinery_attention_weights(float *scores, int64_t count) { rk_kernels()->attention_weights(scores, count); }
+void refinery_attention_weights_at_level(int level, float *scores, int64_t count) {
+    rk_kernels_at(level)->attention_weights(scores, count);
 }
 
-void refinery_attention_values(int64_t n, int64_t count, int64_t first_position, const float *weights,
-                               const uint16_t *values, size_t value_stride, float *lanes, int batched) {
-    rk_kernels()->attention_values(n, count, first_position, weights, values, value_stride, lanes, batched);
-}
-void refinery_attention_values_at_level(int level, int64_t n, int64_t count, int64_t first_position, const float *weights,
-                                        const uint16_t *values, size_t value_stride, float *lanes, int batched) {
-    rk_kernels_at(level)->attention_values(n, count, first_position, weights, values, value_stride, lanes, batched);
-}
-
-void refinery_attention_values_finish(int64_t n, float *lanes, float *out, int batched, int64_t first_position, int64_t count) {
-    rk_kernels()->attention_values_finish(n, lanes, out, batched, first_position, count);
-}
-void refinery_attention_values_finish_at_level(int level, int64_t n, float *lanes, float *out, int batched, int64_t first_position,
-                                               int64_t count) {
-    rk_kernels_at(level)->attention_values_finish(n, lanes, out, batched, first_position, count);
+/* Scores, softmax weights, then the weighted sum of values: see refinery_attention. */
+static void attention_with(const rk_table *t, int64_t dim, int64_t heads, const float *queries, int64_t query_stride,
+                           const uint16_t *keys, const uint16_t *values, int64_t row_stride, const int32_t *block_table,
+                           int64_t block_size, int64_t first_position, int64_t count, float scale, float *scratch, float *out,
+                           int64_t out_stride) {
+    if (count <= 0 || heads <= 0 || dim <= 0) return;
+    t->attention_scores(dim, heads, queries, query_stride, keys, row_stride, block_table, block_size, first_position, count, scale,
+                        scratch);
+    for (int64_t h = 0; h < heads; h++) t->attention_weights(scratch + h * count, count);
+    t->attention_values(dim, heads, scratch, values, row_stride, block_table, block_size, first_position, count, out, out_stride);
 }
 
-static void attention_softmax_with(const rk_table *t, float *scores, int64_t count, int64_t first_position, float scale) {
-    if (count <= 0) return;
-    float max = -INFINITY;
-    for (int64_t j = 0; j < count; j++) {
-        scores[j] *= scale;
-        if (scores[j] > max) max = scores[j];
-    }
-    t->exp_shifted(scores, max, scores, count);
-    /* ggml sums 16 cache cells at a time (its vector width), each group in float, into a double. */
-    double sum = 0.0;
-    int64_t j = 0;
-    while (j < count) {
-        const int64_t lane = (first_position + j) % 16;
-        const int64_t span = count - j < 16 - lane ? count - j : 16 - lane;
-        float group[16] = {0};
-        for (int64_t k = 0; k < span; k++) group[lane + k] = scores[j + k];
-        sum += (double)rk_reduce16(group);
-        j += span;
-    }
-    const float inverse = (float)(1.0 / sum);
-    for (j = 0; j < count; j++) scores[j] *= inverse;
+void refinery_attention(int64_t dim, int64_t heads, const float *queries, int64_t query_stride, const uint16_t *keys,
+                        const uint16_t *values, int64_t row_stride, const int32_t *block_table, int64_t block_size,
+                        int64_t first_position, int64_t count, float scale, float *scratch, float *out, int64_t out_stride) {
+    attention_with(rk_kernels(), dim, heads, queries, query_stride, keys, values, row_stride, block_table, block_size,
+                   first_position, count, scale, scratch, out, out_stride);
 }
-
-void refinery_attention_softmax(float *scores, int64_t count, int64_t first_position, float scale) {
-    attention_softmax_with(rk_kernels(), scores, count, first_position, scale);
-}
-void refinery_attention_softmax_at_level(int level, float *scores, int64_t count, int64_t first_position, float scale) {
-    attention_softmax_with(rk_kernels_at(level), scores, count, first_position, scale);
+void refinery_attention_at_level(int level, int64_t dim, int64_t heads, const float *queries, int64_t query_stride,
+                                 const uint16_t *keys, const uint16_t *values, int64_t row_stride, const int32_t *block_table,
+                                 int64_t block_size, int64_t first_position, int64_t count, float scale, float *scratch,
+                                 float *out, int64_t out_stride) {
+    attention_with(rk_kernels_at(level), dim, heads, queries, query_stride, keys, values, row_stride, block_table, block_size,
+                   first_position, count, scale, scratch, out, out_stride);
 }

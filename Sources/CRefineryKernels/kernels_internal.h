@@ -106,6 +106,20 @@ static inline uint16_t rk_f32_to_f16(float f) {
 
 static inline float rk_f16_at(const uint8_t *p) { return rk_f16_to_f32(rk_load_u16(p)); }
 
+/* Runs BODY for the `count` cache positions from `first` in order, with I the position's index
+ * (0..count-1) and ROW its row: a paged cache keeps position p in row table[p / block_size] *
+ * block_size + p % block_size, rows `row_stride` elements apart from `base`. */
+#define RK_FOR_CACHE_ROWS(base, row_stride, table, block_size, first, count, I, ROW, ...)                   \
+    do {                                                                                                       \
+        int64_t I = 0;                                                                                         \
+        while (I < (count)) {                                                                                  \
+            const int64_t rk_p = (first) + I, rk_in = rk_p % (block_size);                                     \
+            const int64_t rk_span = (block_size) - rk_in < (count) - I ? (block_size) - rk_in : (count) - I;   \
+            const uint16_t *ROW = (base) + ((int64_t)(table)[rk_p / (block_size)] * (block_size) + rk_in) * (row_stride); \
+            for (const int64_t rk_end = I + rk_span; I < rk_end; I++, ROW += (row_stride)) __VA_ARGS__               \
+        }                                                                                                      \
+    } while (0)
+
 /* The 6-bit scale and min of group j (0..7) of a Q4_K/Q5_K block's 12 packed scale bytes. */
 static inline void rk_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
     if (j < 4) {

@@ -29,11 +29,13 @@
     void rk_f32_to_f16_row_##SUFFIX(const float *src, uint16_t *dst, int64_t n);            \
     void rk_exp_shifted_##SUFFIX(const float *x, float shift, float *y, int64_t n);                   \
     void rk_swiglu_##SUFFIX(float *gate, const float *up, int64_t n);                                 \
-    void rk_attention_scores_##SUFFIX(int64_t n, const uint16_t *keys, size_t stride, int64_t count,  \
-                                      const float *query, float *out, int batched);                   \
-    void rk_attention_values_##SUFFIX(int64_t n, int64_t count, int64_t first, const float *weights,  \
-                                      const uint16_t *values, size_t stride, float *lanes, int batched); \
-    void rk_attention_values_finish_##SUFFIX(int64_t n, float *lanes, float *out, int batched, int64_t first, int64_t count);
+    void rk_attention_scores_##SUFFIX(int64_t dim, int64_t heads, const float *queries, int64_t query_stride,             \
+                                      const uint16_t *keys, int64_t row_stride, const int32_t *table, int64_t block_size, \
+                                      int64_t first, int64_t count, float scale, float *scores);                         \
+    void rk_attention_weights_##SUFFIX(float *w, int64_t count);                                                          \
+    void rk_attention_values_##SUFFIX(int64_t dim, int64_t heads, const float *weights, const uint16_t *values,          \
+                                      int64_t row_stride, const int32_t *table, int64_t block_size, int64_t first,       \
+                                      int64_t count, float *out, int64_t out_stride);
 
 /* Several activation rows against one weight row, bit-identical per column to the one-row kernel
  * of the same level (column c's result goes to out[c * ostride]): rk_cols_count_<level> of them (at most RK_COLS_MAX), half as many (_half) and
@@ -49,8 +51,6 @@
 /* Scalar helpers of the attention kernels shared by every level (attention_portable.c). */
 float rk_ggml_scalef(float j, float n);
 float rk_reduce16(const float v[16]);
-int rk_lane_touched(int64_t lane, int64_t lane_count, int64_t first, int64_t count);
-float rk_lanes_sum_at(const float *lanes, int64_t n, int64_t i, int batched, const int *touched);
 
 RK_DECLARE_LEVEL(portable)
 #if RK_X86

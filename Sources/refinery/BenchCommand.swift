@@ -40,6 +40,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Tokens of the generation test (llama-bench's -n).", valueName: "n"))
     var genTokens: Int = 128
 
+    @Option(name: .long, help: ArgumentHelp("Positions already in the KV cache when the pp and tg tests start (llama-bench's -d): "
+                                            + "attention over a long context. Without it, pp starts from an empty cache and tg after 16 tokens.",
+                                            valueName: "n"))
+    var depth: Int?
+
     @Option(name: .long, help: ArgumentHelp("What to measure: \((BenchmarkRunner.scenarios.map(\.name) + [DeadlineScenario.name]).joined(separator: ", ")).",
                                             valueName: "name"))
     var scenario: String = BenchmarkRunner.scenarios[0].name
@@ -56,6 +61,7 @@ struct BenchCommand: AsyncParsableCommand {
         if warmup < 0 { throw ValidationError("--warmup must not be negative") }
         if promptTokens < 1 { throw ValidationError("--prompt-tokens must be at least 1") }
         if genTokens < 1 { throw ValidationError("--gen-tokens must be at least 1") }
+        if let depth, depth < 0 { throw ValidationError("--depth must not be negative") }
         if scenario == DeadlineScenario.name { return }
         do {
             _ = try BenchmarkRunner.scenario(named: scenario)
@@ -71,8 +77,11 @@ struct BenchCommand: AsyncParsableCommand {
                 modelPath: path, threads: threads, runs: runs ?? DeadlineScenario.defaultRuns, json: json, quiet: quiet)
         }
         let chosen = try BenchmarkRunner.scenario(named: scenario)
-        let runner = BenchmarkRunner(settings: BenchmarkSettings(threads: threads, runs: runs ?? 5, warmupRuns: warmup,
-                                                                  promptTokens: promptTokens, generatedTokens: genTokens))
+        let settings = depth.map {
+            BenchmarkSettings(threads: threads, runs: runs ?? 5, warmupRuns: warmup, promptTokens: promptTokens, generatedTokens: genTokens,
+                              depth: $0)
+        } ?? BenchmarkSettings(threads: threads, runs: runs ?? 5, warmupRuns: warmup, promptTokens: promptTokens, generatedTokens: genTokens)
+        let runner = BenchmarkRunner(settings: settings)
         let quiet = quiet
         let report = try await runner.run(chosen, modelPath: path) { line in
             if !quiet { StandardError.line(line) }

@@ -3,11 +3,12 @@
 
 Development only (called by scripts/bench-vs-llamacpp with a venv holding llama-cpp-python):
 
-  llamacpp_speed.py MODEL [--threads N] [--runs N] [--warmup N]
+  llamacpp_speed.py MODEL [--threads N] [--runs N] [--warmup N] [--depth N]
 
 Through llama.cpp's low-level API (no Python per-token work), as llama-bench does:
   pp512: 512 tokens decoded in one batch into an empty KV cache, logits of the last one;
   tg128: after a 16-token prefix, 128 one-token decodes, logits every time.
+  --depth N: both start after N positions decoded untimed (llama-bench's -d), in batches of 512.
 Tokens follow the pattern (i * 7919) % 1000 + 10 (the one `refinery bench` feeds).
 Each run measures pp then tg; warm-up runs come first and are not reported.
 Prints one JSON object: pp512_tokens_per_s and tg128_tokens_per_s (medians) and the runs.
@@ -28,7 +29,10 @@ def main():
     ap.add_argument("--prompt-tokens", type=int, default=512)
     ap.add_argument("--gen-tokens", type=int, default=128)
     ap.add_argument("--prefix-tokens", type=int, default=16)
+    ap.add_argument("--depth", type=int, default=0)
     a = ap.parse_args()
+    if a.depth:
+        a.prefix_tokens = a.depth
 
     import llama_cpp as L
     L.llama_backend_init()
@@ -40,7 +44,7 @@ def main():
     if not model:
         sys.exit(f"cannot load {a.model}")
     cp = L.llama_context_default_params()
-    cp.n_ctx = max(1024, a.prompt_tokens, a.prefix_tokens + a.gen_tokens + 1)
+    cp.n_ctx = max(1024, a.depth + a.prompt_tokens, a.prefix_tokens + a.gen_tokens + 1)
     cp.n_batch = max(512, a.prompt_tokens)
     cp.n_ubatch = cp.n_batch
     cp.n_threads = a.threads
@@ -65,15 +69,20 @@ def main():
 
     prompt = [token(i) for i in range(a.prompt_tokens)]
     prefix = [token(i) for i in range(a.prefix_tokens)]
+
+    def fill(tokens):
+        for start in range(0, len(tokens), cp.n_batch):
+            decode(tokens[start:start + cp.n_batch], start)
+
     pp_runs, tg_runs = [], []
     for run in range(a.warmup + a.runs):
         clear()
+        fill(prefix[:a.depth])
         t = time.perf_counter()
-        decode(prompt, 0)
+        decode(prompt, a.depth)
         pp = a.prompt_tokens / (time.perf_counter() - t)
         clear()
-        if prefix:
-            decode(prefix, 0)
+        fill(prefix)
         t = time.perf_counter()
         for i in range(a.gen_tokens):
             decode([token(i)], a.prefix_tokens + i)

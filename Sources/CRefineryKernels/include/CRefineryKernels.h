@@ -69,42 +69,37 @@ void refinery_swiglu(float *gate, const float *up, int64_t n);
 /// y[i] = exp(x[i] - shift) with ggml's vector expf (x and y may be the same array).
 void refinery_exp_shifted(const float *x, float shift, float *y, int64_t n);
 
-/// Attention scores over an F16 key cache, summed in the order llama.cpp's CPU backend uses:
-/// out[j] = dot(key row j, query) for `count` key rows spaced `key_stride` bytes apart (a multiple
-/// of 2), the query holding F16 values. With `batched` (a prompt evaluated several tokens at a
-/// time), llamafile's tiled product when `n` is a multiple of 16; otherwise (one token) ggml's F16
-/// dot product.
-void refinery_attention_scores(int64_t n, const uint16_t *keys, size_t key_stride, int64_t count, const float *query,
-                               float *out, int batched);
+/// Attention weights from `count` scores, in place: softmax (ggml's vector expf of each score
+/// minus the largest; their sum in 16 lanes, lane l taking scores l, l + 16, ... in order, summed
+/// by halves, quarters, then (0 + 2) + (1 + 3); each times the float inverse of the sum), each
+/// rounded to F16 as ggml rounds the weights before its F16 product with the values.
+void refinery_attention_weights(float *scores, int64_t count);
 
-/// Softmax of `count` attention scores in place, as ggml's soft_max: each scaled by `scale`, ggml's
-/// expf of its distance to the maximum, summed in groups of 16 cache cells (the first score is
-/// cell `first_position`) into a double, then multiplied by the float of its inverse.
-void refinery_attention_softmax(float *scores, int64_t count, int64_t first_position, float scale);
-
-/// Accumulates `count` value rows (F16, `value_stride` bytes apart, for cells `first_position`
-/// onwards) times `weights` into `lanes`: 16 rows of `n` floats when `batched`, otherwise 64, row
-/// (cell mod lanes), each a chain of fused multiply-adds in cell order. `lanes` must be zero to
-/// begin with; `refinery_attention_values_finish` then sums them into the output in llama.cpp's
-/// order and zeroes them again.
-void refinery_attention_values(int64_t n, int64_t count, int64_t first_position, const float *weights,
-                               const uint16_t *values, size_t value_stride, float *lanes, int batched);
-
-/// out[i] = the sum over the lanes of `refinery_attention_values` at i, in llama.cpp's order, for
-/// the `count` cells from `first_position` that were accumulated; then zeroes the lanes those
-/// cells touched, so that only they cost anything and the next call starts from zero.
-void refinery_attention_values_finish(int64_t n, float *lanes, float *out, int batched, int64_t first_position, int64_t count);
+/// Attention of `heads` query vectors that share one KV head (one token's query heads of a
+/// group) over the `count` cache positions from `first_position`, in a paged F16 cache: position p
+/// lives in row block_table[p / block_size] * block_size + p % block_size, rows `row_stride`
+/// elements apart from `keys` and from `values` (both already offset to the KV head's first
+/// element). For each head h (query at queries + h * query_stride, `dim` floats holding F16
+/// values; output at out + h * out_stride):
+///   score_j = dot(key_j, query) in 16 lanes (lane l a fused multiply-add chain over elements
+///             l, l + 16, ...) summed by halves, then quarters, then (0 + 2) + (1 + 3), times scale;
+///   weights = refinery_attention_weights(scores);
+///   out[d]  = the fused multiply-add chain over j, in position order from zero, of weight_j *
+///             value_j[d].
+/// The order depends on nothing but `dim` and the positions: not on `heads`, on other tokens, or
+/// on the kernel level. `scratch` holds heads * count floats.
+void refinery_attention(int64_t dim, int64_t heads, const float *queries, int64_t query_stride, const uint16_t *keys,
+                        const uint16_t *values, int64_t row_stride, const int32_t *block_table, int64_t block_size,
+                        int64_t first_position, int64_t count, float scale, float *scratch, float *out, int64_t out_stride);
 
 /// The functions above with the kernels of `level` (capped at the CPU's): for tests.
 void refinery_swiglu_at_level(int level, float *gate, const float *up, int64_t n);
 void refinery_exp_shifted_at_level(int level, const float *x, float shift, float *y, int64_t n);
-void refinery_attention_scores_at_level(int level, int64_t n, const uint16_t *keys, size_t key_stride, int64_t count,
-                                        const float *query, float *out, int batched);
-void refinery_attention_softmax_at_level(int level, float *scores, int64_t count, int64_t first_position, float scale);
-void refinery_attention_values_at_level(int level, int64_t n, int64_t count, int64_t first_position, const float *weights,
-                                        const uint16_t *values, size_t value_stride, float *lanes, int batched);
-void refinery_attention_values_finish_at_level(int level, int64_t n, float *lanes, float *out, int batched, int64_t first_position,
-                                               int64_t count);
+void refinery_attention_weights_at_level(int level, float *scores, int64_t count);
+void refinery_attention_at_level(int level, int64_t dim, int64_t heads, const float *queries, int64_t query_stride,
+                                 const uint16_t *keys, const uint16_t *values, int64_t row_stride, const int32_t *block_table,
+                                 int64_t block_size, int64_t first_position, int64_t count, float scale, float *scratch,
+                                 float *out, int64_t out_stride);
 
 /// out[r] = dot(weight row r, activations) for `rows` rows of `n` values spaced `row_stride` bytes
 /// apart: exactly `refinery_vec_dot` per row.

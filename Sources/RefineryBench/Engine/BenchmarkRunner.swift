@@ -77,5 +77,8 @@ public struct BenchmarkRunner: Sendable {
         if settings.generationPrefixTokens < 0 {
             throw .invalidSettings("the generation prefix must not be negative", value: String(settings.generationPrefixTokens))
         }
+        if settings.promptDepth < 0 {
+            throw .invalidSettings("the depth must not be negative", value: String(settings.promptDepth))
+        }
     }
 }

@@ -43,8 +43,7 @@ public struct SpeculateBenchmark: BenchmarkScenario {
                 batch.removeAll()
                 let index = batch.addSequence(kv)
                 for offset in 0..<count {
-                    batch.add(token: prompt[(base + offset) % prompt.count], position: base + offset, sequence: index, logits: true,
-                              origin: .generated)
+                    batch.add(token: prompt[(base + offset) % prompt.count], position: base + offset, sequence: index, logits: true)
                 }
                 let start = ContinuousClock.now
                 _ = try transformer.forward(batch)

@@ -32,6 +32,7 @@ public struct StandardBenchmark: BenchmarkScenario {
         let generateMedian = BenchmarkStatistics.median(generate)
 
         var report = BenchmarkReport()
+        report.set("depth", .int(Int64(settings.promptDepth)))
         report.set("pp\(pp)_tokens_per_s", BenchmarkReport.number(ppMedian))
         report.set("tg\(tg)_tokens_per_s", BenchmarkReport.number(tgMedian))
         report.set("pp\(pp)_runs", BenchmarkReport.numbers(ppRates))
@@ -46,12 +47,13 @@ public struct StandardBenchmark: BenchmarkScenario {
         let name = context.model.name, threads = engine.threadCount
         func row(_ test: String, _ rates: [Double]) -> String {
             let median = BenchmarkStatistics.median(rates), deviation = BenchmarkStatistics.standardDeviation(rates)
-            return "\(BenchmarkText.pad(name, 32)) \(BenchmarkText.pad(String(threads), 7)) \(BenchmarkText.pad(test, 12)) \(BenchmarkText.fixed(median, 2)) ± \(BenchmarkText.fixed(deviation, 2))"
+            return "\(BenchmarkText.pad(name, 32)) \(BenchmarkText.pad(String(threads), 7)) \(BenchmarkText.pad(test, 14)) \(BenchmarkText.fixed(median, 2)) ± \(BenchmarkText.fixed(deviation, 2))"
         }
+        let at = settings.promptDepth > 0 ? " @ d\(settings.promptDepth)" : ""
         report.lines = [
-            "\(BenchmarkText.pad("model", 32)) \(BenchmarkText.pad("threads", 7)) \(BenchmarkText.pad("test", 12)) tokens/s (median ± sd of \(settings.runs))",
-            row("pp\(pp)", ppRates),
-            row("tg\(tg)", tgRates),
+            "\(BenchmarkText.pad("model", 32)) \(BenchmarkText.pad("threads", 7)) \(BenchmarkText.pad("test", 14)) tokens/s (median ± sd of \(settings.runs))",
+            row("pp\(pp)\(at)", ppRates),
+            row("tg\(tg)\(at)", tgRates),
             row("generate\(tg)", generate),
             "worker pool: \(BenchmarkText.fixed(raw.poolSectionMicroseconds, 2)) µs per parallel section",
         ]
@@ -71,13 +73,26 @@ public struct StandardBenchmark: BenchmarkScenario {
                                progress: @Sendable (String) -> Void) throws -> ForwardTimings {
         let vocabulary = transformer.config.vocabularySize
         let pp = settings.promptTokens, tg = settings.generatedTokens, prefix = settings.generationPrefixTokens
-        guard pp <= transformer.maxBatchTokens, pp < transformer.contextLength, prefix + tg < transformer.contextLength else {
+        let depth = settings.promptDepth
+        guard pp <= transformer.maxBatchTokens, depth + pp <= transformer.contextLength, prefix + tg < transformer.contextLength else {
             throw BenchmarkError.modelTooSmall(
-                "the engine takes \(transformer.maxBatchTokens) tokens per pass and \(transformer.contextLength) positions; the tests need \(pp) and \(prefix + tg)",
+                "the engine takes \(transformer.maxBatchTokens) tokens per pass and \(transformer.contextLength) positions; the tests need \(pp) and \(max(depth + pp, prefix + tg))",
                 value: String(transformer.contextLength))
         }
         let prompt = BenchmarkTokens.sequence(pp, vocabularySize: vocabulary)
         let prefixTokens = BenchmarkTokens.sequence(prefix, vocabularySize: vocabulary)
+        let depthTokens = BenchmarkTokens.sequence(depth, vocabularySize: vocabulary)
+        // Fills `kv` with `tokens` (untimed), as many forward passes as the engine's batch takes.
+        func prefill(_ tokens: [Int32], into kv: KVSequence, batch: inout ForwardBatch) throws {
+            var start = 0
+            while start < tokens.count {
+                let end = min(tokens.count, start + transformer.maxBatchTokens)
+                batch.removeAll()
+                batch.append(tokens[start..<end], to: kv, startingAt: start, logitsForLast: true)
+                _ = try transformer.forward(batch)
+                start = end
+            }
+        }
         var timings = ForwardTimings()
         timings.cacheBytes = transformer.cache.byteCount
         var batch = ForwardBatch()
@@ -86,12 +101,14 @@ public struct StandardBenchmark: BenchmarkScenario {
             // Prompt processing: the whole prompt in one pass, logits for the last row only.
             do {
                 let kv = KVSequence(cache: transformer.cache)
-                try kv.reserve(upTo: pp)
+                try kv.reserve(upTo: depth + pp)
+                try prefill(depthTokens, into: kv, batch: &batch)
                 batch.removeAll()
-                batch.append(prompt, to: kv, startingAt: 0, logitsForLast: true)
+                batch.append(prompt, to: kv, startingAt: depth, logitsForLast: true)
                 let start = ContinuousClock.now
                 _ = try transformer.forward(batch)
                 let seconds = start.duration(to: .now).seconds
+                batch.removeAll() // the batch holds the sequence: release its cache blocks before the next test
                 if measured { timings.promptSeconds.append(seconds) }
                 progress("\(label(run, settings)) pp\(pp): \(BenchmarkText.fixed(Double(pp) / seconds, 1)) tokens/s")
             }
@@ -99,19 +116,16 @@ public struct StandardBenchmark: BenchmarkScenario {
             do {
                 let kv = KVSequence(cache: transformer.cache)
                 try kv.reserve(upTo: prefix + tg)
-                if prefix > 0 {
-                    batch.removeAll()
-                    batch.append(prefixTokens, to: kv, startingAt: 0, logitsForLast: true)
-                    _ = try transformer.forward(batch)
-                }
+                try prefill(prefixTokens, into: kv, batch: &batch)
                 let start = ContinuousClock.now
                 for i in 0..<tg {
                     batch.removeAll()
                     batch.append(CollectionOfOne(BenchmarkTokens.token(i, vocabularySize: vocabulary)), to: kv,
-                                 startingAt: kv.length, logitsForLast: true, origin: .generated)
+                                 startingAt: kv.length, logitsForLast: true)
                     _ = try transformer.forward(batch)
                 }
                 let seconds = start.duration(to: .now).seconds
+                batch.removeAll()
                 if measured { timings.generationSeconds.append(seconds) }
                 progress("\(label(run, settings)) tg\(tg): \(BenchmarkText.fixed(Double(tg) / seconds, 1)) tokens/s")
             }

@@ -6,10 +6,8 @@ import RefineryCore
 ///
 /// Every buffer is allocated once, for the largest batch; a forward pass allocates nothing.
 /// Every output element is computed by the same routine whatever the batch (batch invariance):
-/// matrix rows by ``QuantizedDot`` on a row-wise quantized input, attention per (token, head)
-/// over the KV blocks in position order, summed in the order llama.cpp uses for the row's origin
-/// (``ForwardBatch/RowOrigin``: a prompt row as in its batched prompt pass, a generated row as in
-/// its one-token pass).
+/// matrix rows by ``QuantizedDot`` on a row-wise quantized input, attention per (token, query
+/// head) over the KV blocks in position order (``AttentionKernels/attend(dimension:heads:queries:queryStride:keys:values:rowStride:blockTable:blockSize:firstPosition:count:scale:scratch:into:outputStride:level:)``).
 final class ForwardState: @unchecked Sendable {
     let config: ModelConfiguration
     let architecture: Architecture
@@ -34,22 +32,17 @@ final class ForwardState: @unchecked Sendable {
     /// Quantized activations, three slots (one per distinct weight type of a projection group).
     let quantized: [UnsafeMutableRawPointer]
     let quantizedRowCapacity: Int
-    /// Attention scores, `[threads][maxContext]`.
+    /// Attention scores and weights, `[threads][query heads per KV head][maxContext]`.
     let scores: UnsafeMutablePointer<Float>
     /// RoPE cos/sin pairs per row, `[2 tables][maxTokens][ropeDimensions]`.
     let ropeTables: UnsafeMutablePointer<Float>
     /// Per-thread F16 staging (`[threads][halfScratchStride]`).
     let halfScratch: UnsafeMutablePointer<UInt16>
     let halfScratchStride: Int
-    /// Per-thread lanes of the attention-weighted value sums (`[threads][64][headDimension]`), zero
-    /// between uses (``AttentionKernels/finishValues(count:lanes:into:batched:firstPosition:rows:)`` clears what it read).
-    let valueLanes: UnsafeMutablePointer<Float>
 
     // The batch being run.
     let positions: UnsafeMutablePointer<Int32>
     let rowSequence: UnsafeMutablePointer<Int32>
-    /// 1 for a prompt row (``ForwardBatch/RowOrigin``), 0 for a generated one.
-    let promptRow: UnsafeMutablePointer<Int32>
     let blockTables: UnsafeMutablePointer<Int32>
     private(set) var tokenCount = 0
 
@@ -90,25 +83,22 @@ final class ForwardState: @unchecked Sendable {
         quantized = (0..<3).map { _ in
             UnsafeMutableRawPointer.allocate(byteCount: maxTokens * (rowCapacity + 63) / 64 * 64 + 64, alignment: 64)
         }
-        scores = floats(pool.threadCount * maxContext)
+        scores = floats(pool.threadCount * (config.headCount / max(1, config.kvHeadCount)) * maxContext)
         ropeTables = floats(2 * maxTokens * config.ropeDimensions)
         halfScratchStride = (qDim + 31) / 32 * 32
         halfScratch = .allocate(capacity: pool.threadCount * halfScratchStride)
-        valueLanes = floats(pool.threadCount * 64 * config.headDimension)
         positions = .allocate(capacity: maxTokens)
         rowSequence = .allocate(capacity: maxTokens)
-        promptRow = .allocate(capacity: maxTokens)
         blockTables = .allocate(capacity: maxSequences * maxBlocksPerSequence)
         blockTables.initialize(repeating: 0, count: maxSequences * maxBlocksPerSequence)
     }
 
     deinit {
-        for p in [x, xn, q, k, v, attention, projected, gate, up, scores, ropeTables, valueLanes] { p.deallocate() }
+        for p in [x, xn, q, k, v, attention, projected, gate, up, scores, ropeTables] { p.deallocate() }
         halfScratch.deallocate()
         for p in quantized { p.deallocate() }
         positions.deallocate()
         rowSequence.deallocate()
-        promptRow.deallocate()
         blockTables.deallocate()
     }
 
@@ -122,7 +112,6 @@ final class ForwardState: @unchecked Sendable {
         for t in 0..<batch.count {
             positions[t] = batch.positions[t]
             rowSequence[t] = batch.sequenceIndices[t]
-            promptRow[t] = batch.isPromptRow[t] ? 1 : 0
         }
         let c = config
         let d = c.ropeDimensions
@@ -329,51 +318,29 @@ final class ForwardState: @unchecked Sendable {
                 HalfRow.toFloat(half, into: qRow, count: qDim)
             }
         }
-        let maxContext = self.maxContext
-        pool.parallelFor(n * heads, chunk: 1) { range, thread in
-            let scores = self.scores + thread &* maxContext
+        // One item per (token, KV head, part of its query heads): the heads of a group share each
+        // key and value row the kernel converts. A group is split when there are too few items to
+        // keep every thread busy (one token decoding); the split changes no bit.
+        let kvHeads = c.kvHeadCount
+        let splits = min(group, max(1, (2 * pool.threadCount + n * kvHeads - 1) / (n * kvHeads)))
+        let headsPerSplit = (group + splits - 1) / splits
+        let scratchStride = group * maxContext
+        pool.parallelFor(n * kvHeads * splits, chunk: 1) { range, thread in
+            let scratch = self.scores + thread &* scratchStride
             for item in range {
-                let t = item / heads, h = item % heads
-                let kvOffset = (h / group) &* hd
+                let t = item / (kvHeads &* splits)
+                let kvHead = item % (kvHeads &* splits) / splits
+                let firstHead = kvHead &* group &+ item % splits &* headsPerSplit
+                let headCount = min(headsPerSplit, (kvHead &+ 1) &* group &- firstHead)
+                guard headCount > 0 else { continue }
                 let table = self.blockTables + Int(self.rowSequence[t]) &* self.maxBlocksPerSequence
                 let position = Int(self.positions[t])
                 let start = window.map { max(0, position &- $0 &+ 1) } ?? 0
-                let query = self.q + (t &* qDim &+ h &* hd)
-                let count = position &- start &+ 1
-                let batched = self.promptRow[t] != 0
-                // Scores block by block: positions within a KV block are consecutive cache rows.
-                var p = start
-                while p <= position {
-                    let inBlock = p % blockSize
-                    let span = min(blockSize &- inBlock, position &- p &+ 1)
-                    let keys = keyBase + ((Int(table[p / blockSize]) &* blockSize &+ inBlock) &* kvDim &+ kvOffset)
-                    AttentionKernels.scores(keys: Self.bits(keys), keyStride: kvDim &* 2, rows: span, query: query, count: hd,
-                                            into: scores + (p &- start), batched: batched)
-                    p &+= span
-                }
-                AttentionKernels.softmax(scores, count: count, firstPosition: start, scale: scale)
-                // Round the weights to F16 as ggml does before its F16 product with V.
-                let half = halves + thread &* halfStride
-                var j = 0
-                while j < count {
-                    let span = min(halfStride, count &- j)
-                    HalfRow.fromFloat(scores + j, into: half, count: span)
-                    HalfRow.toFloat(half, into: scores + j, count: span)
-                    j &+= span
-                }
-                // The weighted sum of values, block by block, into lanes by position; then summed.
-                let lanes = self.valueLanes + thread &* 64 &* hd // zero between uses
-                p = start
-                while p <= position {
-                    let inBlock = p % blockSize
-                    let span = min(blockSize &- inBlock, position &- p &+ 1)
-                    let values = valueBase + ((Int(table[p / blockSize]) &* blockSize &+ inBlock) &* kvDim &+ kvOffset)
-                    AttentionKernels.accumulateValues(weights: scores + (p &- start), values: Self.bits(values), valueStride: kvDim &* 2,
-                                                      rows: span, position: p, count: hd, lanes: lanes, batched: batched)
-                    p &+= span
-                }
-                AttentionKernels.finishValues(count: hd, lanes: lanes, into: self.attention + (t &* qDim &+ h &* hd), batched: batched,
-                                              firstPosition: start, rows: count)
+                AttentionKernels.attend(dimension: hd, heads: headCount, queries: self.q + (t &* qDim &+ firstHead &* hd), queryStride: hd,
+                                        keys: Self.bits(keyBase + kvHead &* hd), values: Self.bits(valueBase + kvHead &* hd),
+                                        rowStride: kvDim, blockTable: table, blockSize: blockSize, firstPosition: start,
+                                        count: position &- start &+ 1, scale: scale, scratch: scratch,
+                                        into: self.attention + (t &* qDim &+ firstHead &* hd), outputStride: hd)
             }
         }
     }

@@ -167,12 +167,12 @@ final class Scheduler: @unchecked Sendable {
                 }
             }
             if sequence.draft.isEmpty {
-                batch.append(CollectionOfOne(token), to: kv, startingAt: kv.length, logitsForLast: true, origin: .generated)
+                batch.append(CollectionOfOne(token), to: kv, startingAt: kv.length, logitsForLast: true)
             } else {
                 let index = batch.addSequence(kv)
-                batch.add(token: token, position: kv.length, sequence: index, logits: true, origin: .generated)
+                batch.add(token: token, position: kv.length, sequence: index, logits: true)
                 for (offset, drafted) in sequence.draft.enumerated() {
-                    batch.add(token: drafted, position: kv.length + 1 + offset, sequence: index, logits: true, origin: .generated)
+                    batch.add(token: drafted, position: kv.length + 1 + offset, sequence: index, logits: true)
                 }
             }
             logitRowOwners.append(sequence)

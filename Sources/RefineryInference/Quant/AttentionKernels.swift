@@ -1,84 +1,53 @@
 import RefineryCore
 import CRefineryKernels
 
-/// Attention and activation arithmetic in llama.cpp's CPU order, so that greedy decoding gives
-/// its tokens: the pieces ``Transformer`` runs per (token, head), exposed for tests and tools.
+/// Attention and activation arithmetic: the pieces ``Transformer`` runs per (token, KV head),
+/// exposed for tests and tools.
 ///
-/// llama.cpp sums a prompt evaluated several tokens at a time through llamafile's tiled product
-/// (16 lanes) and a token decoded alone through ggml's F16 dot product (64 lanes in four
-/// accumulators); `batched` picks the first. Its exp (softmax, SiLU) is ggml's vector expf.
-/// Every kernel level gives the same bits. `level` (capped at the CPU's) is for tests; `nil`
-/// uses the current level.
+/// Attention sums in one order, the fastest with wide vectors, whatever the batch, the row's
+/// origin or the kernel level: every level (AVX-512, AVX2, portable) gives the same bits. It keeps
+/// llama.cpp's roundings (the query and the softmax weights rounded to F16, ggml's softmax and its
+/// vector expf), so its distributions stay close to llama.cpp's (judged by KL divergence). `level`
+/// (capped at the CPU's) is for tests; `nil` uses the current level.
 public enum AttentionKernels {
-    /// Scores of `rows` F16 key rows (`keyStride` bytes apart) against a query of `count` values
-    /// that are F16 values (llama.cpp rounds the query to F16 first).
-    public static func scores(
-        keys: UnsafePointer<UInt16>, keyStride: Int, rows: Int, query: UnsafePointer<Float>, count: Int,
-        into output: UnsafeMutablePointer<Float>, batched: Bool, level: KernelLevel? = nil
+    /// Attention of `heads` query vectors that share one KV head over the `count` cache positions
+    /// from `firstPosition` of a paged F16 cache.
+    ///
+    /// Position `p` lives in row `blockTable[p / blockSize] * blockSize + p % blockSize`, rows
+    /// `rowStride` elements apart from `keys` and from `values` (both pointing at the KV head's
+    /// first element). Head `h`'s query is at `queries + h * queryStride` (`dimension` floats that
+    /// are F16 values); its output goes to `output + h * outputStride`. The scores are scaled by
+    /// `scale`; `scratch` holds `heads * count` floats.
+    ///
+    /// Order: a score is a 16-lane dot product (lane `l` a fused multiply-add chain over elements
+    /// `l`, `l + 16`, …) summed by halves, quarters, then `(0 + 2) + (1 + 3)`, times `scale`; the
+    /// weights are ``weights(_:count:level:)``; an output element is one fused multiply-add chain
+    /// over the positions in order. Nothing else decides it.
+    public static func attend(
+        dimension: Int, heads: Int, queries: UnsafePointer<Float>, queryStride: Int, keys: UnsafePointer<UInt16>,
+        values: UnsafePointer<UInt16>, rowStride: Int, blockTable: UnsafePointer<Int32>, blockSize: Int, firstPosition: Int,
+        count: Int, scale: Float, scratch: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>, outputStride: Int,
+        level: KernelLevel? = nil
     ) {
         if let level {
-            refinery_attention_scores_at_level(Int32(level.rawValue), Int64(count), keys, keyStride, Int64(rows), query, output,
-                                               batched ? 1 : 0)
+            refinery_attention_at_level(Int32(level.rawValue), Int64(dimension), Int64(heads), queries, Int64(queryStride), keys, values,
+                                        Int64(rowStride), blockTable, Int64(blockSize), Int64(firstPosition), Int64(count), scale,
+                                        scratch, output, Int64(outputStride))
         } else {
-            refinery_attention_scores(Int64(count), keys, keyStride, Int64(rows), query, output, batched ? 1 : 0)
+            refinery_attention(Int64(dimension), Int64(heads), queries, Int64(queryStride), keys, values, Int64(rowStride), blockTable,
+                               Int64(blockSize), Int64(firstPosition), Int64(count), scale, scratch, output, Int64(outputStride))
         }
     }
 
-    /// Softmax of `count` scores in place (scaled by `scale` first); the first score belongs to
-    /// cache cell `firstPosition`, which decides how ggml groups the sum.
-    public static func softmax(_ scores: UnsafeMutablePointer<Float>, count: Int, firstPosition: Int, scale: Float,
-                               level: KernelLevel? = nil) {
+    /// Attention weights from `count` (scaled) scores, in place: softmax with ggml's vector expf,
+    /// the sum in 16 lanes, each weight rounded to F16 (as llama.cpp rounds them before its F16
+    /// product with the values).
+    public static func weights(_ scores: UnsafeMutablePointer<Float>, count: Int, level: KernelLevel? = nil) {
         if let level {
-            refinery_attention_softmax_at_level(Int32(level.rawValue), scores, Int64(count), Int64(firstPosition), scale)
+            refinery_attention_weights_at_level(Int32(level.rawValue), scores, Int64(count))
         } else {
-            refinery_attention_softmax(scores, Int64(count), Int64(firstPosition), scale)
+            refinery_attention_weights(scores, Int64(count))
         }
-    }
-
-    /// The lanes ``weightedValues(weights:values:valueStride:rows:firstPosition:count:into:batched:level:)`` needs:
-    /// 64 rows of `count` floats.
-    public static func laneCount(count: Int) -> Int { 64 * count }
-
-    /// `output` (`count` floats) = the sum over `rows` F16 value rows (`valueStride` bytes apart,
-    /// cells `firstPosition` onwards) of `weights[j]` times row `j`, in llama.cpp's order;
-    /// `lanes` is scratch of ``laneCount(count:)`` floats, zero before the first call (each call
-    /// leaves it zero).
-    public static func weightedValues(
-        weights: UnsafePointer<Float>, values: UnsafePointer<UInt16>, valueStride: Int, rows: Int, firstPosition: Int, count: Int,
-        lanes: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>, batched: Bool, level: KernelLevel? = nil
-    ) {
-        let b: Int32 = batched ? 1 : 0
-        if let level {
-            let l = Int32(level.rawValue)
-            refinery_attention_values_at_level(l, Int64(count), Int64(rows), Int64(firstPosition), weights, values, valueStride, lanes, b)
-            refinery_attention_values_finish_at_level(l, Int64(count), lanes, output, b, Int64(firstPosition), Int64(rows))
-        } else {
-            accumulateValues(weights: weights, values: values, valueStride: valueStride, rows: rows, position: firstPosition,
-                             count: count, lanes: lanes, batched: batched)
-            finishValues(count: count, lanes: lanes, into: output, batched: batched, firstPosition: firstPosition, rows: rows)
-        }
-    }
-
-    /// The first half of ``weightedValues(weights:values:valueStride:rows:firstPosition:count:lanes:into:batched:level:)``
-    /// for value rows that are not contiguous (a paged cache): adds `weights[j]` times row `j`
-    /// of this run of `rows` rows, the first at cache cell `position`, into `lanes`. Call it
-    /// for each run in position order, then ``finishValues(count:lanes:into:batched:firstPosition:rows:)``.
-    @inlinable
-    public static func accumulateValues(
-        weights: UnsafePointer<Float>, values: UnsafePointer<UInt16>, valueStride: Int, rows: Int, position: Int, count: Int,
-        lanes: UnsafeMutablePointer<Float>, batched: Bool
-    ) {
-        refinery_attention_values(Int64(count), Int64(rows), Int64(position), weights, values, valueStride, lanes, batched ? 1 : 0)
-    }
-
-    /// Sums the `lanes` that ``accumulateValues(weights:values:valueStride:rows:position:count:lanes:batched:)``
-    /// filled for `rows` cells from `firstPosition` into `output` (`count` floats), and zeroes them.
-    @inlinable
-    public static func finishValues(
-        count: Int, lanes: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>, batched: Bool,
-        firstPosition: Int, rows: Int
-    ) {
-        refinery_attention_values_finish(Int64(count), lanes, output, batched ? 1 : 0, Int64(firstPosition), Int64(rows))
     }
 
     /// `gate[i] = silu(gate[i]) * up[i]` over one row of `count` values.
