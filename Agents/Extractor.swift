@@ -5,7 +5,7 @@ import Refinery
 /// The `extractor` agent: turns free text into typed JSON — the people, organizations, places,
 /// dates and amounts it mentions. Code checks that the output is JSON, that it fits the schema,
 /// that every extracted value appears in the text (nothing invented), and that every sum of money
-/// the text states is among the amounts (nothing left out); failures are refined.
+/// and every proper name the text states is in the record (nothing left out); failures are refined.
 public enum Extractor {
     /// One line for `refinery agents`.
     public static let summary =
@@ -53,8 +53,9 @@ public enum Extractor {
 
     /// Parses `answer` (a fenced block is unwrapped) and lists what is wrong with it: not JSON,
     /// schema violations, values absent from `source`, values filed under the wrong kind, a sum of
-    /// money in `source` missing from the amounts, nothing extracted from a text that names
-    /// something (a capitalized word past a sentence's start, or a number).
+    /// money in `source` missing from the amounts, a proper name in `source` that no field holds,
+    /// nothing extracted from a text that names something (a capitalized word past a sentence's
+    /// start, or a number). Each value and each proper name of `source` counts as a check.
     public static func check(_ answer: String, source: String) -> VerificationResult {
         guard let json = try? JSONValue(parsing: unfenced(answer)) else {
             return .fail("the reply is not one valid JSON object")
@@ -80,12 +81,14 @@ public enum Extractor {
         }
         failures += misfiled(json)
         failures += missingAmounts(json, source: source)
+        failures += missingNames(json, source: source)
         if values == 0, mentionsSomething(source) {
             failures.append("nothing was extracted, but the text names people, places, dates or amounts")
         }
+        let checks = 3 + values + properNames(in: source).count
         return VerificationResult(
-            passed: failures.isEmpty, failures: failures, checks: 3 + values,
-            passedChecks: max(0, 3 + values - failures.count))
+            passed: failures.isEmpty, failures: failures, checks: checks,
+            passedChecks: max(0, checks - failures.count))
     }
 
     /// `answer` with every value that does not appear in `source` taken out (nothing invented
@@ -164,6 +167,168 @@ public enum Extractor {
             let number = String(mention[digits])
             return amounts.contains(where: { $0.contains(number) }) ? nil : "the text states the amount \"\(mention)\", but amounts leaves it out"
         }
+    }
+
+    /// Capitalized words that name nothing a record holds as a name: months and weekdays (dates,
+    /// not names), currencies, titles ("Mayor Tom Berg" names Tom Berg), nationalities ("a French
+    /// bank"), times of day. A run of capitalized words is cut at each of them.
+    private static let notNames: Set<String> = [
+        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+        "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat",
+        "euro", "euros", "dollar", "dollars", "pound", "pounds", "sterling", "yen", "yuan", "renminbi", "franc",
+        "francs", "krona", "kronor", "krone", "kroner", "rupee", "rupees", "peso", "pesos", "reais", "rand",
+        "ruble", "rubles", "rouble", "roubles", "lira", "cent", "cents", "pence",
+        "usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "cny", "inr", "brl", "sek", "nok", "dkk",
+        "mr", "mrs", "ms", "dr", "prof", "professor", "sir", "dame", "lord", "lady", "mayor", "president",
+        "ceo", "cfo", "cto", "coo", "chairman", "chairwoman", "director", "minister", "governor", "senator",
+        "judge", "captain", "king", "queen", "prince", "princess", "pope", "spokesperson",
+        "american", "british", "english", "french", "german", "spanish", "italian", "portuguese", "dutch",
+        "belgian", "swiss", "austrian", "swedish", "norwegian", "danish", "finnish", "irish", "scottish", "welsh",
+        "polish", "czech", "hungarian", "romanian", "greek", "turkish", "russian", "ukrainian", "chinese",
+        "japanese", "korean", "indian", "pakistani", "thai", "vietnamese", "indonesian", "australian",
+        "canadian", "mexican", "brazilian", "argentine", "argentinian", "chilean", "colombian", "egyptian",
+        "nigerian", "kenyan", "african", "european", "asian", "arab", "israeli", "iranian", "saudi",
+        "am", "pm", "gmt", "utc",
+    ]
+
+    /// Words that open a sentence capitalized without being part of a name ("The", "On",
+    /// "Yesterday"): taken off the front of a run that starts a sentence.
+    private static let sentenceOpeners: Set<String> = [
+        "a", "an", "the", "on", "in", "at", "by", "for", "from", "to", "with", "of", "as", "after", "before",
+        "during", "since", "until", "about", "under", "over", "into", "through", "between", "among", "without",
+        "yesterday", "today", "tonight", "tomorrow", "last", "next", "this", "that", "these", "those", "then",
+        "there", "here", "when", "while", "where", "what", "who", "which", "why", "how", "if", "and", "but", "or",
+        "so", "yet", "also", "meanwhile", "however", "later", "earlier", "now", "each", "every", "all", "some",
+        "both", "many", "most", "several", "his", "her", "its", "their", "our", "my", "your", "he", "she", "it",
+        "they", "we", "you", "according", "dear",
+    ]
+
+    /// Abbreviations whose period does not end a sentence ("Dr. Ana Ruiz").
+    private static let abbreviations: Set<String> = ["mr", "mrs", "ms", "dr", "prof"]
+
+    /// The proper names `text` states, as written, each once: runs of consecutive capitalized words
+    /// (acronyms too: "Banco BPI"), on one line, cut by punctuation, numbers and lowercase words
+    /// ("Bank of America" is two names, "Bank" and "America"). Conservative, so a correct record
+    /// is not failed: a run is also cut at a month, weekday, currency, title or nationality; a
+    /// sentence's first word ("On", "The", "Yesterday") is not a name unless a capitalized word
+    /// follows it ("Kenji Sato paid"), and a common opener before one is dropped ("The Galp board");
+    /// one-letter words, "I" ("I'm"), words with digits ("A320") and a possessive "'s" do not count.
+    public static func properNames(in text: String) -> [String] {
+        var names: [String] = []
+        var seen = Set<String>()
+        var run: [String] = []
+        var runStartsSentence = false
+        func close() {
+            // Cut the run at words that name nothing; each piece remembers whether it opens a sentence.
+            var pieces: [(words: [String], opens: Bool)] = [([], runStartsSentence)]
+            for word in run {
+                if notNames.contains(word.lowercased()) {
+                    pieces.append(([], false))
+                } else {
+                    pieces[pieces.count - 1].words.append(word)
+                }
+            }
+            for var piece in pieces where !piece.words.isEmpty {
+                if piece.opens {
+                    if sentenceOpeners.contains(piece.words[0].lowercased()) {
+                        piece.words.removeFirst()
+                    } else if piece.words.count == 1 {
+                        continue
+                    }
+                }
+                let name = piece.words.joined(separator: " ")
+                if !name.isEmpty, seen.insert(name.lowercased()).inserted { names.append(name) }
+            }
+            run = []
+        }
+        var sentenceStart = true
+        var previousWord: String?
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if character.isLetter {
+                // A word: letters, with inner apostrophes and hyphens ("O'Brien", "Coca-Cola").
+                var end = text.index(after: index)
+                while end < text.endIndex {
+                    if text[end].isLetter {
+                        end = text.index(after: end)
+                    } else if "'’-".contains(text[end]), text.index(after: end) < text.endIndex,
+                        text[text.index(after: end)].isLetter
+                    {
+                        end = text.index(after: end)
+                    } else {
+                        break
+                    }
+                }
+                var word = String(text[index..<end])
+                if word.count > 2, word.lowercased().hasSuffix("'s") || word.lowercased().hasSuffix("’s") {
+                    word.removeLast(2)
+                }
+                let hasDigits = end < text.endIndex && text[end].isNumber
+                let pronoun = word == "I" || word.hasPrefix("I'") || word.hasPrefix("I’")
+                if word.first?.isUppercase == true, word.count > 1, !hasDigits, !pronoun {
+                    if run.isEmpty { runStartsSentence = sentenceStart }
+                    run.append(word)
+                } else {
+                    close()
+                }
+                sentenceStart = false
+                previousWord = word.lowercased()
+                index = end
+                continue
+            }
+            if character.isNewline {
+                close()
+                sentenceStart = true
+            } else if !character.isWhitespace {
+                close()
+                if character.isNumber {
+                    sentenceStart = false
+                } else if ".!?:".contains(character) {
+                    let next = text.index(after: index)
+                    let abbreviation = character == "." && previousWord.map(abbreviations.contains) == true
+                    if !abbreviation, next == text.endIndex || text[next].isWhitespace { sentenceStart = true }
+                }
+                // Other punctuation (commas, quotes, brackets, dashes) leaves the sentence where it was.
+            }
+            previousWord = nil
+            index = text.index(after: index)
+        }
+        close()
+        return names
+    }
+
+    /// A proper name `source` states that no field of the record holds (none of people,
+    /// organizations, places, dates and amounts contains it, and it contains none of at least three
+    /// characters, as whole words and case aside: "Banco BPI" and "BPI" hold each other): what a
+    /// record that leaves out a person, organization or place misses, and a check by code alone.
+    static func missingNames(_ json: JSONValue, source: String) -> [String] {
+        let values = ["people", "organizations", "places", "dates", "amounts"]
+            .flatMap { json[$0]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            .filter { !$0.isEmpty }
+        return properNames(in: source).compactMap { name in
+            let lowered = name.lowercased()
+            let held = values.contains { value in
+                containsWords(value, lowered) || (value.count >= 3 && containsWords(lowered, value))
+            }
+            return held ? nil : "the text names \"\(name)\", which no field holds"
+        }
+    }
+
+    /// Whether `needle` occurs in `haystack` as whole words: no letter or digit just before or after it.
+    static func containsWords(_ haystack: String, _ needle: String) -> Bool {
+        var searchStart = haystack.startIndex
+        while let found = haystack.range(of: needle, range: searchStart..<haystack.endIndex) {
+            func joins(_ character: Character?) -> Bool { character.map { $0.isLetter || $0.isNumber } ?? false }
+            let before = found.lowerBound == haystack.startIndex ? nil : haystack[haystack.index(before: found.lowerBound)]
+            let after = found.upperBound == haystack.endIndex ? nil : haystack[found.upperBound]
+            if !joins(before), !joins(after) { return true }
+            searchStart = haystack.index(after: found.lowerBound)
+        }
+        return false
     }
 
     /// Whether `text` has a number, or a capitalized word that does not start a sentence.

@@ -126,6 +126,88 @@ struct ExtractorKindsTests {
     }
 }
 
+@Suite("Extractor's proper names")
+struct ExtractorNamesTests {
+    static let galp = "On 2 May, Ana Costa of Lisbon sold 300 shares of Galp to Banco BPI for €4,500."
+    static let kenji = "Kenji Sato paid 2,400 dollars to Hitachi for a used forklift in Osaka on 9 April."
+
+    @Test("a proper name the text states but no field holds is caught by code, and named")
+    func missingNames() {
+        // The record the agent once called complete: Lisbon and Galp are nowhere ("BPI", misfiled
+        // under places, still holds "Banco BPI").
+        let returned = #"{"people": ["Ana Costa"], "organizations": [], "places": ["BPI"], "dates": ["2 May"], "amounts": ["€4,500"]}"#
+        #expect(Extractor.check(returned, source: Self.galp).failures == [
+            "the text names \"Lisbon\", which no field holds",
+            "the text names \"Galp\", which no field holds",
+        ])
+        let bare = #"{"people": ["Ana Costa"], "organizations": [], "places": [], "dates": ["2 May"], "amounts": ["€4,500"]}"#
+        let result = Extractor.check(bare, source: Self.galp)
+        #expect(!result.passed)
+        #expect(result.failures == [
+            "the text names \"Lisbon\", which no field holds",
+            "the text names \"Galp\", which no field holds",
+            "the text names \"Banco BPI\", which no field holds",
+        ])
+        // 3 checks, 3 values, 4 names: 10 checks, 3 of them failed.
+        #expect(result.checks == 10 && result.passedChecks == 7)
+        let right = #"{"people": ["Ana Costa"], "organizations": ["Galp", "Banco BPI"], "places": ["Lisbon"], "dates": ["2 May"], "amounts": ["300 shares", "€4,500"]}"#
+        #expect(Extractor.check(right, source: Self.galp).passed)
+    }
+
+    @Test("a correct record passes, and fails when it leaves out a place")
+    func kenjiSato() {
+        let right = #"{"people": ["Kenji Sato"], "organizations": ["Hitachi"], "places": ["Osaka"], "dates": ["9 April"], "amounts": ["2,400 dollars"]}"#
+        let passed = Extractor.check(right, source: Self.kenji)
+        #expect(passed.passed && passed.checks == 11 && passed.passedChecks == 11)
+        let noOsaka = #"{"people": ["Kenji Sato"], "organizations": ["Hitachi"], "places": [], "dates": ["9 April"], "amounts": ["2,400 dollars"]}"#
+        #expect(Extractor.check(noOsaka, source: Self.kenji).failures == ["the text names \"Osaka\", which no field holds"])
+    }
+
+    @Test("a name and a field value hold each other both ways, as whole words, case aside")
+    func holding() {
+        let source = "Ana Costa of Banco BPI called BPI support and Banana Republic."
+        func check(_ organizations: String) -> [String] {
+            Extractor.check(
+                #"{"people": ["Ana"], "organizations": \#(organizations), "places": [], "dates": [], "amounts": []}"#,
+                source: source
+            ).failures
+        }
+        #expect(check(#"["BPI", "Banana Republic"]"#).isEmpty)
+        #expect(check(#"["banco bpi", "banana republic"]"#).isEmpty)
+        // "Ana" is inside "Banana", but not as a word: the name is still missing.
+        #expect(check(#"["Banco BPI"]"#) == ["the text names \"Banana Republic\", which no field holds"])
+    }
+
+    @Test("proper names are runs of capitalized words, acronyms too, past a lone sentence opener")
+    func properNames() {
+        #expect(Extractor.properNames(in: Self.galp) == ["Ana Costa", "Lisbon", "Galp", "Banco BPI"])
+        #expect(Extractor.properNames(in: Self.kenji) == ["Kenji Sato", "Hitachi", "Osaka"])
+        // A sentence's first word alone is not a name; a common opener before a name is dropped.
+        #expect(Extractor.properNames(in: "On 2 May the company grew. The company hired Ana. Yesterday it rained!") == ["Ana"])
+        #expect(Extractor.properNames(in: "The Galp board met: Prices fell.\nYesterday Ana Costa left.") == ["Galp", "Ana Costa"])
+        #expect(Extractor.properNames(in: "\"Shares rose,\" she said. It's late.").isEmpty)
+        // Titles and their abbreviations are not names; the period after "Dr" ends no sentence.
+        #expect(Extractor.properNames(in: "Dr. Ana Ruiz of Nokia visited Lima; she met Mayor Tom Berg and Dr. Sato.")
+            == ["Ana Ruiz", "Nokia", "Lima", "Tom Berg", "Sato"])
+        #expect(Extractor.properNames(in: "I think I'm late, and I'll call O'Brien about Galp's A320 order.") == ["O'Brien", "Galp"])
+    }
+
+    @Test("months, weekdays, currencies and nationalities are not names, and cut a run")
+    func notNames() {
+        #expect(Extractor.properNames(in: "It closed in March and reopened on Monday, 4 June 2024, at 9 AM.").isEmpty)
+        #expect(Extractor.properNames(in: "Prices rose by 40 USD and 12 Euros in a French bank.").isEmpty)
+        #expect(Extractor.properNames(in: "In May Ana Costa left. On Friday Galp said so.") == ["Ana Costa", "Galp"])
+    }
+
+    @Test("a text that names nothing passes with an empty record")
+    func noNames() {
+        let empty = #"{"people": [], "organizations": [], "places": [], "dates": [], "amounts": []}"#
+        #expect(Extractor.properNames(in: "nothing here at all. The rain fell all day.").isEmpty)
+        #expect(Extractor.check(empty, source: "nothing here at all. The rain fell all day.").passed)
+        #expect(Extractor.check(empty, source: "").passed)
+    }
+}
+
 @Suite("Summarizer's fitting")
 struct SummarizerFittingTests {
     @Test("fitting keeps the sentences that mention key terms first, in their order")

@@ -91,6 +91,9 @@ struct ReadyAgentLogicTests {
             Extractor.check(invented, source: text).failures == [
                 "\"Alan Turing\" in people does not appear in the text",
                 "the text states the amount \"£17,000\", but amounts leaves it out",
+                "the text names \"Ada Lovelace\", which no field holds",
+                "the text names \"Charles Babbage\", which no field holds",
+                "the text names \"London\", which no field holds",
             ])
         #expect(Extractor.check(#"{"people": "Ada"}"#, source: text).passed == false)
         #expect(Extractor.check("Ada and Charles", source: text).failures == ["the reply is not one valid JSON object"])
@@ -113,6 +116,29 @@ struct ReadyAgentLogicTests {
         #expect(Extractor.record(from: result.answer)?.organizations == ["Navy"])
         // Every request decodes under the record's schema.
         #expect(model.requests.allSatisfy { $0.constraint == .jsonSchema(Extractor.schema) })
+    }
+
+    @Test("extractor: a record that leaves out a name the text states is refined, and never complete as it is")
+    func extractorRefinesMissingNames() async throws {
+        let text = "On 2 May, Ana Costa of Lisbon sold 300 shares of Galp to Banco BPI for €4,500."
+        let partial =
+            #"{"people": ["Ana Costa"], "organizations": [], "places": ["BPI"], "dates": ["2 May"], "amounts": ["€4,500"]}"#
+        let full =
+            #"{"people": ["Ana Costa"], "organizations": ["Galp", "Banco BPI"], "places": ["Lisbon"], "dates": ["2 May"], "amounts": ["€4,500"]}"#
+        let clock = ManualClock()
+        let model = ScriptedModel(name: "m", clock: clock) { request, _ in
+            Self.lastMessage(request).contains(#"the text names "Galp", which no field holds"#) ? .init(full) : .init(partial)
+        }
+        let result = await Extractor.agent(for: text, model: model, costs: Self.fastCosts(), clock: clock)
+            .run(text, deadline: .after(.seconds(3), on: clock))
+        #expect(try JSONValue(parsing: result.answer) == JSONValue(parsing: full))
+        #expect(result.outcome == .complete)
+        // A model that never adds them: the answer is not called complete.
+        let stuckClock = ManualClock()
+        let stuckModel = ScriptedModel(name: "m", clock: stuckClock) { _, _ in .init(partial) }
+        let stuck = await Extractor.agent(for: text, model: stuckModel, costs: Self.fastCosts(), clock: stuckClock)
+            .run(text, deadline: .after(.seconds(3), on: stuckClock))
+        #expect(stuck.outcome != .complete)
     }
 
     @Test("extractor: values absent from the text are taken out, so nothing invented survives")
