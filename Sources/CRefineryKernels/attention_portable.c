@@ -46,6 +46,17 @@ float rk_reduce16(const float v[16]) {
     return (s[0] + s[2]) + (s[1] + s[3]);
 }
 
+int64_t rk_argmax_portable(const float *x, int64_t n) {
+    int64_t best = 0;
+    float largest = -INFINITY;
+    for (int64_t i = 0; i < n; i++)
+        if (x[i] > largest) {
+            largest = x[i];
+            best = i;
+        }
+    return best;
+}
+
 void rk_exp_shifted_portable(const float *x, float shift, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = rk_ggml_expf(x[i] - shift);
 }

@@ -17,6 +17,7 @@ typedef struct {
     void (*f32_to_f16)(const float *, uint16_t *, int64_t);
     void (*exp_shifted)(const float *, float, float *, int64_t);
     void (*swiglu)(float *, const float *, int64_t);
+    int64_t (*argmax)(const float *, int64_t);
     void (*attention_scores)(int64_t, int64_t, const float *, int64_t, const uint16_t *, int64_t, const int32_t *, int64_t,
                              int64_t, int64_t, float, float *);
     void (*attention_weights)(float *, int64_t);
@@ -33,7 +34,7 @@ typedef struct {
         .x16_tile = {[RT_Q5_0] = rk_x16_tile_q5_0_##S, [RT_Q4_1] = rk_x16_tile_q4_1_##S, [RT_Q8_0] = rk_x16_tile_q8_0_##S}, \
         .x16_rows = {[RT_Q5_0] = rk_rows_q5_0_##S, [RT_Q4_1] = rk_rows_q4_1_##S, [RT_Q8_0] = rk_rows_q8_0_##S}, \
         .f16_to_f32 = rk_f16_to_f32_row_##S, .f32_to_f16 = rk_f32_to_f16_row_##S, \
-        .exp_shifted = rk_exp_shifted_##S, .swiglu = rk_swiglu_##S, .attention_scores = rk_attention_scores_##S, \
+        .exp_shifted = rk_exp_shifted_##S, .swiglu = rk_swiglu_##S, .argmax = rk_argmax_##S, .attention_scores = rk_attention_scores_##S, \
         .attention_weights = rk_attention_weights_##S, .attention_values = rk_attention_values_##S
 
 #define RK_COLS_ROW(S, PART)                                                                                 \
@@ -220,6 +221,9 @@ void refinery_mat_vec(int weight_type, int64_t n, const void *weights, size_t ro
 /* The attention and activation kernels, with the current level's table or a given level's. */
 void refinery_swiglu(float *gate, const float *up, int64_t n) { rk_kernels()->swiglu(gate, up, n); }
 void refinery_swiglu_at_level(int level, float *gate, const float *up, int64_t n) { rk_kernels_at(level)->swiglu(gate, up, n); }
+
+int64_t refinery_argmax(const float *x, int64_t n) { return rk_kernels()->argmax(x, n); }
+int64_t refinery_argmax_at_level(int level, const float *x, int64_t n) { return rk_kernels_at(level)->argmax(x, n); }
 
 void refinery_exp_shifted(const float *x, float shift, float *y, int64_t n) { rk_kernels()->exp_shifted(x, shift, y, n); }
 void refinery_exp_shifted_at_level(int level, const float *x, float shift, float *y, int64_t n) {

@@ -29,6 +29,7 @@
     void rk_f32_to_f16_row_##SUFFIX(const float *src, uint16_t *dst, int64_t n);            \
     void rk_exp_shifted_##SUFFIX(const float *x, float shift, float *y, int64_t n);                   \
     void rk_swiglu_##SUFFIX(float *gate, const float *up, int64_t n);                                 \
+    int64_t rk_argmax_##SUFFIX(const float *x, int64_t n);                                            \
     void rk_attention_scores_##SUFFIX(int64_t dim, int64_t heads, const float *queries, int64_t query_stride,             \
                                       const uint16_t *keys, int64_t row_stride, const int32_t *table, int64_t block_size, \
                                       int64_t first, int64_t count, float scale, float *scores);                         \

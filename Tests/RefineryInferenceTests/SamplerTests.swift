@@ -2,6 +2,7 @@ import RefineryCore
 import Foundation
 import Testing
 import RefineryInference
+import RefineryTesting
 
 @Suite("Sampler")
 struct SamplerTests {
@@ -22,6 +23,30 @@ struct SamplerTests {
     @Test("greedy picks the largest logit, the lowest id among equals")
     func greedy() {
         #expect(Self.draw(.greedy, [0.1, 3, -2, 3, 1], times: 5) == [1: 5])
+    }
+
+    @Test("argmax at every level: the first largest, NaN never wins, 0 for nothing above -infinity, any length")
+    func argmaxLevels() {
+        var rng = SplitMix64(state: 11)
+        func reference(_ x: [Float]) -> Int32 {
+            var best = 0, value = -Float.infinity
+            for (i, v) in x.enumerated() where v > value { (best, value) = (i, v) }
+            return Int32(best)
+        }
+        var cases: [[Float]] = [[], [.nan], [-.infinity, -.infinity], [.nan, 1, .nan, 2, 2], [.infinity, 3, .infinity],
+                                [-.infinity, .nan, -5], [0, -0.0, 0]]
+        for n in [1, 7, 8, 15, 16, 17, 33, 100, 151_936] {
+            var x = (0..<n).map { _ in Float(Int.random(in: -40...40, using: &rng)) / 4 } // ties are frequent
+            if n > 20 { x[Int.random(in: 0..<n, using: &rng)] = .nan }
+            cases.append(x)
+        }
+        for x in cases {
+            let results = atEachLevel { level -> Int32 in
+                var copy = x
+                return copy.withUnsafeMutableBufferPointer { Sampler.argmax($0, level: level) }
+            }
+            for (level, index) in results { #expect(index == reference(x), "n=\(x.count) \(level)") }
+        }
     }
 
     @Test("the same seed gives the same tokens, another seed others")

@@ -66,6 +66,11 @@ float refinery_dot_f16_f32(int64_t n, const uint16_t *keys, const float *query);
 /// (ggml_vec_swiglu_f32: ggml's vector expf for full groups of 16 values, libm's expf after).
 void refinery_swiglu(float *gate, const float *up, int64_t n);
 
+/// The index of the largest of `n` floats, the first one on a tie; NaN never wins, and 0 when no
+/// value is above -infinity (n == 0 too). The same at every level.
+int64_t refinery_argmax(const float *x, int64_t n);
+int64_t refinery_argmax_at_level(int level, const float *x, int64_t n);
+
 /// y[i] = exp(x[i] - shift) with ggml's vector expf (x and y may be the same array).
 void refinery_exp_shifted(const float *x, float shift, float *y, int64_t n);
 

@@ -1,5 +1,5 @@
-#if canImport(Glibc)
 import RefineryCore
+#if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -44,15 +44,11 @@ public struct Sampler: Sendable {
         return sampleDistribution(logits: logits)
     }
 
-    /// The index of the largest logit (the lowest index among equals).
-    public static func argmax(_ logits: UnsafeMutableBufferPointer<Float>) -> Int32 {
-        var best = 0
-        var bestValue = -Float.infinity
-        for index in 0..<logits.count where logits[index] > bestValue {
-            bestValue = logits[index]
-            best = index
-        }
-        return Int32(best)
+    /// The index of the largest logit (the lowest index among equals; NaN never wins, and 0 when
+    /// no logit is above -infinity). Vectorized; `level` (capped at the CPU's) is for tests.
+    public static func argmax(_ logits: UnsafeMutableBufferPointer<Float>, level: KernelLevel? = nil) -> Int32 {
+        guard let base = logits.baseAddress else { return 0 }
+        return Int32(VectorKernels.argmax(base, count: logits.count, level: level))
     }
 
     private mutating func applyPenalties(logits: UnsafeMutableBufferPointer<Float>, history: some BidirectionalCollection<Int32>) {
