@@ -2,7 +2,7 @@ import RefineryCore
 import Foundation
 import RefineryTesting
 import Testing
-import RefineryInference
+@testable import RefineryInference
 
 /// The attention and activation kernels: attention in its documented order (against an
 /// independent re-implementation, across kernel levels and head groupings) and close to
@@ -140,6 +140,18 @@ struct AttentionKernelTests {
                                     dimension: dimension, offset: offset, first: first, count: count, scale: scale, level: nil)
             #expect(alone.map(\.bitPattern) == want[(h * dimension)..<((h + 1) * dimension)].map(\.bitPattern), "head \(h)")
         }
+    }
+
+    @Test("a group of query heads is split only when that leaves the busiest thread less to do")
+    func splits() {
+        // (token, KV head) items, heads per group, threads → parts per group.
+        #expect(ForwardState.attentionSplits(items: 2, group: 7, threads: 2) == 1) // Qwen2.5 decoding: one KV head per thread
+        #expect(ForwardState.attentionSplits(items: 3, group: 3, threads: 2) == 2) // SmolLM2: 6 parts, 3 per thread
+        #expect(ForwardState.attentionSplits(items: 1, group: 4, threads: 2) == 2) // Gemma 3 270M: one KV head
+        #expect(ForwardState.attentionSplits(items: 8, group: 7, threads: 2) == 1) // four sequences
+        #expect(ForwardState.attentionSplits(items: 1, group: 4, threads: 1) == 1)
+        #expect(ForwardState.attentionSplits(items: 1, group: 1, threads: 4) == 1)
+        #expect(ForwardState.attentionSplits(items: 1, group: 8, threads: 4) == 4)
     }
 
     @Test("nothing is read past the positions asked for, and no position or head count gives NaN")

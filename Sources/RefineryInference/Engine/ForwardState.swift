@@ -319,10 +319,10 @@ final class ForwardState: @unchecked Sendable {
             }
         }
         // One item per (token, KV head, part of its query heads): the heads of a group share each
-        // key and value row the kernel converts. A group is split when there are too few items to
+        // key and value row the kernel reads. A group is split when there are too few items to
         // keep every thread busy (one token decoding); the split changes no bit.
         let kvHeads = c.kvHeadCount
-        let splits = min(group, max(1, (2 * pool.threadCount + n * kvHeads - 1) / (n * kvHeads)))
+        let splits = Self.attentionSplits(items: n * kvHeads, group: group, threads: pool.threadCount)
         let headsPerSplit = (group + splits - 1) / splits
         let scratchStride = group * maxContext
         pool.parallelFor(n * kvHeads * splits, chunk: 1) { range, thread in
@@ -343,6 +343,22 @@ final class ForwardState: @unchecked Sendable {
                                         into: self.attention + (t &* qDim &+ firstHead &* hd), outputStride: hd)
             }
         }
+    }
+
+    /// Into how many parts to split each group of query heads sharing a KV head, for `items`
+    /// (token, KV head) pairs on `threads` threads: the split whose busiest thread has the least
+    /// work (in whole groups), the fewest parts on a tie, since every part reads the group's keys
+    /// and values again. Qwen2.5 decoding one token on two threads: two KV heads, no split;
+    /// SmolLM2 (three): two parts each; Gemma 3 270M (one): two parts.
+    static func attentionSplits(items: Int, group: Int, threads: Int) -> Int {
+        guard items > 0, group > 1, threads > 1 else { return 1 }
+        var best = 1, bestLoad = Double.infinity
+        for splits in 1...group {
+            let perThread = (items * splits + threads - 1) / threads
+            let load = Double(perThread) / Double(splits)
+            if load < bestLoad - 1e-9 { (best, bestLoad) = (splits, load) }
+        }
+        return best
     }
 
     /// The F16 cache storage as the kernels' `uint16_t` rows.
