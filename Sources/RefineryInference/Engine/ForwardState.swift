@@ -6,8 +6,8 @@ import RefineryCore
 ///
 /// Every buffer is allocated once, for the largest batch; a forward pass allocates nothing.
 /// Every output element is computed by the same routine whatever the batch (batch invariance):
-/// matrix rows by ``QuantizedDot`` on a row-wise quantized input, attention per (token, query
-/// head) over the KV blocks in position order (``AttentionKernels/attend(dimension:heads:queries:queryStride:keys:values:rowStride:blockTable:blockSize:firstPosition:count:scale:scratch:into:outputStride:level:)``).
+/// matrix rows by ``QuantizedDot`` on a row-wise quantized input, attention per (token, KV head)
+/// over the KV blocks in position order (``AttentionKernels/attend(dimension:heads:queries:queryStride:keys:values:rowStride:blockTable:blockSize:firstPosition:count:scale:scratch:into:outputStride:level:)``).
 final class ForwardState: @unchecked Sendable {
     let config: ModelConfiguration
     let architecture: Architecture
